@@ -1,0 +1,123 @@
+// Every message headsnet prints about bad input or bad usage lives here: what happened, why, and
+// what to do about it.
+
+import {
+  S_TRUNCATED, S_BAD_NUMBER, S_NONFINITE, S_OUTSIDE_SPHERE, S_ZERO_NORMAL, S_BAD_LIST, S_BAD_TYPE,
+} from "./abi.js";
+
+export type ErrorCode =
+  | "E_USAGE"
+  | "E_INPUT_MISSING"
+  | "E_NO_INPUTS"
+  | "E_READ"
+  | "E_NOT_PLY"
+  | "E_EMPTY"
+  | "E_HEADER"
+  | "E_NO_VERTEX"
+  | "E_MISSING_PROPERTY"
+  | "E_TRUNCATED"
+  | "E_BAD_NUMBER"
+  | "E_NONFINITE"
+  | "E_OUTSIDE_SPHERE"
+  | "E_ZERO_NORMAL"
+  | "E_BAD_LIST"
+  | "E_BAD_TYPE"
+  | "E_ICOSPHERE"
+  | "E_OUTPUT"
+  | "E_WORKER"
+  | "E_MANIFEST";
+
+export interface ErrorPlace {
+  file?: string;
+  offset?: number;
+  line?: number;
+  vertex?: number;
+}
+
+export class HeadsnetError extends Error {
+  readonly code: ErrorCode;
+  readonly file?: string;
+  readonly offset?: number;
+  readonly line?: number;
+  readonly vertex?: number;
+
+  constructor(code: ErrorCode, message: string, place: ErrorPlace = {}) {
+    super(message);
+    this.name = "HeadsnetError";
+    this.code = code;
+    this.file = place.file;
+    this.offset = place.offset;
+    this.line = place.line;
+    this.vertex = place.vertex;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, file: this.file, offset: this.offset, line: this.line, vertex: this.vertex };
+  }
+}
+
+function where(place: ErrorPlace): string {
+  const parts: string[] = [];
+  if (place.line !== undefined) parts.push(`line ${place.line}`);
+  if (place.offset !== undefined) parts.push(`byte ${place.offset}`);
+  if (place.vertex !== undefined) parts.push(`vertex ${place.vertex}`);
+  return parts.length ? ` (${parts.join(", ")})` : "";
+}
+
+export const errors = {
+  inputMissing: (input: string) =>
+    new HeadsnetError("E_INPUT_MISSING", `input not found: ${input} (pass existing .ply files or directories)`, { file: input }),
+  noInputs: (inputs: string[]) =>
+    new HeadsnetError("E_NO_INPUTS", `no .ply files found in ${inputs.join(", ")}`),
+  read: (file: string, cause: string) =>
+    new HeadsnetError("E_READ", `${file}: cannot read the file: ${cause}`, { file }),
+  empty: (file: string) =>
+    new HeadsnetError("E_EMPTY", `${file}: the file is empty; expected a PLY file starting with "ply"`, { file, offset: 0 }),
+  notPly: (file: string, found: string) =>
+    new HeadsnetError("E_NOT_PLY", `${file}: not a PLY file: expected "ply" on the first line, found ${JSON.stringify(found)}`, { file, offset: 0 }),
+  header: (file: string, what: string, place: ErrorPlace = {}) =>
+    new HeadsnetError("E_HEADER", `${file}: bad PLY header${where(place)}: ${what}`, { ...place, file }),
+  noVertex: (file: string) =>
+    new HeadsnetError("E_NO_VERTEX", `${file}: the header declares no "vertex" element`, { file }),
+  missingProperty: (file: string, what: string) =>
+    new HeadsnetError("E_MISSING_PROPERTY", `${file}: ${what}`, { file }),
+  icosphere: (what: string) => new HeadsnetError("E_ICOSPHERE", `icosphere: ${what}`),
+  output: (path: string, cause: string) =>
+    new HeadsnetError("E_OUTPUT", `cannot write ${path}: ${cause}`, { file: path }),
+  worker: (file: string, cause: string) =>
+    new HeadsnetError("E_WORKER", `${file}: the worker compiling this file failed: ${cause}`, { file }),
+  manifest: (path: string, what: string) =>
+    new HeadsnetError("E_MANIFEST", `${path}: ${what}`, { file: path }),
+
+  /** Turn a kernel status into an error that names the file, the place and what was expected. */
+  kernel(status: number, file: string, place: ErrorPlace & { count: number; token?: string }): HeadsnetError {
+    const at = where(place);
+    switch (status) {
+      case S_TRUNCATED:
+        return new HeadsnetError("E_TRUNCATED",
+          `${file}: the file ends early${at}: the header promises ${place.count} vertices but the body stops before vertex ${place.vertex ?? "?"} is complete`, place);
+      case S_BAD_NUMBER:
+        return new HeadsnetError("E_BAD_NUMBER",
+          `${file}: expected a number${at}, found ${JSON.stringify(place.token ?? "")}`, place);
+      case S_NONFINITE:
+        return new HeadsnetError("E_NONFINITE",
+          `${file}: vertex ${place.vertex} has a NaN or infinite position, normal or colour${at}`, place);
+      case S_OUTSIDE_SPHERE:
+        return new HeadsnetError("E_OUTSIDE_SPHERE",
+          `${file}: vertex ${place.vertex} lies outside the unit sphere${at}; --projection ray traces from inside it (scale the mesh into the sphere, or use --projection legacy)`, place);
+      case S_ZERO_NORMAL:
+        return new HeadsnetError("E_ZERO_NORMAL",
+          `${file}: vertex ${place.vertex} has a zero-length normal${at}; --projection ray needs a direction (use --projection legacy)`, place);
+      case S_BAD_LIST:
+        return new HeadsnetError("E_BAD_LIST", `${file}: a list count is negative or not an integer${at}`, place);
+      case S_BAD_TYPE:
+        return new HeadsnetError("E_BAD_TYPE", `${file}: a property has a type the decoder cannot read${at}`, place);
+      default:
+        return new HeadsnetError("E_WORKER", `${file}: the kernel stopped with status ${status}${at}`, place);
+    }
+  },
+};
+
+export function usageError(message: string): HeadsnetError {
+  return new HeadsnetError("E_USAGE", message);
+}

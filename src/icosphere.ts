@@ -1,0 +1,101 @@
+// The icosphere whose vertex indices label each row: generated for any subdivision level, or read
+// from a float32 x y z table (such as the reference's Blender export).
+
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { errors } from "./errors.js";
+
+export interface Icosphere {
+  /** float32 x y z per vertex. */
+  vertices: Float32Array;
+  count: number;
+  /** sha256 of the table as raw float32 little-endian bytes. */
+  sha256: string;
+  /** "level 5" or the table file's path. */
+  source: string;
+}
+
+export const DEFAULT_ICOSPHERE_LEVEL = 5;
+export const MAX_ICOSPHERE_LEVEL = 9;
+
+function sha256(table: Float32Array): string {
+  const bytes = Buffer.from(table.buffer, table.byteOffset, table.byteLength);
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** Vertices of an icosahedron subdivided `level` times: 10 * 4^level + 2 unit vectors. */
+export function generateIcosphere(level: number): Icosphere {
+  if (!Number.isInteger(level) || level < 0 || level > MAX_ICOSPHERE_LEVEL) {
+    throw errors.icosphere(`level must be an integer from 0 to ${MAX_ICOSPHERE_LEVEL}, got ${level}`);
+  }
+  const t = (1 + Math.sqrt(5)) / 2;
+  const points: number[][] = [
+    [-1, t, 0], [1, t, 0], [-1, -t, 0], [1, -t, 0],
+    [0, -1, t], [0, 1, t], [0, -1, -t], [0, 1, -t],
+    [t, 0, -1], [t, 0, 1], [-t, 0, -1], [-t, 0, 1],
+  ].map(normalize);
+  let faces: number[][] = [
+    [0, 11, 5], [0, 5, 1], [0, 1, 7], [0, 7, 10], [0, 10, 11],
+    [1, 5, 9], [5, 11, 4], [11, 10, 2], [10, 7, 6], [7, 1, 8],
+    [3, 9, 4], [3, 4, 2], [3, 2, 6], [3, 6, 8], [3, 8, 9],
+    [4, 9, 5], [2, 4, 11], [6, 2, 10], [8, 6, 7], [9, 8, 1],
+  ];
+  for (let l = 0; l < level; l++) {
+    const midpoints = new Map<number, number>();
+    const midpoint = (a: number, b: number): number => {
+      const key = a < b ? a * 0x200000 + b : b * 0x200000 + a;
+      let m = midpoints.get(key);
+      if (m === undefined) {
+        const pa = points[a], pb = points[b];
+        m = points.length;
+        points.push(normalize([(pa[0] + pb[0]) / 2, (pa[1] + pb[1]) / 2, (pa[2] + pb[2]) / 2]));
+        midpoints.set(key, m);
+      }
+      return m;
+    };
+    const next: number[][] = [];
+    for (const [a, b, c] of faces) {
+      const ab = midpoint(a, b), bc = midpoint(b, c), ca = midpoint(c, a);
+      next.push([a, ab, ca], [b, bc, ab], [c, ca, bc], [ab, bc, ca]);
+    }
+    faces = next;
+  }
+  const vertices = new Float32Array(points.length * 3);
+  points.forEach((p, i) => vertices.set(p, i * 3));
+  return { vertices, count: points.length, sha256: sha256(vertices), source: `level ${level}` };
+}
+
+function normalize(p: number[]): number[] {
+  const n = Math.hypot(p[0], p[1], p[2]);
+  return [p[0] / n, p[1] / n, p[2] / n];
+}
+
+/** A table of float32 little-endian x y z triples. */
+export function icosphereFromBytes(bytes: Uint8Array, source: string): Icosphere {
+  if (bytes.byteLength === 0 || bytes.byteLength % 12 !== 0) {
+    throw errors.icosphere(`${source}: expected float32 x y z triples (a multiple of 12 bytes), got ${bytes.byteLength} bytes`);
+  }
+  const count = bytes.byteLength / 12;
+  const vertices = new Float32Array(count * 3);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < count * 3; i++) {
+    const v = view.getFloat32(i * 4, true);
+    if (!Number.isFinite(v)) throw errors.icosphere(`${source}: vertex ${Math.floor(i / 3)} is not finite`);
+    vertices[i] = v;
+  }
+  if (count > 5_000_000) throw errors.icosphere(`${source}: ${count} vertices; at most 5,000,000 are supported`);
+  return { vertices, count, sha256: sha256(vertices), source };
+}
+
+/** `--icosphere`: a subdivision level (0-9) or a path to a float32 x y z table. */
+export function loadIcosphere(spec: number | string | undefined): Icosphere {
+  if (spec === undefined || spec === "") return generateIcosphere(DEFAULT_ICOSPHERE_LEVEL);
+  if (typeof spec === "number" || /^\d+$/.test(spec)) return generateIcosphere(Number(spec));
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(spec);
+  } catch (e) {
+    throw errors.icosphere(`cannot read the table ${spec}: ${(e as Error).message}; pass a level (0-${MAX_ICOSPHERE_LEVEL}) or a float32 x y z table file`);
+  }
+  return icosphereFromBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), spec);
+}

@@ -1,0 +1,256 @@
+// PLY header parsing and the numeric layout the kernel decodes with.
+
+import {
+  T_NONE, T_I8, T_U8, T_I16, T_U16, T_I32, T_U32, T_F32, T_F64,
+  FMT_ASCII, FMT_BINARY_LE, FMT_BINARY_BE,
+  SLOT_X, SLOT_Y, SLOT_Z, SLOT_NX, SLOT_NY, SLOT_NZ, SLOT_R, SLOT_G, SLOT_B, SLOT_NONE,
+  LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS, LAYOUT_MAX_PROPS,
+} from "./abi.js";
+import { errors } from "./errors.js";
+
+/** A header longer than this is not a PLY header. */
+export const MAX_HEADER_BYTES = 1 << 20;
+
+export type PlyFormatName = "ascii" | "binary_little_endian" | "binary_big_endian";
+
+export interface PlyProperty {
+  name: string;
+  type: number; // T_* code; for a list, the item type
+  typeName: string;
+  countType: number; // T_NONE for a scalar
+  countTypeName?: string;
+}
+
+export interface PlyElement {
+  name: string;
+  count: number;
+  properties: PlyProperty[];
+  /** Bytes per record when every property is a scalar, else 0. */
+  stride: number;
+}
+
+export interface PlyHeader {
+  format: PlyFormatName;
+  formatCode: number;
+  version: string;
+  comments: string[];
+  elements: PlyElement[];
+  /** Byte offset of the body, just past end_header's line ending. */
+  bodyOffset: number;
+}
+
+export const TYPE_CODES: Record<string, number> = {
+  char: T_I8, int8: T_I8,
+  uchar: T_U8, uint8: T_U8,
+  short: T_I16, int16: T_I16,
+  ushort: T_U16, uint16: T_U16,
+  int: T_I32, int32: T_I32,
+  uint: T_U32, uint32: T_U32,
+  float: T_F32, float32: T_F32,
+  double: T_F64, float64: T_F64,
+};
+
+export const TYPE_SIZES: Record<number, number> = {
+  [T_I8]: 1, [T_U8]: 1, [T_I16]: 2, [T_U16]: 2, [T_I32]: 4, [T_U32]: 4, [T_F32]: 4, [T_F64]: 8,
+};
+
+const FORMATS: Record<string, number> = {
+  ascii: FMT_ASCII,
+  binary_little_endian: FMT_BINARY_LE,
+  binary_big_endian: FMT_BINARY_BE,
+};
+
+/** Property names that headsnet reads, and the slot each goes to. */
+const SLOT_NAMES: Record<string, number> = {
+  x: SLOT_X, y: SLOT_Y, z: SLOT_Z,
+  nx: SLOT_NX, ny: SLOT_NY, nz: SLOT_NZ,
+  normal_x: SLOT_NX, normal_y: SLOT_NY, normal_z: SLOT_NZ,
+  red: SLOT_R, green: SLOT_G, blue: SLOT_B,
+  r: SLOT_R, g: SLOT_G, b: SLOT_B,
+  diffuse_red: SLOT_R, diffuse_green: SLOT_G, diffuse_blue: SLOT_B,
+};
+
+/**
+ * Find the end of the header in the first bytes of a file. Returns the body offset, or -1 when
+ * `end_header` is not in `bytes` (the caller reads more, up to MAX_HEADER_BYTES).
+ */
+export function findBodyOffset(bytes: Uint8Array): number {
+  const marker = Buffer.from("end_header");
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = buf.indexOf(marker);
+  while (at >= 0) {
+    // end_header must start a line.
+    if (at === 0 || buf[at - 1] === 0x0a || buf[at - 1] === 0x0d) {
+      let p = at + marker.length;
+      while (p < buf.length && (buf[p] === 0x20 || buf[p] === 0x09)) p++;
+      if (p < buf.length && buf[p] === 0x0d) p++;
+      if (p < buf.length && buf[p] === 0x0a) return p + 1;
+      if (p === buf.length) return -1;
+      // "\r" alone ends the line too (classic Mac line endings).
+      if (buf[p - 1] === 0x0d) return p;
+    }
+    at = buf.indexOf(marker, at + 1);
+  }
+  return -1;
+}
+
+/** Parse a PLY header from the file's first bytes (which must include end_header). */
+export function parseHeader(bytes: Uint8Array, file: string): PlyHeader {
+  if (bytes.byteLength === 0) throw errors.empty(file);
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 4)).toString("latin1");
+  if (!/^ply[\r\n]/.test(head)) {
+    const firstLine = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 40)).toString("latin1").split(/[\r\n]/)[0];
+    throw errors.notPly(file, firstLine);
+  }
+  const bodyOffset = findBodyOffset(bytes.subarray(0, Math.min(bytes.byteLength, MAX_HEADER_BYTES)));
+  if (bodyOffset < 0) {
+    const why = bytes.byteLength >= MAX_HEADER_BYTES
+      ? `no end_header line in the first ${MAX_HEADER_BYTES} bytes`
+      : `no end_header line before the end of the file (${bytes.byteLength} bytes)`;
+    throw errors.header(file, why);
+  }
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bodyOffset).toString("latin1");
+  const lines = text.split(/\r\n|\n|\r/);
+  let format: PlyFormatName | undefined;
+  let version = "";
+  const comments: string[] = [];
+  const elements: PlyElement[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const place = { line: i + 1 };
+    const line = lines[i].trim();
+    if (i === 0) continue; // "ply"
+    if (line === "") continue;
+    const words = line.split(/\s+/);
+    const keyword = words[0];
+    if (keyword === "end_header") break;
+    if (keyword === "comment" || keyword === "obj_info") {
+      comments.push(line.slice(keyword.length).trim());
+      continue;
+    }
+    if (keyword === "format") {
+      if (words.length !== 3 || !(words[1] in FORMATS)) {
+        throw errors.header(file, `unknown format ${JSON.stringify(line)}; expected "format ascii|binary_little_endian|binary_big_endian 1.0"`, place);
+      }
+      if (words[2] !== "1.0" && words[2] !== "1") {
+        throw errors.header(file, `unsupported PLY version ${words[2]}; expected 1.0`, place);
+      }
+      format = words[1] as PlyFormatName;
+      version = words[2];
+      continue;
+    }
+    if (keyword === "element") {
+      const count = Number(words[2]);
+      if (words.length !== 3 || !Number.isSafeInteger(count) || count < 0) {
+        throw errors.header(file, `expected "element NAME COUNT" with a count of 0 or more, found ${JSON.stringify(line)}`, place);
+      }
+      elements.push({ name: words[1], count, properties: [], stride: 0 });
+      continue;
+    }
+    if (keyword === "property") {
+      const element = elements[elements.length - 1];
+      if (!element) throw errors.header(file, `property before any element: ${JSON.stringify(line)}`, place);
+      if (words[1] === "list") {
+        const countType = TYPE_CODES[words[2]];
+        const itemType = TYPE_CODES[words[3]];
+        if (words.length !== 5 || countType === undefined || itemType === undefined) {
+          throw errors.header(file, `expected "property list COUNT_TYPE ITEM_TYPE NAME" with PLY types, found ${JSON.stringify(line)}`, place);
+        }
+        if (countType === T_F32 || countType === T_F64) {
+          throw errors.header(file, `a list count must have an integer type, found ${words[2]}`, place);
+        }
+        element.properties.push({ name: words[4], type: itemType, typeName: words[3], countType, countTypeName: words[2] });
+      } else {
+        const type = TYPE_CODES[words[1]];
+        if (words.length !== 3 || type === undefined) {
+          throw errors.header(file, `expected "property TYPE NAME" with a PLY type (char uchar short ushort int uint float double, or int8 … float64), found ${JSON.stringify(line)}`, place);
+        }
+        element.properties.push({ name: words[2], type, typeName: words[1], countType: T_NONE });
+      }
+      continue;
+    }
+    throw errors.header(file, `unknown header line ${JSON.stringify(line)}`, place);
+  }
+  if (!format) throw errors.header(file, `no "format" line`);
+  for (const element of elements) {
+    element.stride = element.properties.every((p) => p.countType === T_NONE)
+      ? element.properties.reduce((sum, p) => sum + TYPE_SIZES[p.type], 0)
+      : 0;
+  }
+  return { format, formatCode: FORMATS[format], version, comments, elements, bodyOffset };
+}
+
+export interface VertexLayout {
+  /** i32 words for the kernel (see LAYOUT_* in abi.ts). */
+  words: Int32Array;
+  vertexCount: number;
+  /** Elements before the vertex element, each with its own (all-skip) layout. */
+  skip: { name: string; count: number; words: Int32Array }[];
+  hasNormals: boolean;
+  hasColors: boolean;
+  /** For binary files with fixed records throughout: bytes up to the end of the vertices. */
+  vertexEnd: number | undefined;
+}
+
+function layoutWords(format: number, element: PlyElement, slotOf: (p: PlyProperty) => number, file: string): Int32Array {
+  if (element.properties.length > LAYOUT_MAX_PROPS) {
+    throw errors.header(file, `element "${element.name}" has ${element.properties.length} properties; at most ${LAYOUT_MAX_PROPS} are supported`);
+  }
+  const words = new Int32Array(LAYOUT_HEADER_WORDS + LAYOUT_PROP_WORDS * element.properties.length);
+  words[0] = format;
+  words[1] = element.stride;
+  words[2] = element.properties.length;
+  let offset = 0;
+  element.properties.forEach((p, k) => {
+    const at = LAYOUT_HEADER_WORDS + LAYOUT_PROP_WORDS * k;
+    words[at] = p.type;
+    words[at + 1] = p.countType;
+    words[at + 2] = slotOf(p);
+    words[at + 3] = offset;
+    if (p.countType === T_NONE) offset += TYPE_SIZES[p.type];
+  });
+  return words;
+}
+
+/** What the kernel needs to decode this file's vertices. */
+export function vertexLayout(header: PlyHeader, file: string): VertexLayout {
+  const index = header.elements.findIndex((e) => e.name === "vertex");
+  if (index < 0) throw errors.noVertex(file);
+  const vertex = header.elements[index];
+  const seen = new Map<number, PlyProperty>();
+  for (const p of vertex.properties) {
+    const slot = SLOT_NAMES[p.name];
+    if (slot === undefined || p.countType !== T_NONE) continue;
+    if (seen.has(slot)) throw errors.header(file, `vertex property "${p.name}" duplicates "${seen.get(slot)!.name}"`);
+    if (slot >= SLOT_R && (p.type === T_I32 || p.type === T_U32)) {
+      throw errors.header(file, `colour property "${p.name}" is ${p.typeName}; expected uchar, ushort, float or double`);
+    }
+    seen.set(slot, p);
+  }
+  const missing = ["x", "y", "z"].filter((_, k) => !seen.has(k));
+  if (missing.length) {
+    throw errors.missingProperty(file, `the vertex element has no ${missing.join(", ")} propert${missing.length > 1 ? "ies" : "y"}; positions are required`);
+  }
+  const normals = [SLOT_NX, SLOT_NY, SLOT_NZ].filter((s) => seen.has(s)).length;
+  const colors = [SLOT_R, SLOT_G, SLOT_B].filter((s) => seen.has(s)).length;
+  if (normals !== 0 && normals !== 3) throw errors.missingProperty(file, `the vertex element has only some of nx, ny, nz`);
+  if (colors !== 0 && colors !== 3) throw errors.missingProperty(file, `the vertex element has only some of red, green, blue`);
+  const slotOf = (p: PlyProperty) => {
+    const slot = SLOT_NAMES[p.name];
+    return slot !== undefined && p.countType === T_NONE && seen.get(slot) === p ? slot : SLOT_NONE;
+  };
+  const skip = header.elements.slice(0, index).map((e) => ({
+    name: e.name, count: e.count, words: layoutWords(header.formatCode, e, () => SLOT_NONE, file),
+  }));
+  let vertexEnd: number | undefined;
+  if (header.formatCode !== FMT_ASCII && header.elements.slice(0, index + 1).every((e) => e.stride > 0)) {
+    vertexEnd = header.bodyOffset + header.elements.slice(0, index + 1).reduce((sum, e) => sum + e.count * e.stride, 0);
+  }
+  return {
+    words: layoutWords(header.formatCode, vertex, slotOf, file),
+    vertexCount: vertex.count,
+    skip,
+    hasNormals: normals === 3,
+    hasColors: colors === 3,
+    vertexEnd,
+  };
+}
