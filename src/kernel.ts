@@ -2,7 +2,8 @@
 // and turns its status codes into errors that name the file and the place.
 
 import { readFileSync, openSync, readSync, fstatSync, closeSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { PACKAGE_ROOT } from "./package.js";
 import {
   FMT_ASCII, SLOT_COUNT, SLOT_R, SLOT_G, SLOT_B, S_OK, S_BAD_NUMBER,
   OPT_PROJECTION_RAY, OPT_INPUTS_5, X_WIDTH_2, X_WIDTH_5, Y_WIDTH, LAYOUT_BYTES,
@@ -42,7 +43,7 @@ export type WasmBuild = "release" | "debug";
 const modules = new Map<WasmBuild, WebAssembly.Module>();
 
 export function wasmPath(build: WasmBuild): string {
-  return fileURLToPath(new URL(`../${import.meta.url.includes("/dist/") ? "../" : ""}build/${build}.wasm`, import.meta.url));
+  return join(PACKAGE_ROOT, "build", `${build}.wasm`);
 }
 
 function wasmModule(build: WasmBuild): WebAssembly.Module {
@@ -55,7 +56,7 @@ function wasmModule(build: WasmBuild): WebAssembly.Module {
     } catch {
       throw new Error(`${path} is missing: the WebAssembly kernel is built by 'npm install' (or 'npm run build')`);
     }
-    module = new WebAssembly.Module(bytes);
+    module = new WebAssembly.Module(new Uint8Array(bytes));
     modules.set(build, module);
   }
   return module;

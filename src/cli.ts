@@ -1,0 +1,242 @@
+// The command line: thin wrappers over the programmatic API. main() returns the exit code.
+
+import yargs, { type Argv } from "yargs";
+import { join } from "node:path";
+import { compile, type CompileSummary } from "./compile.js";
+import { verify, type VerifyReport } from "./verify.js";
+import { inspect, type InspectReport } from "./inspect.js";
+import { synthCorpus } from "./synth.js";
+import { ProgressBar, progressEnabled, formatCount, formatSeconds } from "./progress.js";
+import { defaultWorkers } from "./pool.js";
+import { DEFAULT_ICOSPHERE_LEVEL } from "./icosphere.js";
+import { HeadsnetError } from "./errors.js";
+import { VERSION } from "./package.js";
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const defaultIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+function printError(io: Io, error: HeadsnetError | { message: string }): void {
+  io.err(`headsnet: ${error.message}\n`);
+}
+
+function summaryText(s: CompileSummary): string {
+  const lines = [
+    `compiled ${s.compiled} of ${s.files} files: ${s.rows.toLocaleString("en-US")} rows in ${formatSeconds(s.seconds)} (${formatCount(s.rowsPerSecond)}rows/s, ${s.workers} worker${s.workers > 1 ? "s" : ""})`,
+    `  ${join(s.out, s.outputs.x)}, ${join(s.out, s.outputs.y)}, ${join(s.out, s.outputs.manifest)}`,
+    `  icosphere: ${s.icosphere.vertices} vertices (${s.icosphere.source})`,
+  ];
+  for (const f of s.failed) lines.push(`  failed: ${f.message}`);
+  return lines.join("\n") + "\n";
+}
+
+function verifyText(r: VerifyReport): string {
+  const lines = [`${r.ok ? "ok" : "FAILED"}: ${r.dir}: ${r.rows.toLocaleString("en-US")} rows, ${r.models} models`];
+  if (r.columns.x.length) {
+    for (const c of [...r.columns.x, ...r.columns.y]) {
+      lines.push(`  ${c.name.padEnd(12)} [${c.min.toPrecision(6)}, ${c.max.toPrecision(6)}]  NaN ${c.nan}  Inf ${c.inf}`);
+    }
+    lines.push(`  ${r.distinctIds} distinct model ids, ${r.indicesUsed} icosphere vertices used`);
+  }
+  for (const w of r.warnings) lines.push(`  warning: ${w}`);
+  for (const p of r.problems) lines.push(`  problem: ${p}`);
+  return lines.join("\n") + "\n";
+}
+
+function inspectText(r: InspectReport): string {
+  const lines = [`${r.file}: ${r.bytes.toLocaleString("en-US")} bytes`];
+  if (r.header) {
+    lines.push(`  format ${r.header.format} ${r.header.version}`);
+    for (const c of r.header.comments) lines.push(`  comment ${c}`);
+    for (const e of r.header.elements) {
+      lines.push(`  element ${e.name} ${e.count}`);
+      for (const p of e.properties) lines.push(`    property ${p}`);
+    }
+  }
+  if (r.vertices !== undefined) {
+    lines.push(`  ${r.vertices} vertices; normals: ${r.hasNormals ? "yes" : "no (the legacy step keeps each vertex)"}; colours: ${r.hasColors ? "yes" : "no (white)"}`);
+  }
+  if (r.bounds) {
+    const f = (v: number[]) => v.map((n) => n.toFixed(4)).join(", ");
+    lines.push(`  bounding box [${f(r.bounds.min)}] to [${f(r.bounds.max)}]; max |v| ${r.bounds.maxRadius.toFixed(4)}${r.bounds.maxRadius > 1 ? " (outside the unit sphere)" : ""}`);
+  }
+  if (r.colors) {
+    const f = (v: number[]) => v.map((n) => n.toFixed(3)).join(", ");
+    lines.push(`  colours [${f(r.colors.min)}] to [${f(r.colors.max)}]`);
+  }
+  if (r.compile) {
+    lines.push(`  compile (--projection ${r.compile.projection}): ${r.compile.rows} rows, ${r.compile.indicesUsed} of ${r.compile.icosphereVertices} icosphere vertices used`);
+  }
+  if (r.error) lines.push(`  error: ${r.error.message}`);
+  return lines.join("\n") + "\n";
+}
+
+const icosphereOption = {
+  type: "string",
+  default: String(DEFAULT_ICOSPHERE_LEVEL),
+  describe: "icosphere: a subdivision level 0-9, or a float32 x y z table file",
+} as const;
+
+const projectionOption = {
+  choices: ["legacy", "ray"] as const,
+  default: "legacy" as const,
+  describe: "legacy: the reference's step along the normal (bit-exact); ray: exact ray-sphere hit",
+};
+
+function icosphereSpec(value: string): number | string {
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  let exitCode = EXIT_OK;
+  const parser: Argv = yargs(argv)
+    .scriptName("headsnet")
+    .version(VERSION)
+    .usage("$0 <command> [options]\n\nCompile PLY head meshes into HeadsNet training data, exact and fast.")
+    .strict()
+    .demandCommand(1, "name a command: compile, verify, inspect, synth or demo")
+    .recommendCommands()
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new HeadsnetError("E_USAGE", message);
+    })
+    .command(
+      "compile <paths..>",
+      "compile PLY files and directories (recursing into *.ply) into train_x/train_y",
+      (y) => y
+        .positional("paths", { type: "string", array: true, demandOption: true, describe: "PLY files and directories (recursing into *.ply)" })
+        .option("out", { alias: "o", type: "string", demandOption: true, describe: "output directory" })
+        .option("workers", { alias: "j", type: "number", default: defaultWorkers(), describe: "worker threads (default: available cores)" })
+        .option("icosphere", icosphereOption)
+        .option("projection", projectionOption)
+        .option("inputs", { choices: [2, 5] as const, default: 2 as const, describe: "train_x width: 2 = [id, index]; 5 adds the ray direction [-nx, -ny, -nz]" })
+        .option("seed", { type: "number", default: 0, describe: "model ids are a pure function of the seed and each file's path under its input" })
+        .option("format", { choices: ["dat", "npy"] as const, default: "dat" as const, describe: "raw float32 (.dat, numpy.fromfile) or .npy (numpy.load)" })
+        .option("quiet", { alias: "q", type: "boolean", default: false, describe: "no progress bar or summary" })
+        .option("json", { type: "boolean", default: false, describe: "print a machine-readable summary on stdout" }),
+      async (args) => {
+        const bar = progressEnabled(args.quiet || args.json) ? new ProgressBar() : undefined;
+        const result = await compile({
+          inputs: args.paths as string[],
+          out: args.out,
+          workers: args.workers,
+          icosphere: icosphereSpec(args.icosphere),
+          projection: args.projection,
+          inputWidth: args.inputs,
+          seed: args.seed,
+          format: args.format,
+          onProgress: bar ? (p) => bar.update(p) : undefined,
+        });
+        bar?.done();
+        if (result.error) {
+          if (args.json) io.out(JSON.stringify({ ok: false, error: result.error.toJSON() }) + "\n");
+          printError(io, result.error);
+          exitCode = result.error.code === "E_USAGE" ? EXIT_USAGE : EXIT_FAILURE;
+          return;
+        }
+        const s = result.summary!;
+        if (args.json) io.out(JSON.stringify({ ok: s.failed.length === 0, ...s }) + "\n");
+        else if (!args.quiet) io.out(summaryText(s));
+        for (const f of s.failed) if (args.quiet || args.json) io.err(`headsnet: ${f.message}\n`);
+        if (s.failed.length) exitCode = EXIT_FAILURE;
+      },
+    )
+    .command(
+      "verify <dir>",
+      "check a compiled dataset: sizes against the manifest, NaN/Inf, id and index ranges",
+      (y) => y
+        .positional("dir", { type: "string", demandOption: true, describe: "a compile output directory" })
+        .option("json", { type: "boolean", default: false, describe: "print the report as JSON" }),
+      async (args) => {
+        const report = await verify(args.dir as string);
+        io.out(args.json ? JSON.stringify(report) + "\n" : verifyText(report));
+        if (!report.ok) exitCode = EXIT_FAILURE;
+      },
+    )
+    .command(
+      "inspect <file>",
+      "show a PLY file's header, counts, bounding box and what compile would do with it",
+      (y) => y
+        .positional("file", { type: "string", demandOption: true, describe: "a PLY file" })
+        .option("icosphere", icosphereOption)
+        .option("projection", projectionOption)
+        .option("json", { type: "boolean", default: false, describe: "print the report as JSON" }),
+      async (args) => {
+        const report = inspect(args.file as string, { projection: args.projection, icosphere: icosphereSpec(args.icosphere) });
+        io.out(args.json ? JSON.stringify(report) + "\n" : inspectText(report));
+        if (report.error) exitCode = EXIT_FAILURE;
+      },
+    )
+    .command(
+      "synth",
+      "write a built-in corpus of synthetic heads (Blender's PLY export layout)",
+      (y) => y
+        .option("out", { alias: "o", type: "string", demandOption: true, describe: "output directory" })
+        .option("count", { alias: "n", type: "number", default: 10, describe: "number of heads" })
+        .option("vertices", { type: "number", default: 94000, describe: "vertices per head" })
+        .option("seed", { type: "number", default: 0, describe: "corpus seed; head i is the same for any count" }),
+      async (args) => {
+        const result = await synthCorpus({ out: args.out, count: args.count, vertices: args.vertices, seed: args.seed });
+        io.out(`wrote ${result.files.length} heads, ${result.vertices.toLocaleString("en-US")} vertices, ${formatCount(result.bytes)}B to ${result.dir}\n`);
+      },
+    )
+    .command(
+      "demo",
+      "synthesize a corpus, compile it, verify it and print a summary (what `npm start` runs)",
+      (y) => y
+        .option("dir", { type: "string", default: "demo", describe: "working directory for the corpus and the dataset" })
+        .option("count", { alias: "n", type: "number", default: 24, describe: "number of heads" })
+        .option("vertices", { type: "number", default: 94000, describe: "vertices per head" })
+        .option("workers", { alias: "j", type: "number", default: defaultWorkers(), describe: "worker threads" }),
+      async (args) => {
+        const corpus = join(args.dir, "corpus");
+        const out = join(args.dir, "dataset");
+        io.out(`1/3 synthesizing ${args.count} heads of ${args.vertices} vertices in ${corpus}\n`);
+        await synthCorpus({ out: corpus, count: args.count, vertices: args.vertices, seed: 0 });
+        io.out(`2/3 compiling into ${out}\n`);
+        const bar = progressEnabled(false) ? new ProgressBar() : undefined;
+        const result = await compile({ inputs: [corpus], out, workers: args.workers, onProgress: bar ? (p) => bar.update(p) : undefined });
+        bar?.done();
+        if (result.error) {
+          printError(io, result.error);
+          exitCode = EXIT_FAILURE;
+          return;
+        }
+        io.out(summaryText(result.summary!));
+        io.out(`3/3 verifying ${out}\n`);
+        const report = await verify(out);
+        io.out(verifyText(report));
+        if (!report.ok || result.summary!.failed.length) exitCode = EXIT_FAILURE;
+      },
+    );
+
+  try {
+    await parser.parseAsync();
+  } catch (e) {
+    if (e instanceof HeadsnetError && e.code === "E_USAGE") {
+      io.err(`headsnet: ${e.message}\nRun 'headsnet --help' for usage.\n`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof HeadsnetError) {
+      printError(io, e);
+      return EXIT_FAILURE;
+    }
+    if (e instanceof Error && e.name === "YError") {
+      io.err(`headsnet: ${e.message}\nRun 'headsnet --help' for usage.\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+  return exitCode;
+}

@@ -1,0 +1,78 @@
+// `headsnet inspect`: what a PLY file holds and what compile would make of it.
+
+import { readFileSync } from "node:fs";
+import { HeadsnetError, errors } from "./errors.js";
+import { loadIcosphere } from "./icosphere.js";
+import { Kernel, type Projection } from "./kernel.js";
+import { parseHeader, vertexLayout, MAX_HEADER_BYTES, type PlyHeader } from "./ply-header.js";
+
+export interface InspectReport {
+  file: string;
+  bytes: number;
+  header?: {
+    format: string;
+    version: string;
+    comments: string[];
+    elements: { name: string; count: number; properties: string[] }[];
+  };
+  vertices?: number;
+  hasNormals?: boolean;
+  hasColors?: boolean;
+  bounds?: { min: number[]; max: number[]; maxRadius: number };
+  colors?: { min: number[]; max: number[] };
+  compile?: { rows: number; projection: Projection; icosphereVertices: number; indicesUsed: number };
+  error?: ReturnType<HeadsnetError["toJSON"]>;
+}
+
+export function inspect(file: string, options: { projection?: Projection; icosphere?: number | string } = {}): InspectReport {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    return { file, bytes: 0, error: errors.read(file, (e as Error).message).toJSON() };
+  }
+  const report: InspectReport = { file, bytes: bytes.byteLength };
+  const data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    const header: PlyHeader = parseHeader(data.subarray(0, MAX_HEADER_BYTES), file);
+    report.header = {
+      format: header.format,
+      version: header.version,
+      comments: header.comments,
+      elements: header.elements.map((e) => ({
+        name: e.name,
+        count: e.count,
+        properties: e.properties.map((p) => (p.countTypeName ? `list ${p.countTypeName} ${p.typeName} ${p.name}` : `${p.typeName} ${p.name}`)),
+      })),
+    };
+    const layout = vertexLayout(header, file);
+    report.vertices = layout.vertexCount;
+    report.hasNormals = layout.hasNormals;
+    report.hasColors = layout.hasColors;
+    const projection = options.projection ?? "legacy";
+    const icosphere = loadIcosphere(options.icosphere);
+    const out = new Kernel(icosphere).compileBytes(data, file, 0, { projection });
+    const min = [Infinity, Infinity, Infinity], max = [-Infinity, -Infinity, -Infinity];
+    const cmin = [Infinity, Infinity, Infinity], cmax = [-Infinity, -Infinity, -Infinity];
+    let maxRadius = 0;
+    for (let r = 0; r < out.rows; r++) {
+      for (let c = 0; c < 3; c++) {
+        const v = out.y[r * 6 + c], k = out.y[r * 6 + 3 + c];
+        if (v < min[c]) min[c] = v;
+        if (v > max[c]) max[c] = v;
+        if (k < cmin[c]) cmin[c] = k;
+        if (k > cmax[c]) cmax[c] = k;
+      }
+      maxRadius = Math.max(maxRadius, Math.hypot(out.y[r * 6], out.y[r * 6 + 1], out.y[r * 6 + 2]));
+    }
+    report.bounds = { min, max, maxRadius };
+    report.colors = { min: cmin, max: cmax };
+    const used = new Set<number>();
+    for (let r = 0; r < out.rows; r++) used.add(out.x[r * 2 + 1]);
+    report.compile = { rows: out.rows, projection, icosphereVertices: icosphere.count, indicesUsed: used.size };
+  } catch (e) {
+    if (!(e instanceof HeadsnetError)) throw e;
+    report.error = e.toJSON();
+  }
+  return report;
+}

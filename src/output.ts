@@ -1,0 +1,162 @@
+// The dataset on disk: train_x and train_y (raw float32 little-endian, or .npy), and the manifest
+// that describes them. Rows go to *.partial files; only a finished run renames them and writes
+// manifest.json last, so an interrupted run never leaves files that look complete.
+
+import { open, rename, rm, mkdir, writeFile, type FileHandle } from "node:fs/promises";
+import { endianness } from "node:os";
+import { join } from "node:path";
+import { errors } from "./errors.js";
+
+export type DataFormat = "dat" | "npy";
+
+export const MANIFEST_NAME = "manifest.json";
+export const MANIFEST_VERSION = 1;
+
+export interface ModelEntry {
+  path: string;
+  id: number;
+  firstRow: number;
+  rows: number;
+}
+
+export interface FailedEntry {
+  path: string;
+  code: string;
+  message: string;
+}
+
+export interface Manifest {
+  tool: "headsnet";
+  version: string;
+  manifestVersion: number;
+  complete: true;
+  format: DataFormat;
+  options: { projection: string; inputs: number; seed: number; icosphere: string };
+  icosphere: { vertices: number; sha256: string; source: string };
+  columns: { x: string[]; y: string[] };
+  files: { x: OutputFileInfo; y: OutputFileInfo };
+  rows: number;
+  models: ModelEntry[];
+  failed: FailedEntry[];
+}
+
+export interface OutputFileInfo {
+  name: string;
+  width: number;
+  /** Byte offset of the first row (0 for .dat, the header length for .npy). */
+  dataOffset: number;
+  bytes: number;
+}
+
+export function outputNames(format: DataFormat): { x: string; y: string } {
+  return format === "npy" ? { x: "train_x.npy", y: "train_y.npy" } : { x: "train_x.dat", y: "train_y.dat" };
+}
+
+/** Every .npy header we write is this long, so the final row count can be written in place. */
+export const NPY_HEADER_BYTES = 128;
+
+export function npyHeader(rows: number, width: number): Buffer {
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${width}), }`;
+  const length = NPY_HEADER_BYTES - 10;
+  const header = Buffer.alloc(NPY_HEADER_BYTES, 0x20);
+  header.write("\x93NUMPY", 0, "latin1");
+  header[6] = 1;
+  header[7] = 0;
+  header.writeUInt16LE(length, 8);
+  header.write(dict, 10, "latin1");
+  header[NPY_HEADER_BYTES - 1] = 0x0a;
+  return header;
+}
+
+export class DatasetWriter {
+  rows = 0;
+  private constructor(
+    readonly dir: string,
+    readonly format: DataFormat,
+    readonly xWidth: number,
+    private readonly xFile: FileHandle,
+    private readonly yFile: FileHandle,
+    private readonly names: { x: string; y: string },
+  ) {}
+
+  static async create(dir: string, format: DataFormat, xWidth: number): Promise<DatasetWriter> {
+    if (endianness() !== "LE") throw errors.output(dir, "headsnet writes float32 little-endian and needs a little-endian host");
+    const names = outputNames(format);
+    try {
+      await mkdir(dir, { recursive: true });
+      // Whatever was here before stops looking complete before anything new is written.
+      await rm(join(dir, MANIFEST_NAME), { force: true });
+      for (const name of [...Object.values(outputNames("dat")), ...Object.values(outputNames("npy"))]) {
+        await rm(join(dir, name), { force: true });
+      }
+      const xFile = await open(join(dir, names.x + ".partial"), "w");
+      const yFile = await open(join(dir, names.y + ".partial"), "w");
+      const writer = new DatasetWriter(dir, format, xWidth, xFile, yFile, names);
+      if (format === "npy") {
+        await xFile.write(npyHeader(0, xWidth));
+        await yFile.write(npyHeader(0, 6));
+      }
+      return writer;
+    } catch (e) {
+      throw errors.output(dir, (e as Error).message);
+    }
+  }
+
+  async append(x: Float32Array, y: Float32Array): Promise<void> {
+    const rows = y.length / 6;
+    try {
+      await Promise.all([
+        writeAll(this.xFile, new Uint8Array(x.buffer, x.byteOffset, x.byteLength)),
+        writeAll(this.yFile, new Uint8Array(y.buffer, y.byteOffset, y.byteLength)),
+      ]);
+    } catch (e) {
+      throw errors.output(this.dir, (e as Error).message);
+    }
+    this.rows += rows;
+  }
+
+  fileInfo(): { x: OutputFileInfo; y: OutputFileInfo } {
+    const offset = this.format === "npy" ? NPY_HEADER_BYTES : 0;
+    return {
+      x: { name: this.names.x, width: this.xWidth, dataOffset: offset, bytes: offset + this.rows * this.xWidth * 4 },
+      y: { name: this.names.y, width: 6, dataOffset: offset, bytes: offset + this.rows * 24 },
+    };
+  }
+
+  /** Make the run's output final: sync, rename into place, then write the manifest. */
+  async finish(manifest: Manifest): Promise<void> {
+    try {
+      if (this.format === "npy") {
+        await this.xFile.write(npyHeader(this.rows, this.xWidth), 0, NPY_HEADER_BYTES, 0);
+        await this.yFile.write(npyHeader(this.rows, 6), 0, NPY_HEADER_BYTES, 0);
+      }
+      await Promise.all([this.xFile.sync(), this.yFile.sync()]);
+      await Promise.all([this.xFile.close(), this.yFile.close()]);
+      await rename(join(this.dir, this.names.x + ".partial"), join(this.dir, this.names.x));
+      await rename(join(this.dir, this.names.y + ".partial"), join(this.dir, this.names.y));
+      const temp = join(this.dir, MANIFEST_NAME + ".partial");
+      await writeFile(temp, JSON.stringify(manifest, null, 2) + "\n");
+      const handle = await open(temp, "r+");
+      await handle.sync();
+      await handle.close();
+      await rename(temp, join(this.dir, MANIFEST_NAME));
+    } catch (e) {
+      throw errors.output(this.dir, (e as Error).message);
+    }
+  }
+
+  /** Give up: close and remove the partial files. */
+  async abort(): Promise<void> {
+    await Promise.allSettled([this.xFile.close(), this.yFile.close()]);
+    await rm(join(this.dir, this.names.x + ".partial"), { force: true });
+    await rm(join(this.dir, this.names.y + ".partial"), { force: true });
+  }
+}
+
+async function writeAll(file: FileHandle, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    const { bytesWritten } = await file.write(bytes, done, bytes.byteLength - done);
+    done += bytesWritten;
+  }
+}
