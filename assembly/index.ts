@@ -7,10 +7,10 @@ import {
   SLOT_NONE, SLOT_COUNT, SLOT_X, SLOT_Y, SLOT_Z, SLOT_NX, SLOT_NY, SLOT_NZ, SLOT_R, SLOT_G, SLOT_B,
   LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS,
   OPT_PROJECTION_RAY, OPT_INPUTS_5,
-  S_OK, S_TRUNCATED, S_NONFINITE, S_OUTSIDE_SPHERE, S_ZERO_NORMAL,
+  S_OK, S_TRUNCATED, S_NONFINITE, S_OUTSIDE_SPHERE, S_ZERO_NORMAL, TRACE_BATCH,
 } from "../src/abi";
 import { fma32 } from "./exact";
-import { nearest, icosphereCount } from "./nearest";
+import { cellOf, nearestInCell, icosphereCount } from "./nearest";
 import { cursor, end, status, slots, readRecord, readBinary, storeSlot, skipRecords } from "./decode";
 
 export { setIcosphere, setHash, nearest, nearestBrute } from "./nearest";
@@ -80,6 +80,9 @@ export function trace(x: f32, y: f32, z: f32, nx: f32, ny: f32, nz: f32, options
   return traceTo(x, y, z, nx, ny, nz, options);
 }
 
+// One batch of traced points: x y z and the cube-map cell, 16 bytes each.
+const batch: usize = memory.data(TRACE_BATCH * 16);
+
 // Slot tables for fixed-stride binary records.
 const slotOffset: usize = memory.data(SLOT_COUNT * 4);
 const slotType: usize = memory.data(SLOT_COUNT * 4);
@@ -133,79 +136,95 @@ export function compileVertices(
   const tableFloats: i32 = 3 * icosphereCount();
   const recip: f32 = <f32>1.0 / <f32>tableFloats;
   const scale: f32 = <f32>0.003921569;
-  let xp = xOut;
-  let yp = yOut;
   let record = start;
 
-  for (let k: i32 = 0; k < count; k++) {
-    let x: f32, y: f32, z: f32, nx: f32, ny: f32, nz: f32, r: f32, g: f32, b: f32;
-    if (common) {
-      x = load<f32>(record + <usize>load<i32>(slotOffset));
-      y = load<f32>(record + <usize>load<i32>(slotOffset, 4));
-      z = load<f32>(record + <usize>load<i32>(slotOffset, 8));
-      nx = load<f32>(record + <usize>load<i32>(slotOffset, 12));
-      ny = load<f32>(record + <usize>load<i32>(slotOffset, 16));
-      nz = load<f32>(record + <usize>load<i32>(slotOffset, 20));
-      r = <f32>load<u8>(record + <usize>load<i32>(slotOffset, 24)) * scale;
-      g = <f32>load<u8>(record + <usize>load<i32>(slotOffset, 28)) * scale;
-      b = <f32>load<u8>(record + <usize>load<i32>(slotOffset, 32)) * scale;
-    } else {
-      if (fixed) {
-        for (let s = 0; s < SLOT_COUNT; s++) {
-          if ((present & (1 << s)) == 0) continue;
-          const t = load<i32>(slotType + (<usize>s << 2));
-          storeSlot(s, t, readBinary(record + <usize>load<i32>(slotOffset + (<usize>s << 2)), t, bigEndian));
-        }
+  // Stage 1 decodes and traces a batch of vertices, writing y rows; stage 2 then finds their
+  // icosphere vertices back to back, so the cube map's cache misses overlap.
+  for (let base: i32 = 0; base < count; base += TRACE_BATCH) {
+    const size = min<i32>(TRACE_BATCH, count - base);
+    for (let j: i32 = 0; j < size; j++) {
+      const k = base + j;
+      let x: f32, y: f32, z: f32, nx: f32, ny: f32, nz: f32, r: f32, g: f32, b: f32;
+      if (common) {
+        x = load<f32>(record + <usize>load<i32>(slotOffset));
+        y = load<f32>(record + <usize>load<i32>(slotOffset, 4));
+        z = load<f32>(record + <usize>load<i32>(slotOffset, 8));
+        nx = load<f32>(record + <usize>load<i32>(slotOffset, 12));
+        ny = load<f32>(record + <usize>load<i32>(slotOffset, 16));
+        nz = load<f32>(record + <usize>load<i32>(slotOffset, 20));
+        r = <f32>load<u8>(record + <usize>load<i32>(slotOffset, 24)) * scale;
+        g = <f32>load<u8>(record + <usize>load<i32>(slotOffset, 28)) * scale;
+        b = <f32>load<u8>(record + <usize>load<i32>(slotOffset, 32)) * scale;
       } else {
-        record = cursor;
-        readRecord(layout);
-        if (status != S_OK) {
-          errorVertex = k;
-          errorAt = cursor;
-          return status;
+        if (fixed) {
+          for (let s = 0; s < SLOT_COUNT; s++) {
+            if ((present & (1 << s)) == 0) continue;
+            const t = load<i32>(slotType + (<usize>s << 2));
+            storeSlot(s, t, readBinary(record + <usize>load<i32>(slotOffset + (<usize>s << 2)), t, bigEndian));
+          }
+        } else {
+          record = cursor;
+          readRecord(layout);
+          if (status != S_OK) {
+            errorVertex = k;
+            errorAt = cursor;
+            return status;
+          }
         }
+        x = load<f32>(slots + (SLOT_X << 2));
+        y = load<f32>(slots + (SLOT_Y << 2));
+        z = load<f32>(slots + (SLOT_Z << 2));
+        nx = load<f32>(slots + (SLOT_NX << 2));
+        ny = load<f32>(slots + (SLOT_NY << 2));
+        nz = load<f32>(slots + (SLOT_NZ << 2));
+        r = load<f32>(slots + (SLOT_R << 2));
+        g = load<f32>(slots + (SLOT_G << 2));
+        b = load<f32>(slots + (SLOT_B << 2));
       }
-      x = load<f32>(slots + (SLOT_X << 2));
-      y = load<f32>(slots + (SLOT_Y << 2));
-      z = load<f32>(slots + (SLOT_Z << 2));
-      nx = load<f32>(slots + (SLOT_NX << 2));
-      ny = load<f32>(slots + (SLOT_NY << 2));
-      nz = load<f32>(slots + (SLOT_NZ << 2));
-      r = load<f32>(slots + (SLOT_R << 2));
-      g = load<f32>(slots + (SLOT_G << 2));
-      b = load<f32>(slots + (SLOT_B << 2));
-    }
 
-    if (!(finite3(x, y, z) && finite3(nx, ny, nz) && finite3(r, g, b))) {
-      errorVertex = k;
-      errorAt = record;
-      return S_NONFINITE;
-    }
-    const traceStatus = traceTo(x, y, z, nx, ny, nz, options);
-    if (traceStatus != S_OK) {
-      errorVertex = k;
-      errorAt = record;
-      return traceStatus;
-    }
-    const index = nearest(load<f32>(traced), load<f32>(traced, 4), load<f32>(traced, 8));
+      if (!(finite3(x, y, z) && finite3(nx, ny, nz) && finite3(r, g, b))) {
+        errorVertex = k;
+        errorAt = record;
+        return S_NONFINITE;
+      }
+      const traceStatus = traceTo(x, y, z, nx, ny, nz, options);
+      if (traceStatus != S_OK) {
+        errorVertex = k;
+        errorAt = record;
+        return traceStatus;
+      }
+      const px = load<f32>(traced);
+      const py = load<f32>(traced, 4);
+      const pz = load<f32>(traced, 8);
+      const slot = batch + (<usize>j << 4);
+      store<f32>(slot, px);
+      store<f32>(slot, py, 4);
+      store<f32>(slot, pz, 8);
+      store<i32>(slot, cellOf(px, py, pz), 12);
 
-    store<f32>(xp, id);
-    const indexFloat: i32 = 3 * index;
-    store<f32>(xp, <f32>indexFloat * recip, 4);
-    if (xWidth == 20) {
-      store<f32>(xp, -nx, 8);
-      store<f32>(xp, -ny, 12);
-      store<f32>(xp, -nz, 16);
+      const xp = xOut + <usize>k * xWidth;
+      if (xWidth == 20) {
+        store<f32>(xp, -nx, 8);
+        store<f32>(xp, -ny, 12);
+        store<f32>(xp, -nz, 16);
+      }
+      const yp = yOut + <usize>k * 24;
+      store<f32>(yp, x);
+      store<f32>(yp, y, 4);
+      store<f32>(yp, z, 8);
+      store<f32>(yp, r, 12);
+      store<f32>(yp, g, 16);
+      store<f32>(yp, b, 20);
+      if (fixed) record += stride;
     }
-    store<f32>(yp, x);
-    store<f32>(yp, y, 4);
-    store<f32>(yp, z, 8);
-    store<f32>(yp, r, 12);
-    store<f32>(yp, g, 16);
-    store<f32>(yp, b, 20);
-    xp += xWidth;
-    yp += 24;
-    if (fixed) record += stride;
+    for (let j: i32 = 0; j < size; j++) {
+      const slot = batch + (<usize>j << 4);
+      const index = nearestInCell(load<f32>(slot), load<f32>(slot, 4), load<f32>(slot, 8), load<i32>(slot, 12));
+      const xp = xOut + <usize>(base + j) * xWidth;
+      const indexFloat: i32 = 3 * index;
+      store<f32>(xp, id);
+      store<f32>(xp, <f32>indexFloat * recip, 4);
+    }
   }
   if (fixed) cursor = start + <usize>count * stride;
   errorAt = cursor;

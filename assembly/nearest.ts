@@ -3,26 +3,28 @@
 // The host builds a cube map over directions (src/spatial-hash.ts): each cell lists every table
 // vertex that can win, under the reference's float32 arithmetic, for any point whose direction
 // falls in the cell and whose radius lies in [HASH_RMIN, HASH_RMAX]. A query ranks the cell's
-// candidates by a float64 squared distance; when no other candidate comes within rounding
-// distance of the best, the best is the reference's answer. Otherwise the close ones are
-// re-ranked with the reference's own fused float32 distance, ties going to the lower index as
-// the reference's strict '<' in table order does. Points outside the band, and non-finite
-// points, take the brute force itself.
+// few candidates by a float32 squared distance; when no other candidate comes within rounding
+// distance of the best, the best is the reference's answer. Otherwise the cell's candidates are
+// ranked with the reference's own fused float32 distance, ties going to the lower index as its
+// strict '<' in table order does. Points outside the band, and non-finite points, take the
+// brute force itself. The map is kept compact (16-bit indices, a 16-byte table) so that it stays
+// in L2: queries on real meshes jump between cells, and memory latency is what they cost.
 
-import { HASH_RMIN, HASH_RMAX } from "../src/abi";
+import { HASH_RMIN, HASH_RMAX, TABLE_STRIDE } from "../src/abi";
 import { refDistance } from "./exact";
 
-let ico: usize = 0; // float32 x y z per vertex
+let ico: usize = 0; // float32 x y z, padded to TABLE_STRIDE bytes per vertex
 let icoCount: i32 = 0;
 let grid: i32 = 0; // cells per cube face edge
 let halfGrid: f64 = 0;
-let cellStart: usize = 0; // u32, 6*grid*grid + 1 entries
-let candidates: usize = 0; // u32 vertex indices, sorted within each cell
+let cellStart: usize = 0; // u32 per cell, + 1
+let candidates: usize = 0; // u16 (or u32, for tables over 65,535 vertices) table indices
+let wideIndices: bool = false;
 
-// Relative slack between the float64 ranking distance and the reference's float32 distance:
-// each differs from the exact distance by a few float32 ulps (about 6e-8 each), so 4e-6 is ample.
-const TIE_SLACK: f64 = 4e-6;
-const TIE_FLOOR: f64 = 1e-40;
+// The float32 ranking distance and the reference's distance each differ from the exact one by a
+// few float32 ulps (about 6e-8 each), so candidates within 4e-6 of the best are re-ranked exactly.
+const TIE_SLACK: f32 = 4e-6;
+const TIE_FLOOR: f32 = 1e-30;
 const RMIN2: f64 = HASH_RMIN * HASH_RMIN;
 const RMAX2: f64 = HASH_RMAX * HASH_RMAX;
 
@@ -31,11 +33,12 @@ export function setIcosphere(ptr: usize, count: i32): void {
   icoCount = count;
 }
 
-export function setHash(cellsPerEdge: i32, startPtr: usize, candidatePtr: usize): void {
+export function setHash(cellsPerEdge: i32, cellStartPtr: usize, candidatesPtr: usize, wide: bool): void {
   grid = cellsPerEdge;
   halfGrid = <f64>cellsPerEdge * 0.5;
-  cellStart = startPtr;
-  candidates = candidatePtr;
+  cellStart = cellStartPtr;
+  candidates = candidatesPtr;
+  wideIndices = wide;
 }
 
 export function icosphereCount(): i32 {
@@ -47,7 +50,7 @@ export function nearestBrute(px: f32, py: f32, pz: f32): i32 {
   let best: f32 = 9999.0;
   let bestIndex: i32 = 0;
   let q = ico;
-  for (let i: i32 = 0; i < icoCount; i++, q += 12) {
+  for (let i: i32 = 0; i < icoCount; i++, q += TABLE_STRIDE) {
     const d = refDistance(load<f32>(q), load<f32>(q, 4), load<f32>(q, 8), px, py, pz);
     if (d < best) {
       best = d;
@@ -57,8 +60,15 @@ export function nearestBrute(px: f32, py: f32, pz: f32): i32 {
   return bestIndex;
 }
 
+/** The cube-map cell of a point, or -1 when the point must take the brute force. */
 @inline
-function cellOf(x: f64, y: f64, z: f64): i32 {
+export function cellOf(px: f32, py: f32, pz: f32): i32 {
+  const x = <f64>px;
+  const y = <f64>py;
+  const z = <f64>pz;
+  const r2 = x * x + y * y + z * z;
+  // Written so that NaN fails the test too.
+  if (!(r2 >= RMIN2 && r2 <= RMAX2) || grid == 0) return -1;
   const ax = abs<f64>(x);
   const ay = abs<f64>(y);
   const az = abs<f64>(z);
@@ -68,16 +78,19 @@ function cellOf(x: f64, y: f64, z: f64): i32 {
   let v: f64;
   if (ax >= ay && ax >= az) {
     face = x > 0 ? 0 : 1;
-    u = y / ax;
-    v = z / ax;
+    const inv = 1.0 / ax;
+    u = y * inv;
+    v = z * inv;
   } else if (ay >= az) {
     face = y > 0 ? 2 : 3;
-    u = x / ay;
-    v = z / ay;
+    const inv = 1.0 / ay;
+    u = x * inv;
+    v = z * inv;
   } else {
     face = z > 0 ? 4 : 5;
-    u = x / az;
-    v = y / az;
+    const inv = 1.0 / az;
+    u = x * inv;
+    v = y * inv;
   }
   let iu = <i32>((u + 1.0) * halfGrid);
   let iv = <i32>((v + 1.0) * halfGrid);
@@ -88,57 +101,81 @@ function cellOf(x: f64, y: f64, z: f64): i32 {
   return (face * grid + iv) * grid + iu;
 }
 
-export function nearest(px: f32, py: f32, pz: f32): i32 {
-  const x = <f64>px;
-  const y = <f64>py;
-  const z = <f64>pz;
-  const r2 = x * x + y * y + z * z;
-  // Written so that NaN fails the test and takes the brute force, which reproduces the reference.
-  if (!(r2 >= RMIN2 && r2 <= RMAX2) || grid == 0) return nearestBrute(px, py, pz);
-
-  const cell = cellOf(x, y, z);
-  const first = load<u32>(cellStart + (<usize>cell << 2));
-  const last = load<u32>(cellStart + (<usize>cell << 2), 4);
-
-  let best: f64 = Infinity;
-  let second: f64 = Infinity;
-  let bestIndex: i32 = 0;
-  for (let c = first; c < last; c++) {
-    const i = load<u32>(candidates + (<usize>c << 2));
-    const q = ico + <usize>i * 12;
-    // The same float32 differences the reference takes, squared and summed in float64.
-    const dx = <f64>(load<f32>(q) - px);
-    const dy = <f64>(load<f32>(q, 4) - py);
-    const dz = <f64>(load<f32>(q, 8) - pz);
-    const d2 = dx * dx + dy * dy + dz * dz;
-    if (d2 < best) {
-      second = best;
-      best = d2;
-      bestIndex = <i32>i;
-    } else if (d2 < second) {
-      second = d2;
-    }
-  }
-  const limit = best * (1.0 + TIE_SLACK) + TIE_FLOOR;
-  if (second > limit) return bestIndex;
-  return nearestAmongClose(px, py, pz, first, last, limit);
+// Candidate lists are padded to groups of 4 with the index icoCount: a far-away row of the table.
+@inline
+function candidate(c: u32): i32 {
+  return wideIndices ? load<i32>(candidates + (<usize>c << 2)) : <i32>load<u16>(candidates + (<usize>c << 1));
 }
 
-// Candidates within rounding distance of the best: rank them with the reference's arithmetic.
-function nearestAmongClose(px: f32, py: f32, pz: f32, first: u32, last: u32, limit: f64): i32 {
+// Squared distances (float32, the reference's own differences) from p to candidates c .. c+3:
+// four table rows, transposed into x, y and z vectors.
+@inline
+function groupDistances(c: u32, px: v128, py: v128, pz: v128): v128 {
+  const r0 = v128.load(ico + <usize>candidate(c) * TABLE_STRIDE);
+  const r1 = v128.load(ico + <usize>candidate(c + 1) * TABLE_STRIDE);
+  const r2 = v128.load(ico + <usize>candidate(c + 2) * TABLE_STRIDE);
+  const r3 = v128.load(ico + <usize>candidate(c + 3) * TABLE_STRIDE);
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5); // x0 x1 y0 y1
+  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5); // x2 x3 y2 y3
+  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7); // z0 z1 . .
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7); // z2 z3 . .
+  const dx = f32x4.sub(v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), px);
+  const dy = f32x4.sub(v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), py);
+  const dz = f32x4.sub(v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), pz);
+  return f32x4.add(f32x4.add(f32x4.mul(dx, dx), f32x4.mul(dy, dy)), f32x4.mul(dz, dz));
+}
+
+// The smallest lane (pmin: plain minps; no NaN can occur here).
+@inline
+function laneMin(d: v128): f32 {
+  const m = f32x4.pmin(d, v128.shuffle<f32>(d, d, 2, 3, 0, 1));
+  return f32x4.extract_lane(f32x4.pmin(m, v128.shuffle<f32>(m, m, 1, 0, 3, 2)), 0);
+}
+
+export function nearest(px: f32, py: f32, pz: f32): i32 {
+  return nearestInCell(px, py, pz, cellOf(px, py, pz));
+}
+
+/** Nearest vertex to p, given p's cell from cellOf(). */
+@inline
+export function nearestInCell(px: f32, py: f32, pz: f32, cell: i32): i32 {
+  if (cell < 0) return nearestBrute(px, py, pz);
+  const first = load<u32>(cellStart + (<usize>cell << 2));
+  const last = load<u32>(cellStart + (<usize>cell << 2), 4);
+  const vx = f32x4.splat(px);
+  const vy = f32x4.splat(py);
+  const vz = f32x4.splat(pz);
+  if (last - first == 4) {
+    // One group: nine cells in ten on a level-5 icosphere.
+    const d = groupDistances(first, vx, vy, vz);
+    const limit = laneMin(d) * (<f32>1.0 + TIE_SLACK) + TIE_FLOOR;
+    const mask = i32x4.bitmask(f32x4.le(d, f32x4.splat(limit)));
+    if ((mask & (mask - 1)) == 0) return candidate(first + <u32>ctz(mask));
+    return nearestExact(px, py, pz, first, last);
+  }
+  let mins = f32x4.splat(Infinity);
+  for (let c = first; c < last; c += 4) mins = f32x4.pmin(mins, groupDistances(c, vx, vy, vz));
+  const limit = f32x4.splat(laneMin(mins) * (<f32>1.0 + TIE_SLACK) + TIE_FLOOR);
+  let found: i32 = -1;
+  for (let c = first; c < last; c += 4) {
+    const mask = i32x4.bitmask(f32x4.le(groupDistances(c, vx, vy, vz), limit));
+    if (mask == 0) continue;
+    if ((mask & (mask - 1)) != 0 || found >= 0) return nearestExact(px, py, pz, first, last);
+    found = candidate(c + <u32>ctz(mask));
+  }
+  return found;
+}
+
+// Candidates within rounding distance of each other: rank the cell with the reference's
+// arithmetic. The reference's winner is in the cell, and no lower index ties it anywhere.
+function nearestExact(px: f32, py: f32, pz: f32, first: u32, last: u32): i32 {
   let best: f32 = Infinity;
   let bestIndex: i32 = 0x7fffffff;
   for (let c = first; c < last; c++) {
-    const i = <i32>load<u32>(candidates + (<usize>c << 2));
-    const q = ico + <usize>i * 12;
-    const qx = load<f32>(q);
-    const qy = load<f32>(q, 4);
-    const qz = load<f32>(q, 8);
-    const dx = <f64>(qx - px);
-    const dy = <f64>(qy - py);
-    const dz = <f64>(qz - pz);
-    if (dx * dx + dy * dy + dz * dz > limit) continue;
-    const d = refDistance(qx, qy, qz, px, py, pz);
+    const i = candidate(c);
+    if (i >= icoCount) continue; // padding
+    const q = ico + <usize>i * TABLE_STRIDE;
+    const d = refDistance(load<f32>(q), load<f32>(q, 4), load<f32>(q, 8), px, py, pz);
     if (d < best || (d == best && i < bestIndex)) {
       best = d;
       bestIndex = i;

@@ -65,3 +65,10 @@ export const UCHAR_COLOR_SCALE = 0.003921569;
 // Spatial hash radius band (squared): outside it the kernel falls back to brute force.
 export const HASH_RMIN = 0.0625;
 export const HASH_RMAX = 4.0;
+
+// The icosphere table in kernel memory: x y z and one float32 of padding per vertex (16 bytes).
+export const TABLE_STRIDE = 16;
+
+// Vertices decoded and traced per batch before their nearest-vertex lookups run back to back,
+// so that the lookups' cache misses overlap.
+export const TRACE_BATCH = 128;

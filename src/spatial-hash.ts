@@ -18,7 +18,8 @@ export interface SpatialHash {
   grid: number;
   /** Candidates of cell k are candidates[cellStart[k] .. cellStart[k + 1]). */
   cellStart: Uint32Array;
-  candidates: Uint32Array;
+  /** Table indices, 16-bit while the table allows: the whole map stays small enough for L2. */
+  candidates: Uint16Array | Uint32Array;
 }
 
 /** Cells per face edge for a table of n vertices: about 4 candidates per cell on an icosphere. */
@@ -133,7 +134,7 @@ export function buildSpatialHash(table: Float32Array, grid = gridFor(table.lengt
   let total = 0;
   lists.forEach((l, k) => { cellStart[k] = total; total += l.length; });
   cellStart[lists.length] = total;
-  const candidates = new Uint32Array(total);
+  const candidates = n <= 0xffff ? new Uint16Array(total) : new Uint32Array(total);
   lists.forEach((l, k) => candidates.set(l, cellStart[k]));
   return { grid: level, cellStart, candidates };
 }

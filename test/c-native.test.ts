@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateIcosphere, icosphereFromBytes } from '../src/icosphere.js';
 import { buildSpatialHash } from '../src/spatial-hash.js';
-import * as abi from '../src/abi.js';
 
 const hasCc = spawnSync('cc', ['--version'], { stdio: 'ignore' }).status === 0;
 
@@ -45,34 +44,10 @@ function bytes(a: ArrayBufferView): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
-/**
- * A cube map's candidate lists as native --dump-tables writes them: u32 [grid, cell starts
- * (6*grid*grid + 1), candidates]. Accepts buildSpatialHash's list form (cellStart, candidates)
- * and its block form (cellBlocks, blocks: BLOCK_LANES candidates per BLOCK_BYTES, indices last,
- * -1 in unused lanes).
- */
+/** A cube map's candidate lists as native --dump-tables writes them: u32 [grid, cell starts (6*grid*grid + 1), candidates]. */
 function candidateLists(table: Float32Array): Buffer {
-  const hash = buildSpatialHash(table) as unknown as Record<string, unknown> & { grid: number };
-  if (hash.cellStart instanceof Uint32Array && hash.candidates instanceof Uint32Array) {
-    return Buffer.concat([bytes(new Uint32Array([hash.grid])), bytes(hash.cellStart), bytes(hash.candidates)]);
-  }
-  const cellBlocks = hash.cellBlocks as Uint32Array;
-  const lanes = Number((abi as Record<string, unknown>).BLOCK_LANES ?? 4);
-  const words = Number((abi as Record<string, unknown>).BLOCK_BYTES ?? 64) / 4;
-  const blocks = new Int32Array(hash.blocks as ArrayBuffer);
-  const starts: number[] = [];
-  const candidates: number[] = [];
-  for (let k = 0; k + 1 < cellBlocks.length; k++) {
-    starts.push(candidates.length);
-    for (let b = cellBlocks[k]; b < cellBlocks[k + 1]; b++) {
-      for (let lane = 0; lane < lanes; lane++) {
-        const i = blocks[b * words + 3 * lanes + lane];
-        if (i >= 0) candidates.push(i);
-      }
-    }
-  }
-  starts.push(candidates.length);
-  return Buffer.concat([bytes(new Uint32Array([hash.grid])), bytes(Uint32Array.from(starts)), bytes(Uint32Array.from(candidates))]);
+  const hash = buildSpatialHash(table);
+  return Buffer.concat([bytes(new Uint32Array([hash.grid])), bytes(hash.cellStart), bytes(Uint32Array.from(hash.candidates))]);
 }
 
 /** Compares train_x (column 1 bit for bit, column 0 = ID) and train_y (bytes) of `out` with `names`' golden files, concatenated. */
