@@ -1,0 +1,86 @@
+// The command line as a user runs it: bin/headsnet.js in a child process.
+
+import { describe, it, expect } from "vitest";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { GOLDEN_DIR, BLENDER_ICOSPHERE } from "./paths.js";
+
+const BIN = fileURLToPath(new URL("../bin/headsnet.js", import.meta.url));
+const tmp = (name: string) => mkdtempSync(join(tmpdir(), `headsnet-cli-${name}-`));
+
+function headsnet(...args: string[]) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, CI: "true" } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe("headsnet CLI", () => {
+  it("an unknown option is a usage error (exit 2) that names it", () => {
+    const r = headsnet("compile", GOLDEN_DIR, "-o", tmp("u"), "--bogus");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Unknown argument: bogus/);
+    expect(r.stderr).toMatch(/headsnet --help/);
+  });
+
+  it("a bad option value and a missing command are usage errors", () => {
+    expect(headsnet("compile", GOLDEN_DIR, "-o", tmp("p"), "--projection", "sideways").code).toBe(2);
+    expect(headsnet("compile", GOLDEN_DIR, "-o", tmp("p"), "--inputs", "3").code).toBe(2);
+    expect(headsnet("compile", GOLDEN_DIR).stderr).toMatch(/Missing required argument: out/);
+    const none = headsnet();
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/name a command/);
+  });
+
+  it("a missing input is a clear error (exit 1) and writes nothing", () => {
+    const out = join(tmp("m"), "out");
+    const r = headsnet("compile", "/no/such/heads", "-o", out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("headsnet: input not found: /no/such/heads (pass existing .ply files or directories)\n");
+  });
+
+  it("compile --json prints a machine-readable summary; verify accepts the result", () => {
+    const out = tmp("json");
+    const r = headsnet("compile", GOLDEN_DIR, "-o", out, "--icosphere", BLENDER_ICOSPHERE, "-j", "2", "--json");
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary).toMatchObject({ ok: true, files: 7, compiled: 7, rows: 165156, workers: 2, failed: [] });
+    expect(summary.icosphere.sha256).toBe("3637e2b2efa76fca4b37469c7ea5ca1f9757a47c9d2ae08ea197dce114b8dc0f");
+    expect(r.stderr).toBe("");
+    expect(readdirSync(out).sort()).toEqual(["manifest.json", "train_x.dat", "train_y.dat"]);
+    const v = headsnet("verify", out);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(/^ok: .*165,156 rows, 7 models/);
+    const bad = headsnet("verify", tmp("nothing"));
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/problem: no manifest\.json/);
+  }, 60_000);
+
+  it("inspect shows the header, counts, bounds and what compile would do", () => {
+    const r = headsnet("inspect", join(GOLDEN_DIR, "head_00000_be.ply"), "--icosphere", BLENDER_ICOSPHERE);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/format binary_big_endian 1\.0/);
+    expect(r.stdout).toMatch(/element vertex 2304/);
+    expect(r.stdout).toMatch(/property float nx/);
+    expect(r.stdout).toMatch(/2304 vertices; normals: yes; colours: yes/);
+    expect(r.stdout).toMatch(/bounding box \[/);
+    expect(r.stdout).toMatch(/compile \(--projection legacy\): 2304 rows, \d+ of 10242 icosphere vertices used/);
+    const json = JSON.parse(headsnet("inspect", join(GOLDEN_DIR, "near_ties.ply"), "--json").stdout);
+    expect(json.vertices).toBe(60000);
+    expect(json.hasColors).toBe(true);
+    const bad = headsnet("inspect", BLENDER_ICOSPHERE);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/error: .*icosphere_blender_10242\.f32: not a PLY file/);
+  }, 30_000);
+
+  it("synth writes a corpus that compiles", () => {
+    const dir = tmp("synth");
+    const r = headsnet("synth", "-o", dir, "--count", "2", "--vertices", "600", "--seed", "4");
+    expect(r.code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(["head_00000.ply", "head_00001.ply"]);
+    const c = headsnet("compile", dir, "-o", join(dir, "out"), "--quiet");
+    expect(c.code).toBe(0);
+    expect(c.stdout).toBe("");
+  }, 30_000);
+});
