@@ -34,38 +34,49 @@ const DISTANCE_REL_ERROR = 1e-6;
 // Cells are widened by this much in face coordinates, beyond any rounding of the query's cell.
 const CELL_PAD = 1e-9;
 
-/** Direction of face coordinates (u, v) on face f, as the kernel's cellOf assigns them. */
-function faceDirection(face: number, u: number, v: number, out: Float64Array): void {
-  const s = face % 2 === 0 ? 1 : -1;
-  const axis = face >> 1;
+/** The cone of directions of one cell: centre c, and 1 - cos α and sin α of its radius α. */
+class Cone {
+  cx = 0; cy = 0; cz = 0; oneMinusCos = 0; sin = 0;
+
+  /** Cell (iu, iv) of a grid × grid face, widened by CELL_PAD (face order as the kernel's cellOf). */
+  set(face: number, grid: number, iu: number, iv: number): void {
+    const u0 = -1 + (2 * iu) / grid - CELL_PAD, u1 = -1 + (2 * (iu + 1)) / grid + CELL_PAD;
+    const v0 = -1 + (2 * iv) / grid - CELL_PAD, v1 = -1 + (2 * (iv + 1)) / grid + CELL_PAD;
+    const s = face % 2 === 0 ? 1 : -1;
+    const axis = face >> 1;
+    direction(axis, s, (u0 + u1) / 2, (v0 + v1) / 2, scratch);
+    const cx = scratch[0], cy = scratch[1], cz = scratch[2];
+    let oneMinusCos = 0, sin = 0;
+    for (let corner = 0; corner < 4; corner++) {
+      direction(axis, s, corner & 1 ? u1 : u0, corner & 2 ? v1 : v0, scratch);
+      const kx = scratch[0], ky = scratch[1], kz = scratch[2];
+      // Both measured without cancellation: |c - k|²/2 and |c × k|.
+      const dx = cx - kx, dy = cy - ky, dz = cz - kz;
+      oneMinusCos = Math.max(oneMinusCos, (dx * dx + dy * dy + dz * dz) / 2);
+      const ox = cy * kz - cz * ky, oy = cz * kx - cx * kz, oz = cx * ky - cy * kx;
+      sin = Math.max(sin, Math.sqrt(ox * ox + oy * oy + oz * oz));
+    }
+    // The farthest direction of a cell from its centre is a corner; widen a hair for float64 error.
+    this.cx = cx; this.cy = cy; this.cz = cz;
+    this.oneMinusCos = oneMinusCos * (1 + 1e-9) + 1e-15;
+    this.sin = sin * (1 + 1e-9) + 1e-15;
+  }
+}
+
+const scratch = new Float64Array(3);
+
+/** Unit direction of face coordinates (u, v) on the face with this axis and sign. */
+function direction(axis: number, s: number, u: number, v: number, out: Float64Array): void {
   let x: number, y: number, z: number;
   if (axis === 0) { x = s; y = u; z = v; }
   else if (axis === 1) { x = u; y = s; z = v; }
   else { x = u; y = v; z = s; }
-  const n = Math.hypot(x, y, z);
+  const n = Math.sqrt(x * x + y * y + z * z);
   out[0] = x / n; out[1] = y / n; out[2] = z / n;
 }
 
-interface Cone { cx: number; cy: number; cz: number; oneMinusCos: number; sin: number }
-
-function cellCone(face: number, grid: number, iu: number, iv: number): Cone {
-  const u0 = -1 + (2 * iu) / grid - CELL_PAD, u1 = -1 + (2 * (iu + 1)) / grid + CELL_PAD;
-  const v0 = -1 + (2 * iv) / grid - CELL_PAD, v1 = -1 + (2 * (iv + 1)) / grid + CELL_PAD;
-  const c = new Float64Array(3);
-  faceDirection(face, (u0 + u1) / 2, (v0 + v1) / 2, c);
-  const k = new Float64Array(3);
-  let oneMinusCos = 0, sin = 0;
-  for (const [u, v] of [[u0, v0], [u1, v0], [u0, v1], [u1, v1]]) {
-    faceDirection(face, u, v, k);
-    // Both measured without cancellation: |c - k|²/2 and |c × k|.
-    const dx = c[0] - k[0], dy = c[1] - k[1], dz = c[2] - k[2];
-    oneMinusCos = Math.max(oneMinusCos, (dx * dx + dy * dy + dz * dz) / 2);
-    const cx = c[1] * k[2] - c[2] * k[1], cy = c[2] * k[0] - c[0] * k[2], cz = c[0] * k[1] - c[1] * k[0];
-    sin = Math.max(sin, Math.hypot(cx, cy, cz));
-  }
-  // The farthest direction of a cell from its centre is a corner; widen a hair for float64 error.
-  return { cx: c[0], cy: c[1], cz: c[2], oneMinusCos: oneMinusCos * (1 + 1e-9) + 1e-15, sin: sin * (1 + 1e-9) + 1e-15 };
-}
+/** Candidate lists of one level: list k is data[start[k] .. start[k + 1]). */
+interface Lists { start: Uint32Array; data: Uint32Array; }
 
 export function buildSpatialHash(table: Float32Array, grid = gridFor(table.length / 3)): SpatialHash {
   const n = table.length / 3;
@@ -91,50 +102,67 @@ export function buildSpatialHash(table: Float32Array, grid = gridFor(table.lengt
   );
 
   const hi = new Float64Array(n), lo = new Float64Array(n);
-  let level = 1;
-  // One list per cell at the current level; level 1 has one cell per face with every vertex.
-  const all = new Uint32Array(n);
-  for (let i = 0; i < n; i++) all[i] = i;
-  let lists: Uint32Array[] = [];
-  for (let face = 0; face < 6; face++) lists.push(filter(all, cellCone(face, 1, 0, 0)));
-
-  function filter(parent: Uint32Array, cone: Cone): Uint32Array {
+  const cone = new Cone();
+  let out = new Uint32Array(1 << 16);
+  let used = 0;
+  // Append to `out` the vertices of parent[from, to) that can win somewhere in the cone.
+  const filter = (parent: Uint32Array, from: number, to: number): void => {
     let bestLo = -Infinity;
-    for (let k = 0; k < parent.length; k++) {
+    for (let k = from; k < to; k++) {
       const i = parent[k];
       const dot = qx[i] * cone.cx + qy[i] * cone.cy + qz[i] * cone.cz;
       const perp = Math.sqrt(Math.max(0, q2[i] - dot * dot));
       const spread = cone.oneMinusCos * Math.abs(dot) + cone.sin * perp;
-      hi[k] = dot + spread + radiusHi[i];
-      lo[k] = dot - spread + radiusLo[i];
-      if (lo[k] > bestLo) bestLo = lo[k];
+      hi[k - from] = dot + spread + radiusHi[i];
+      const l = dot - spread + radiusLo[i];
+      lo[k - from] = l;
+      if (l > bestLo) bestLo = l;
     }
-    const keep: number[] = [];
     const threshold = bestLo - margin;
-    for (let k = 0; k < parent.length; k++) if (hi[k] >= threshold) keep.push(parent[k]);
-    return Uint32Array.from(keep);
-  }
+    if (used + (to - from) > out.length) {
+      const grown = new Uint32Array(Math.max(out.length * 2, used + (to - from)));
+      grown.set(out.subarray(0, used));
+      out = grown;
+    }
+    for (let k = from; k < to; k++) if (hi[k - from] >= threshold) out[used++] = parent[k];
+  };
 
+  // Level 1: one cell per face, filtered from every vertex; then each level halves the cells,
+  // each child filtering its parent's list.
+  const all = new Uint32Array(n);
+  for (let i = 0; i < n; i++) all[i] = i;
+  let level = 1;
+  let lists: Lists = { start: new Uint32Array(7), data: all };
+  {
+    used = 0;
+    for (let face = 0; face < 6; face++) {
+      lists.start[face] = used;
+      cone.set(face, 1, 0, 0);
+      filter(all, 0, n);
+    }
+    lists.start[6] = used;
+    lists = { start: lists.start, data: out.slice(0, used) };
+  }
   while (level < grid) {
     const next = level * 2;
-    const children: Uint32Array[] = new Array(6 * next * next);
+    const start = new Uint32Array(6 * next * next + 1);
+    used = 0;
     for (let face = 0; face < 6; face++) {
       for (let iv = 0; iv < next; iv++) {
         for (let iu = 0; iu < next; iu++) {
-          const parent = lists[(face * level + (iv >> 1)) * level + (iu >> 1)];
-          children[(face * next + iv) * next + iu] = filter(parent, cellCone(face, next, iu, iv));
+          const cell = (face * next + iv) * next + iu;
+          const parent = (face * level + (iv >> 1)) * level + (iu >> 1);
+          start[cell] = used;
+          cone.set(face, next, iu, iv);
+          filter(lists.data, lists.start[parent], lists.start[parent + 1]);
         }
       }
     }
-    lists = children;
+    start[6 * next * next] = used;
+    lists = { start, data: out.slice(0, used) };
     level = next;
   }
 
-  const cellStart = new Uint32Array(lists.length + 1);
-  let total = 0;
-  lists.forEach((l, k) => { cellStart[k] = total; total += l.length; });
-  cellStart[lists.length] = total;
-  const candidates = n <= 0xffff ? new Uint16Array(total) : new Uint32Array(total);
-  lists.forEach((l, k) => candidates.set(l, cellStart[k]));
-  return { grid: level, cellStart, candidates };
+  const candidates = n <= 0xffff ? Uint16Array.from(lists.data) : lists.data;
+  return { grid: level, cellStart: lists.start, candidates };
 }
