@@ -6,8 +6,8 @@ import {
   FMT_ASCII, FMT_BINARY_BE,
   SLOT_NONE, SLOT_COUNT, SLOT_R, SLOT_B,
   LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS,
-  S_OK, S_TRUNCATED, S_BAD_NUMBER, S_BAD_LIST, S_BAD_TYPE,
-  UCHAR_COLOR_SCALE,
+  S_OK, S_TRUNCATED, S_BAD_NUMBER, S_BAD_LIST, S_BAD_TYPE, S_BIG_FACE,
+  UCHAR_COLOR_SCALE, SLOT_FACE_INDICES, FACE_MAX_CORNERS,
 } from "../src/abi";
 
 // Host hook for the rare decimal that the exact fast path cannot round (more than 2^53 or an
@@ -222,6 +222,45 @@ export function readRecord(layout: usize): void {
     const v = readScalar(format, t);
     if (status != S_OK) return;
     if (slot != SLOT_NONE) storeSlot(slot, t, v);
+  }
+}
+
+// The corners of the face last read by readFace(), as vertex indices (float64: any PLY type).
+export const corners: usize = memory.data(FACE_MAX_CORNERS * 8);
+export let cornerCount: i32 = 0;
+
+// Read one face record: the list in the SLOT_FACE_INDICES property goes to `corners`.
+export function readFace(layout: usize): void {
+  const format = load<i32>(layout);
+  const count = load<i32>(layout, 8);
+  cornerCount = 0;
+  let prop = layout + (LAYOUT_HEADER_WORDS << 2);
+  for (let k = 0; k < count; k++, prop += LAYOUT_PROP_WORDS << 2) {
+    const t = load<i32>(prop);
+    const listType = load<i32>(prop, 4);
+    if (typeSize(t) == 0) { status = S_BAD_TYPE; return; }
+    if (listType == T_NONE) {
+      readScalar(format, t);
+      if (status != S_OK) return;
+      continue;
+    }
+    const n = readScalar(format, listType);
+    if (status != S_OK) return;
+    if (!(n >= 0) || n != Math.floor(n)) { status = S_BAD_LIST; return; }
+    const wanted = load<i32>(prop, 8) == SLOT_FACE_INDICES;
+    if (wanted && n > <f64>FACE_MAX_CORNERS) { status = S_BIG_FACE; return; }
+    if (!wanted && format != FMT_ASCII) {
+      const bytes = n * <f64>typeSize(t);
+      if (bytes > <f64>(end - cursor)) { status = S_TRUNCATED; return; }
+      cursor += <usize>bytes;
+      continue;
+    }
+    for (let j: i32 = 0; j < <i32>n; j++) {
+      const v = readScalar(format, t);
+      if (status != S_OK) return;
+      if (wanted) store<f64>(corners + (<usize>j << 3), v);
+    }
+    if (wanted) cornerCount = <i32>n;
   }
 }
 

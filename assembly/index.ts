@@ -5,13 +5,16 @@
 import {
   T_U8, T_F32, FMT_ASCII, FMT_BINARY_BE, FMT_BINARY_LE,
   SLOT_NONE, SLOT_COUNT, SLOT_X, SLOT_Y, SLOT_Z, SLOT_NX, SLOT_NY, SLOT_NZ, SLOT_R, SLOT_G, SLOT_B,
-  LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS,
-  OPT_PROJECTION_RAY, OPT_INPUTS_5,
-  S_OK, S_TRUNCATED, S_NONFINITE, S_OUTSIDE_SPHERE, S_ZERO_NORMAL, TRACE_BATCH,
+  LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS, STAGING_STRIDE,
+  OPT_PROJECTION_RAY, OPT_INPUTS_5, OPT_SKIP_INVALID,
+  S_OK, S_TRUNCATED, S_NONFINITE, S_OUTSIDE_SPHERE, S_ZERO_NORMAL, S_BAD_INDEX, TRACE_BATCH,
 } from "../src/abi";
 import { fma32 } from "./exact";
 import { cellOf, nearestInCell, icosphereCount } from "./nearest";
-import { cursor, end, status, slots, readRecord, readBinary, storeSlot, skipRecords } from "./decode";
+import {
+  cursor, end, status, slots, corners, cornerCount,
+  readRecord, readFace, readBinary, storeSlot, skipRecords,
+} from "./decode";
 
 export { setIcosphere, setHash, nearest, nearestBrute } from "./nearest";
 export { slots } from "./decode";
@@ -26,6 +29,14 @@ let errorVertex: i32 = 0;
 export function errorAddress(): usize { return errorAt; }
 export function errorVertexIndex(): i32 { return errorVertex; }
 export function cursorAddress(): usize { return cursor; }
+
+// What the last compileVertices() wrote and skipped.
+let rows: i32 = 0;
+let skippedNonfinite: i32 = 0;
+let skippedOutside: i32 = 0;
+export function rowsWritten(): i32 { return rows; }
+export function skippedNonfiniteCount(): i32 { return skippedNonfinite; }
+export function skippedOutsideCount(): i32 { return skippedOutside; }
 
 // Skip the records of an element before the vertices; on failure errorAddress() says where.
 export function skipElement(start: usize, stop: usize, count: i32, layout: usize): i32 {
@@ -59,13 +70,13 @@ function traceTo(x: f32, y: f32, z: f32, nx: f32, ny: f32, nz: f32, options: i32
   const vx = <f64>x, vy = <f64>y, vz = <f64>z;
   const dx = <f64>nx, dy = <f64>ny, dz = <f64>nz;
   const a = dx * dx + dy * dy + dz * dz;
-  if (a == 0) return S_ZERO_NORMAL;
   const c = vx * vx + vy * vy + vz * vz - 1.0;
-  if (c >= 0) {
-    if (c > 0) return S_OUTSIDE_SPHERE;
+  if (c > 0) return S_OUTSIDE_SPHERE;
+  if (c == 0) {
     store<f32>(traced, x); store<f32>(traced, y, 4); store<f32>(traced, z, 8);
     return S_OK;
   }
+  if (a == 0) return S_ZERO_NORMAL;
   const b = vx * dx + vy * dy + vz * dz; // half of the usual b
   const root = Math.sqrt(b * b - a * c);
   // The positive root, in the form that does not cancel.
@@ -80,153 +91,283 @@ export function trace(x: f32, y: f32, z: f32, nx: f32, ny: f32, nz: f32, options
   return traceTo(x, y, z, nx, ny, nz, options);
 }
 
-// One batch of traced points: x y z and the cube-map cell, 16 bytes each.
-const batch: usize = memory.data(TRACE_BATCH * 16);
-
-// Slot tables for fixed-stride binary records.
+// How the current file's vertex records are read (set by beginVertices).
 const slotOffset: usize = memory.data(SLOT_COUNT * 4);
 const slotType: usize = memory.data(SLOT_COUNT * 4);
+let recordStride: usize = 0;
+let recordFixed = false;
+let recordCommon = false; // float32 positions and normals, uchar colours, little-endian
+let recordBigEndian = false;
+let recordPresent: i32 = 0;
+let recordLayout: usize = 0;
 
-/**
- * Decode `count` vertices starting at `start`, trace each to the sphere, find its icosphere
- * vertex, and write rows: x rows of 2 (or 5) float32 at xOut, y rows of 6 float32 at yOut.
- * The host fills `slots` with defaults for absent properties (normals 0, a default colour).
- */
-export function compileVertices(
-  start: usize, stop: usize, count: i32, layout: usize,
-  xOut: usize, yOut: usize, id: f32, options: i32,
-): i32 {
+// Read the layout; for fixed records, check the body holds `count` of them.
+function beginVertices(start: usize, stop: usize, count: i32, layout: usize): i32 {
   cursor = start;
   end = stop;
   status = S_OK;
   errorVertex = 0;
   errorAt = start;
-
   const format = load<i32>(layout);
-  const stride = <usize>load<i32>(layout, 4);
   const propCount = load<i32>(layout, 8);
-  const fixed = stride > 0 && format != FMT_ASCII;
-  const bigEndian = format == FMT_BINARY_BE;
-
-  // For fixed records: which slots are present, and whether they are in the common
-  // float32-position, uchar-colour, little-endian layout that Blender writes.
-  let present: i32 = 0;
-  let common = fixed && format == FMT_BINARY_LE;
-  if (fixed) {
-    let prop = layout + (LAYOUT_HEADER_WORDS << 2);
-    for (let k = 0; k < propCount; k++, prop += LAYOUT_PROP_WORDS << 2) {
-      const slot = load<i32>(prop, 8);
-      if (slot == SLOT_NONE) continue;
-      const t = load<i32>(prop);
-      present |= 1 << slot;
-      store<i32>(slotOffset + (<usize>slot << 2), load<i32>(prop, 12));
-      store<i32>(slotType + (<usize>slot << 2), t);
-      if (slot < SLOT_R ? t != T_F32 : t != T_U8) common = false;
-    }
-    if (present != (1 << SLOT_COUNT) - 1) common = false;
-    const available = (stop - start) / stride;
-    if (<usize>count > available) {
-      errorVertex = <i32>available;
-      errorAt = start + available * stride;
-      return S_TRUNCATED;
-    }
+  recordLayout = layout;
+  recordStride = <usize>load<i32>(layout, 4);
+  recordFixed = recordStride > 0 && format != FMT_ASCII;
+  recordBigEndian = format == FMT_BINARY_BE;
+  recordPresent = 0;
+  recordCommon = recordFixed && format == FMT_BINARY_LE;
+  if (!recordFixed) return S_OK;
+  let prop = layout + (LAYOUT_HEADER_WORDS << 2);
+  for (let k = 0; k < propCount; k++, prop += LAYOUT_PROP_WORDS << 2) {
+    const slot = load<i32>(prop, 8);
+    if (slot == SLOT_NONE) continue;
+    const t = load<i32>(prop);
+    recordPresent |= 1 << slot;
+    store<i32>(slotOffset + (<usize>slot << 2), load<i32>(prop, 12));
+    store<i32>(slotType + (<usize>slot << 2), t);
+    if (slot < SLOT_R ? t != T_F32 : t != T_U8) recordCommon = false;
   }
+  if (recordPresent != (1 << SLOT_COUNT) - 1) recordCommon = false;
+  const available = (stop - start) / recordStride;
+  if (<usize>count > available) {
+    errorVertex = <i32>available;
+    errorAt = start + available * recordStride;
+    return S_TRUNCATED;
+  }
+  return S_OK;
+}
+
+// Decode the vertex at `record` (fixed records) or at the cursor into `slots`; absent properties
+// keep what the host put there. Returns the record's address, or 0 on a decoding error.
+@inline
+function readVertex(record: usize): usize {
+  if (recordCommon) {
+    const scale: f32 = <f32>0.003921569;
+    store<f32>(slots, load<f32>(record + <usize>load<i32>(slotOffset)));
+    store<f32>(slots, load<f32>(record + <usize>load<i32>(slotOffset, 4)), 4);
+    store<f32>(slots, load<f32>(record + <usize>load<i32>(slotOffset, 8)), 8);
+    store<f32>(slots, load<f32>(record + <usize>load<i32>(slotOffset, 12)), 12);
+    store<f32>(slots, load<f32>(record + <usize>load<i32>(slotOffset, 16)), 16);
+    store<f32>(slots, load<f32>(record + <usize>load<i32>(slotOffset, 20)), 20);
+    store<f32>(slots, <f32>load<u8>(record + <usize>load<i32>(slotOffset, 24)) * scale, 24);
+    store<f32>(slots, <f32>load<u8>(record + <usize>load<i32>(slotOffset, 28)) * scale, 28);
+    store<f32>(slots, <f32>load<u8>(record + <usize>load<i32>(slotOffset, 32)) * scale, 32);
+    return record;
+  }
+  if (recordFixed) {
+    for (let s = 0; s < SLOT_COUNT; s++) {
+      if ((recordPresent & (1 << s)) == 0) continue;
+      const t = load<i32>(slotType + (<usize>s << 2));
+      storeSlot(s, t, readBinary(record + <usize>load<i32>(slotOffset + (<usize>s << 2)), t, recordBigEndian));
+    }
+    return record;
+  }
+  const at = cursor;
+  readRecord(recordLayout);
+  return status == S_OK ? at : 0;
+}
+
+// One batch of traced points: x y z and the cube-map cell, 16 bytes each.
+const batch: usize = memory.data(TRACE_BATCH * 16);
+
+/**
+ * Decode `count` vertices starting at `start`, trace each to the sphere, find its icosphere
+ * vertex, and write rows: x rows of 2 (or 5) float32 at xOut, y rows of 6 float32 at yOut.
+ * The host fills `slots` with defaults for absent properties (normals 0, a default colour).
+ * With OPT_SKIP_INVALID, vertices that cannot be traced are counted and get no row.
+ */
+export function compileVertices(
+  start: usize, stop: usize, count: i32, layout: usize,
+  xOut: usize, yOut: usize, id: f32, options: i32,
+): i32 {
+  rows = 0;
+  skippedNonfinite = 0;
+  skippedOutside = 0;
+  const begun = beginVertices(start, stop, count, layout);
+  if (begun != S_OK) return begun;
 
   const xWidth: usize = (options & OPT_INPUTS_5) != 0 ? 20 : 8;
+  const skipInvalid = (options & OPT_SKIP_INVALID) != 0;
   const tableFloats: i32 = 3 * icosphereCount();
   const recip: f32 = <f32>1.0 / <f32>tableFloats;
-  const scale: f32 = <f32>0.003921569;
   let record = start;
+  let k: i32 = 0;
 
   // Stage 1 decodes and traces a batch of vertices, writing y rows; stage 2 then finds their
   // icosphere vertices back to back, so the cube map's cache misses overlap.
-  for (let base: i32 = 0; base < count; base += TRACE_BATCH) {
-    const size = min<i32>(TRACE_BATCH, count - base);
-    for (let j: i32 = 0; j < size; j++) {
-      const k = base + j;
-      let x: f32, y: f32, z: f32, nx: f32, ny: f32, nz: f32, r: f32, g: f32, b: f32;
-      if (common) {
-        x = load<f32>(record + <usize>load<i32>(slotOffset));
-        y = load<f32>(record + <usize>load<i32>(slotOffset, 4));
-        z = load<f32>(record + <usize>load<i32>(slotOffset, 8));
-        nx = load<f32>(record + <usize>load<i32>(slotOffset, 12));
-        ny = load<f32>(record + <usize>load<i32>(slotOffset, 16));
-        nz = load<f32>(record + <usize>load<i32>(slotOffset, 20));
-        r = <f32>load<u8>(record + <usize>load<i32>(slotOffset, 24)) * scale;
-        g = <f32>load<u8>(record + <usize>load<i32>(slotOffset, 28)) * scale;
-        b = <f32>load<u8>(record + <usize>load<i32>(slotOffset, 32)) * scale;
-      } else {
-        if (fixed) {
-          for (let s = 0; s < SLOT_COUNT; s++) {
-            if ((present & (1 << s)) == 0) continue;
-            const t = load<i32>(slotType + (<usize>s << 2));
-            storeSlot(s, t, readBinary(record + <usize>load<i32>(slotOffset + (<usize>s << 2)), t, bigEndian));
-          }
-        } else {
-          record = cursor;
-          readRecord(layout);
-          if (status != S_OK) {
-            errorVertex = k;
-            errorAt = cursor;
-            return status;
-          }
+  while (k < count) {
+    let size: i32 = 0;
+    while (size < TRACE_BATCH && k < count) {
+      const at = readVertex(record);
+      if (recordFixed) record += recordStride;
+      if (at == 0) {
+        errorVertex = k;
+        errorAt = cursor;
+        return status;
+      }
+      const x = load<f32>(slots + (SLOT_X << 2));
+      const y = load<f32>(slots + (SLOT_Y << 2));
+      const z = load<f32>(slots + (SLOT_Z << 2));
+      const nx = load<f32>(slots + (SLOT_NX << 2));
+      const ny = load<f32>(slots + (SLOT_NY << 2));
+      const nz = load<f32>(slots + (SLOT_NZ << 2));
+      const r = load<f32>(slots + (SLOT_R << 2));
+      const g = load<f32>(slots + (SLOT_G << 2));
+      const b = load<f32>(slots + (SLOT_B << 2));
+      let result = S_OK;
+      if (!(finite3(x, y, z) && finite3(nx, ny, nz) && finite3(r, g, b))) result = S_NONFINITE;
+      else result = traceTo(x, y, z, nx, ny, nz, options);
+      if (result != S_OK) {
+        if (!skipInvalid || result == S_ZERO_NORMAL) {
+          errorVertex = k;
+          errorAt = at;
+          return result;
         }
-        x = load<f32>(slots + (SLOT_X << 2));
-        y = load<f32>(slots + (SLOT_Y << 2));
-        z = load<f32>(slots + (SLOT_Z << 2));
-        nx = load<f32>(slots + (SLOT_NX << 2));
-        ny = load<f32>(slots + (SLOT_NY << 2));
-        nz = load<f32>(slots + (SLOT_NZ << 2));
-        r = load<f32>(slots + (SLOT_R << 2));
-        g = load<f32>(slots + (SLOT_G << 2));
-        b = load<f32>(slots + (SLOT_B << 2));
-      }
-
-      if (!(finite3(x, y, z) && finite3(nx, ny, nz) && finite3(r, g, b))) {
-        errorVertex = k;
-        errorAt = record;
-        return S_NONFINITE;
-      }
-      const traceStatus = traceTo(x, y, z, nx, ny, nz, options);
-      if (traceStatus != S_OK) {
-        errorVertex = k;
-        errorAt = record;
-        return traceStatus;
+        if (result == S_NONFINITE) skippedNonfinite++;
+        else skippedOutside++;
+        k++;
+        continue;
       }
       const px = load<f32>(traced);
       const py = load<f32>(traced, 4);
       const pz = load<f32>(traced, 8);
-      const slot = batch + (<usize>j << 4);
+      const slot = batch + (<usize>size << 4);
       store<f32>(slot, px);
       store<f32>(slot, py, 4);
       store<f32>(slot, pz, 8);
       store<i32>(slot, cellOf(px, py, pz), 12);
 
-      const xp = xOut + <usize>k * xWidth;
+      const row = rows + size;
+      const xp = xOut + <usize>row * xWidth;
       if (xWidth == 20) {
         store<f32>(xp, -nx, 8);
         store<f32>(xp, -ny, 12);
         store<f32>(xp, -nz, 16);
       }
-      const yp = yOut + <usize>k * 24;
+      const yp = yOut + <usize>row * 24;
       store<f32>(yp, x);
       store<f32>(yp, y, 4);
       store<f32>(yp, z, 8);
       store<f32>(yp, r, 12);
       store<f32>(yp, g, 16);
       store<f32>(yp, b, 20);
-      if (fixed) record += stride;
+      size++;
+      k++;
     }
     for (let j: i32 = 0; j < size; j++) {
       const slot = batch + (<usize>j << 4);
       const index = nearestInCell(load<f32>(slot), load<f32>(slot, 4), load<f32>(slot, 8), load<i32>(slot, 12));
-      const xp = xOut + <usize>(base + j) * xWidth;
+      const xp = xOut + <usize>(rows + j) * xWidth;
       const indexFloat: i32 = 3 * index;
       store<f32>(xp, id);
       store<f32>(xp, <f32>indexFloat * recip, 4);
     }
+    rows += size;
   }
-  if (fixed) cursor = start + <usize>count * stride;
+  if (recordFixed) cursor = start + <usize>count * recordStride;
+  errorAt = cursor;
+  return S_OK;
+}
+
+/**
+ * Decode `count` vertices into staging rows of float32 x y z nx ny nz r g b (STAGING_STRIDE
+ * bytes): for files whose normals are computed from the faces or whose positions are rescaled
+ * before tracing. Leaves the cursor after the vertices.
+ */
+export function decodeVertices(start: usize, stop: usize, count: i32, layout: usize, staging: usize): i32 {
+  const begun = beginVertices(start, stop, count, layout);
+  if (begun != S_OK) return begun;
+  let record = start;
+  for (let k: i32 = 0; k < count; k++) {
+    const at = readVertex(record);
+    if (recordFixed) record += recordStride;
+    if (at == 0) {
+      errorVertex = k;
+      errorAt = cursor;
+      return status;
+    }
+    memory.copy(staging + <usize>k * STAGING_STRIDE, slots, STAGING_STRIDE);
+  }
+  if (recordFixed) cursor = start + <usize>count * recordStride;
+  errorAt = cursor;
+  return S_OK;
+}
+
+/**
+ * Angle-weighted vertex normals from `faceCount` faces (polygons of any size), as Blender
+ * computes them: each corner adds its polygon's unit normal (Newell's method) times the
+ * corner's angle. Overwrites the staging rows' normals with the normalized sums.
+ */
+export function faceNormals(start: usize, stop: usize, faceCount: i32, layout: usize, staging: usize, vertexCount: i32): i32 {
+  cursor = start;
+  end = stop;
+  status = S_OK;
+  errorAt = start;
+  for (let v: i32 = 0; v < vertexCount; v++) {
+    const row = staging + <usize>v * STAGING_STRIDE;
+    store<f32>(row, 0, 12);
+    store<f32>(row, 0, 16);
+    store<f32>(row, 0, 20);
+  }
+  // The sums accumulate in the staging rows' float32 normals: ample for a direction.
+  for (let f: i32 = 0; f < faceCount; f++) {
+    const at = cursor;
+    readFace(layout);
+    if (status != S_OK) {
+      errorVertex = f;
+      errorAt = cursor;
+      return status;
+    }
+    const n = cornerCount;
+    for (let j = 0; j < n; j++) {
+      const i = load<f64>(corners + (<usize>j << 3));
+      if (!(i >= 0 && i < <f64>vertexCount)) {
+        errorVertex = f;
+        errorAt = at;
+        return S_BAD_INDEX;
+      }
+    }
+    if (n < 3) continue;
+    // Newell's normal of the polygon.
+    let sx: f64 = 0, sy: f64 = 0, sz: f64 = 0;
+    for (let j = 0; j < n; j++) {
+      const a = staging + <usize>load<f64>(corners + (<usize>j << 3)) * STAGING_STRIDE;
+      const b = staging + <usize>load<f64>(corners + (<usize>((j + 1) % n) << 3)) * STAGING_STRIDE;
+      const ax = <f64>load<f32>(a), ay = <f64>load<f32>(a, 4), az = <f64>load<f32>(a, 8);
+      const bx = <f64>load<f32>(b), by = <f64>load<f32>(b, 4), bz = <f64>load<f32>(b, 8);
+      sx += (ay - by) * (az + bz);
+      sy += (az - bz) * (ax + bx);
+      sz += (ax - bx) * (ay + by);
+    }
+    const length = Math.sqrt(sx * sx + sy * sy + sz * sz);
+    if (length == 0) continue;
+    sx /= length; sy /= length; sz /= length;
+    for (let j = 0; j < n; j++) {
+      const prev = staging + <usize>load<f64>(corners + (<usize>((j + n - 1) % n) << 3)) * STAGING_STRIDE;
+      const here = staging + <usize>load<f64>(corners + (<usize>j << 3)) * STAGING_STRIDE;
+      const next = staging + <usize>load<f64>(corners + (<usize>((j + 1) % n) << 3)) * STAGING_STRIDE;
+      const ux = <f64>load<f32>(prev) - <f64>load<f32>(here), uy = <f64>load<f32>(prev, 4) - <f64>load<f32>(here, 4), uz = <f64>load<f32>(prev, 8) - <f64>load<f32>(here, 8);
+      const wx = <f64>load<f32>(next) - <f64>load<f32>(here), wy = <f64>load<f32>(next, 4) - <f64>load<f32>(here, 4), wz = <f64>load<f32>(next, 8) - <f64>load<f32>(here, 8);
+      const lu = Math.sqrt(ux * ux + uy * uy + uz * uz), lw = Math.sqrt(wx * wx + wy * wy + wz * wz);
+      if (lu == 0 || lw == 0) continue;
+      let cosine = (ux * wx + uy * wy + uz * wz) / (lu * lw);
+      if (cosine > 1) cosine = 1;
+      if (cosine < -1) cosine = -1;
+      const angle = Math.acos(cosine);
+      store<f32>(here, load<f32>(here, 12) + <f32>(sx * angle), 12);
+      store<f32>(here, load<f32>(here, 16) + <f32>(sy * angle), 16);
+      store<f32>(here, load<f32>(here, 20) + <f32>(sz * angle), 20);
+    }
+  }
+  for (let v: i32 = 0; v < vertexCount; v++) {
+    const row = staging + <usize>v * STAGING_STRIDE;
+    const x = <f64>load<f32>(row, 12), y = <f64>load<f32>(row, 16), z = <f64>load<f32>(row, 20);
+    const length = Math.sqrt(x * x + y * y + z * z);
+    if (length == 0) continue; // a vertex in no face: the legacy step keeps it in place
+    store<f32>(row, <f32>(x / length), 12);
+    store<f32>(row, <f32>(y / length), 16);
+    store<f32>(row, <f32>(z / length), 20);
+  }
   errorAt = cursor;
   return S_OK;
 }

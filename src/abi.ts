@@ -29,6 +29,13 @@ export const SLOT_G = 7;
 export const SLOT_B = 8;
 export const SLOT_COUNT = 9;
 export const SLOT_NONE = 15;
+// In a face element's layout: the list of vertex indices.
+export const SLOT_FACE_INDICES = 14;
+
+// Staged vertices, when normals are computed or positions rescaled: float32 x y z nx ny nz r g b.
+export const STAGING_STRIDE = 36;
+// The largest polygon whose normal is computed.
+export const FACE_MAX_CORNERS = 4096;
 
 // Layout block handed to the kernel: i32 words.
 //   [0] format, [1] fixed record stride in bytes (0: records vary, e.g. list properties),
@@ -42,7 +49,7 @@ export const LAYOUT_BYTES = (LAYOUT_HEADER_WORDS + LAYOUT_PROP_WORDS * LAYOUT_MA
 // Kernel options (bit flags).
 export const OPT_PROJECTION_RAY = 1; // exact ray-sphere hit instead of the reference's step
 export const OPT_INPUTS_5 = 2; // append [-nx, -ny, -nz] to each train_x row
-export const OPT_NO_NORMALS = 4; // normals are absent: legacy step along a zero normal is v itself
+export const OPT_SKIP_INVALID = 4; // skip (and count) non-finite vertices, and in ray mode vertices outside the sphere
 
 // Row widths in float32s.
 export const X_WIDTH_2 = 2;
@@ -58,6 +65,8 @@ export const S_OUTSIDE_SPHERE = 4; // ray projection: vertex on or outside the u
 export const S_ZERO_NORMAL = 5; // ray projection: the normal has zero length
 export const S_BAD_LIST = 6; // a list count is negative or absurd
 export const S_BAD_TYPE = 7; // layout names a type the kernel cannot read
+export const S_BAD_INDEX = 8; // a face refers to a vertex that does not exist
+export const S_BIG_FACE = 9; // a face has more corners than FACE_MAX_CORNERS
 
 // Colour scale for uchar channels: the reference multiplies by this float32 constant.
 export const UCHAR_COLOR_SCALE = 0.003921569;

@@ -36,7 +36,10 @@ function summaryText(s: CompileSummary): string {
     `  ${join(s.out, s.outputs.x)}, ${join(s.out, s.outputs.y)}, ${join(s.out, s.outputs.manifest)}`,
     `  icosphere: ${s.icosphere.vertices} vertices (${s.icosphere.source})`,
   ];
+  if (s.skipped.nonfinite) lines.push(`  skipped ${s.skipped.nonfinite} non-finite vertices (--on-nonfinite skip; counted per model in the manifest)`);
+  if (s.skipped.outsideSphere) lines.push(`  skipped ${s.skipped.outsideSphere} vertices outside the unit sphere (--projection ray)`);
   for (const f of s.failed) lines.push(`  failed: ${f.message}`);
+  if (s.failed.length) lines.push(`${s.failed.length} of ${s.files} files failed; the dataset holds the others (see "failed" in the manifest)`);
   return lines.join("\n") + "\n";
 }
 
@@ -93,6 +96,14 @@ const projectionOption = {
   describe: "legacy: the reference's step along the normal (bit-exact); ray: exact ray-sphere hit",
 };
 
+function parseColor(value: string): [number, number, number] {
+  const parts = value.split(",").map((p) => Number(p.trim()));
+  if (parts.length !== 3 || parts.some((p) => !(p >= 0 && p <= 1))) {
+    throw new HeadsnetError("E_USAGE", `--default-color expects R,G,B with each from 0 to 1 (e.g. 0.8,0.6,0.5), got ${JSON.stringify(value)}`);
+  }
+  return parts as [number, number, number];
+}
+
 function icosphereSpec(value: string): number | string {
   return /^\d+$/.test(value) ? Number(value) : value;
 }
@@ -123,6 +134,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         .option("inputs", { choices: [2, 5] as const, default: 2 as const, describe: "train_x width: 2 = [id, index]; 5 adds the ray direction [-nx, -ny, -nz]" })
         .option("seed", { type: "number", default: 0, describe: "model ids are a pure function of the seed and each file's path under its input" })
         .option("format", { choices: ["dat", "npy"] as const, default: "dat" as const, describe: "raw float32 (.dat, numpy.fromfile) or .npy (numpy.load)" })
+        .option("normals", { choices: ["auto", "file", "compute"] as const, default: "auto" as const, describe: "vertex normals: the file's, else computed from its faces (auto); only the file's; always computed (angle-weighted, as Blender)" })
+        .option("normalize", { choices: ["none", "fit"] as const, default: "none" as const, describe: "fit: centre each mesh's bounding box and scale its largest half-extent to 0.55 (the published corpus's scaling)" })
+        .option("on-nonfinite", { choices: ["fail", "skip"] as const, default: "fail" as const, describe: "a NaN/Inf vertex (or, with --projection ray, one outside the unit sphere) fails its file, or is skipped and counted" })
+        .option("default-color", { type: "string", describe: "R,G,B (0-1 each) for files without colours [default: such files fail]" })
+        .option("strict", { type: "boolean", default: false, describe: "stop at the first file that fails and leave no output" })
         .option("quiet", { alias: "q", type: "boolean", default: false, describe: "no progress bar or summary" })
         .option("json", { type: "boolean", default: false, describe: "print a machine-readable summary on stdout" }),
       async (args) => {
@@ -136,6 +152,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           inputWidth: args.inputs,
           seed: args.seed,
           format: args.format,
+          normals: args.normals,
+          normalize: args.normalize,
+          onNonfinite: args.onNonfinite,
+          defaultColor: args.defaultColor === undefined ? undefined : parseColor(args.defaultColor),
+          strict: args.strict,
           onProgress: bar ? (p) => bar.update(p) : undefined,
         });
         bar?.done();

@@ -7,7 +7,7 @@ import { discoverInputs, type InputFile } from "./discover.js";
 import { HeadsnetError, usageError } from "./errors.js";
 import { loadIcosphere, type Icosphere } from "./icosphere.js";
 import { modelId } from "./ids.js";
-import type { InputWidth, Projection, WasmBuild } from "./kernel.js";
+import type { InputWidth, InvalidVertexPolicy, NormalizeMode, NormalsMode, Projection, WasmBuild } from "./kernel.js";
 import { DatasetWriter, MANIFEST_VERSION, type DataFormat, type FailedEntry, type Manifest, type ModelEntry } from "./output.js";
 import { createPool, defaultWorkers } from "./pool.js";
 import { buildSpatialHash } from "./spatial-hash.js";
@@ -25,6 +25,14 @@ export interface CompileOptions {
   inputWidth?: InputWidth;
   seed?: number;
   format?: DataFormat;
+  normals?: NormalsMode;
+  normalize?: NormalizeMode;
+  /** Non-finite vertices (and, in ray mode, vertices outside the sphere): fail the file, or skip them. */
+  onNonfinite?: InvalidVertexPolicy;
+  /** Colour (0-1 each) for files without colours; without it such files fail. */
+  defaultColor?: [number, number, number];
+  /** Stop at the first file that fails, leaving no output. */
+  strict?: boolean;
   /** Called after each file is written. */
   onProgress?: (progress: CompileProgress) => void;
   /** The kernel build the workers run (tests use "debug"). */
@@ -48,6 +56,8 @@ export interface CompileSummary {
   compiled: number;
   failed: FailedEntry[];
   rows: number;
+  /** Vertices without a row, in all models (--on-nonfinite skip). */
+  skipped: { nonfinite: number; outsideSphere: number };
   seconds: number;
   rowsPerSecond: number;
   bytesRead: number;
@@ -81,6 +91,13 @@ function validate(options: CompileOptions): void {
   }
   if (seed !== undefined && !Number.isSafeInteger(seed)) throw usageError(`--seed must be an integer, got ${seed}`);
   if (format !== undefined && format !== "dat" && format !== "npy") throw usageError(`--format must be dat or npy, got ${format}`);
+  const { normals, normalize, onNonfinite, defaultColor } = options;
+  if (normals !== undefined && !["auto", "file", "compute"].includes(normals)) throw usageError(`--normals must be auto, file or compute, got ${normals}`);
+  if (normalize !== undefined && !["none", "fit"].includes(normalize)) throw usageError(`--normalize must be none or fit, got ${normalize}`);
+  if (onNonfinite !== undefined && !["skip", "fail"].includes(onNonfinite)) throw usageError(`--on-nonfinite must be skip or fail, got ${onNonfinite}`);
+  if (defaultColor !== undefined && !(defaultColor.length === 3 && defaultColor.every((c) => c >= 0 && c <= 1))) {
+    throw usageError(`--default-color must be three numbers from 0 to 1, as R,G,B; got ${defaultColor.join(",")}`);
+  }
 }
 
 export async function compile(options: CompileOptions): Promise<CompileResult> {
@@ -100,6 +117,11 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   const seed = options.seed ?? 0;
   const format = options.format ?? "dat";
   const workers = Math.min(options.workers ?? defaultWorkers(), files.length);
+  const kernelOptions = {
+    projection, inputs: inputWidth,
+    normals: options.normals ?? "auto", normalize: options.normalize ?? "none",
+    onInvalid: options.onNonfinite ?? "fail", defaultColor: options.defaultColor,
+  } as const;
 
   let writer: DatasetWriter;
   try {
@@ -118,7 +140,7 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
     const pending: Promise<FileResult>[] = [];
     const submit = (i: number) => {
       const f = files[i];
-      const task: FileTask = { path: f.path, label: f.label, id: modelId(seed, f.rel), options: { projection, inputs: inputWidth } };
+      const task: FileTask = { path: f.path, label: f.label, id: modelId(seed, f.rel), options: kernelOptions };
       pending[i] = pool.run(task).catch((e: Error): FileResult => ({
         ok: false, error: { code: "E_WORKER", message: `${f.label}: the worker compiling this file failed: ${e.message}`, file: f.label },
       }));
@@ -130,11 +152,15 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
       if (i + window < files.length) submit(i + window);
       const f = files[i];
       if (result.ok) {
-        models.push({ path: f.rel, id: modelId(seed, f.rel), firstRow: writer.rows, rows: result.rows });
+        const skipped = result.skipped.nonfinite + result.skipped.outsideSphere ? result.skipped : undefined;
+        models.push({ path: f.rel, id: modelId(seed, f.rel), firstRow: writer.rows, rows: result.rows, vertices: result.vertices, normals: result.normals, skipped });
         await writer.append(result.x, result.y);
         bytesRead += result.bytesRead;
       } else {
         failed.push({ path: f.rel, code: result.error.code as string, message: result.error.message as string });
+        if (options.strict) {
+          throw new HeadsnetError(result.error.code as never, `${result.error.message as string} (--strict: stopped; no output was written)`, { file: f.label });
+        }
       }
       options.onProgress?.({
         filesDone: i + 1, filesTotal: files.length, rows: writer.rows, failed: failed.length,
@@ -148,7 +174,11 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
       manifestVersion: MANIFEST_VERSION,
       complete: true,
       format,
-      options: { projection, inputs: inputWidth, seed, icosphere: icosphere.source },
+      options: {
+        projection, inputs: inputWidth, seed, icosphere: icosphere.source,
+        normals: kernelOptions.normals, normalize: kernelOptions.normalize, onNonfinite: kernelOptions.onInvalid,
+        defaultColor: options.defaultColor ?? null,
+      },
       icosphere: { vertices: icosphere.count, sha256: icosphere.sha256, source: icosphere.source },
       columns: { x: inputWidth === 5 ? X_COLUMNS_5 : X_COLUMNS_2, y: Y_COLUMNS },
       files: info,
@@ -165,6 +195,10 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
         compiled: models.length,
         failed,
         rows: writer.rows,
+        skipped: {
+          nonfinite: models.reduce((n, m) => n + (m.skipped?.nonfinite ?? 0), 0),
+          outsideSphere: models.reduce((n, m) => n + (m.skipped?.outsideSphere ?? 0), 0),
+        },
         seconds,
         rowsPerSecond: writer.rows / seconds,
         bytesRead,

@@ -3,6 +3,7 @@
 
 import {
   S_TRUNCATED, S_BAD_NUMBER, S_NONFINITE, S_OUTSIDE_SPHERE, S_ZERO_NORMAL, S_BAD_LIST, S_BAD_TYPE,
+  S_BAD_INDEX, S_BIG_FACE, FACE_MAX_CORNERS,
 } from "./abi.js";
 
 export type ErrorCode =
@@ -22,6 +23,7 @@ export type ErrorCode =
   | "E_ZERO_NORMAL"
   | "E_BAD_LIST"
   | "E_BAD_TYPE"
+  | "E_BAD_INDEX"
   | "E_ICOSPHERE"
   | "E_OUTPUT"
   | "E_WORKER"
@@ -81,6 +83,12 @@ export const errors = {
     new HeadsnetError("E_NO_VERTEX", `${file}: the header declares no "vertex" element`, { file }),
   missingProperty: (file: string, what: string) =>
     new HeadsnetError("E_MISSING_PROPERTY", `${file}: ${what}`, { file }),
+  noColors: (file: string) =>
+    new HeadsnetError("E_MISSING_PROPERTY", `${file}: the vertex element has no red, green, blue colours; pass --default-color R,G,B (0-1 each) to use one colour`, { file }),
+  noNormals: (file: string, why: string) =>
+    new HeadsnetError("E_MISSING_PROPERTY", why
+      ? `${file}: ${why} needs ${why.includes("compute") ? "a face element with a vertex_indices list" : "nx, ny, nz vertex properties"}, and the file has none`
+      : `${file}: the file has no normals (nx, ny, nz) and no faces to compute them from`, { file }),
   icosphere: (what: string) => new HeadsnetError("E_ICOSPHERE", `icosphere: ${what}`),
   output: (path: string, cause: string) =>
     new HeadsnetError("E_OUTPUT", `cannot write ${path}: ${cause}`, { file: path }),
@@ -110,6 +118,11 @@ export const errors = {
           `${file}: vertex ${place.vertex} has a zero-length normal${at}; --projection ray needs a direction (use --projection legacy)`, place);
       case S_BAD_LIST:
         return new HeadsnetError("E_BAD_LIST", `${file}: a list count is negative or not an integer${at}`, place);
+      case S_BAD_INDEX:
+        return new HeadsnetError("E_BAD_INDEX",
+          `${file}: face ${place.vertex} refers to a vertex that does not exist${at}; the file has ${place.count} faces and its vertex indices must be below the vertex count`, place);
+      case S_BIG_FACE:
+        return new HeadsnetError("E_BAD_LIST", `${file}: face ${place.vertex} has more than ${FACE_MAX_CORNERS} corners${at}`, place);
       case S_BAD_TYPE:
         return new HeadsnetError("E_BAD_TYPE", `${file}: a property has a type the decoder cannot read${at}`, place);
       default:

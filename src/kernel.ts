@@ -5,7 +5,8 @@ import { readFileSync, openSync, readSync, fstatSync, closeSync } from "node:fs"
 import { join } from "node:path";
 import { PACKAGE_ROOT } from "./package.js";
 import {
-  FMT_ASCII, SLOT_COUNT, SLOT_R, SLOT_G, SLOT_B, S_OK, S_BAD_NUMBER,
+  FMT_ASCII, FMT_BINARY_LE, SLOT_COUNT, SLOT_R, SLOT_G, SLOT_B, S_OK, S_BAD_NUMBER, S_TRUNCATED,
+  T_F32, T_NONE, LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS, STAGING_STRIDE, OPT_SKIP_INVALID,
   OPT_PROJECTION_RAY, OPT_INPUTS_5, X_WIDTH_2, X_WIDTH_5, Y_WIDTH, LAYOUT_BYTES, TABLE_STRIDE,
 } from "./abi.js";
 import { errors, HeadsnetError } from "./errors.js";
@@ -16,10 +17,25 @@ import type { Icosphere } from "./icosphere.js";
 export type Projection = "legacy" | "ray";
 export type InputWidth = 2 | 5;
 
+export type NormalsMode = "auto" | "file" | "compute";
+export type NormalizeMode = "none" | "fit";
+export type InvalidVertexPolicy = "fail" | "skip";
+
 export interface KernelOptions {
   projection?: Projection;
   inputs?: InputWidth;
+  /** auto: the file's normals, else computed from its faces; file: the file's; compute: from faces. */
+  normals?: NormalsMode;
+  /** fit: centre the bounding box, scale the largest half-extent to FIT_RADIUS. */
+  normalize?: NormalizeMode;
+  /** Non-finite vertices, and in ray mode vertices outside the sphere: fail the file or skip them. */
+  onInvalid?: InvalidVertexPolicy;
+  /** Colour for files without colours; without it such a file is an error. */
+  defaultColor?: [number, number, number];
 }
+
+/** --normalize fit scales the largest half-extent to this: the published dataset's pre-scaling. */
+export const FIT_RADIUS = 0.55;
 
 interface KernelExports {
   memory: WebAssembly.Memory;
@@ -33,6 +49,11 @@ interface KernelExports {
   slots: WebAssembly.Global;
   skipElement(start: number, stop: number, count: number, layout: number): number;
   compileVertices(start: number, stop: number, count: number, layout: number, xOut: number, yOut: number, id: number, options: number): number;
+  decodeVertices(start: number, stop: number, count: number, layout: number, staging: number): number;
+  faceNormals(start: number, stop: number, faceCount: number, layout: number, staging: number, vertexCount: number): number;
+  rowsWritten(): number;
+  skippedNonfiniteCount(): number;
+  skippedOutsideCount(): number;
   errorAddress(): number;
   errorVertexIndex(): number;
   cursorAddress(): number;
@@ -65,6 +86,9 @@ function wasmModule(build: WasmBuild): WebAssembly.Module {
 export interface CompiledFile {
   rows: number;
   vertices: number;
+  /** Vertices without a row (--on-nonfinite skip): non-finite, and outside the sphere (ray). */
+  skipped: { nonfinite: number; outsideSphere: number };
+  normals: "file" | "computed";
   /** train_x rows (2 or 5 float32 each) and train_y rows (6 float32 each), owned by the caller. */
   x: Float32Array;
   y: Float32Array;
@@ -233,30 +257,110 @@ export class Kernel {
     }
 
     const count = layout.vertexCount;
+    // A count the body cannot hold fails here, before anything is allocated for it.
+    if (count * layout.minVertexBytes > end - start) {
+      throw errors.kernel(S_TRUNCATED, file, { offset: size, count, vertex: Math.floor((end - start) / Math.max(1, layout.minVertexBytes)) });
+    }
+    if (!layout.hasColors && !options.defaultColor) throw errors.noColors(file);
+    const normals = options.normals ?? "auto";
+    if (normals === "file" && !layout.hasNormals) throw errors.noNormals(file, "--normals file");
+    const compute = normals === "compute" || (normals === "auto" && !layout.hasNormals);
+    if (compute && !layout.faces) throw errors.noNormals(file, layout.hasNormals ? "--normals compute" : "");
+    const staged = compute || options.normalize === "fit";
+
     const xWidth = options.inputs === 5 ? X_WIDTH_5 : X_WIDTH_2;
     const xPtr = align(end, 16);
     const yPtr = align(xPtr + count * xWidth * 4, 16);
-    this.reserve(yPtr + count * Y_WIDTH * 4);
-    new Int32Array(memory(), this.layoutPtr, layout.words.length).set(layout.words);
-    // Absent properties: zero normals (the legacy step then keeps the vertex), white colour.
+    const stagingPtr = align(yPtr + count * Y_WIDTH * 4, 16);
+    this.reserve(staged ? stagingPtr + count * STAGING_STRIDE : stagingPtr);
+    // Absent properties: zero normals, the default colour.
     const slots = new Float32Array(memory(), this.wasm.slots.value as number, SLOT_COUNT);
     slots.fill(0);
-    slots[SLOT_R] = slots[SLOT_G] = slots[SLOT_B] = 1;
+    if (options.defaultColor) [slots[SLOT_R], slots[SLOT_G], slots[SLOT_B]] = options.defaultColor;
+    const setLayout = (words: Int32Array) => new Int32Array(memory(), this.layoutPtr, words.length).set(words);
+    setLayout(layout.words);
+
+    let vertexStart = start, vertexEnd = end;
+    if (staged) {
+      const decoded = this.wasm.decodeVertices(start, end, count, this.layoutPtr, stagingPtr);
+      if (decoded !== S_OK) fail(decoded, count, this.wasm.errorVertexIndex());
+      if (compute) {
+        let at = this.wasm.cursorAddress();
+        for (const element of layout.faces!.between) {
+          setLayout(element.words);
+          const skipped = this.wasm.skipElement(at, end, element.count, this.layoutPtr);
+          if (skipped !== S_OK) fail(skipped, element.count);
+          at = this.wasm.cursorAddress();
+        }
+        setLayout(layout.faces!.words);
+        const faced = this.wasm.faceNormals(at, end, layout.faces!.count, this.layoutPtr, stagingPtr, count);
+        if (faced !== S_OK) fail(faced, layout.faces!.count, this.wasm.errorVertexIndex());
+      }
+      if (options.normalize === "fit") fit(new Float32Array(memory(), stagingPtr, count * (STAGING_STRIDE / 4)));
+      vertexStart = stagingPtr;
+      vertexEnd = stagingPtr + count * STAGING_STRIDE;
+      setLayout(STAGED_LAYOUT);
+    }
     let flags = 0;
     if (options.projection === "ray") flags |= OPT_PROJECTION_RAY;
     if (xWidth === X_WIDTH_5) flags |= OPT_INPUTS_5;
-    const status = this.wasm.compileVertices(start, end, count, this.layoutPtr, xPtr, yPtr, Math.fround(id), flags);
-    if (status !== S_OK) fail(status, count, this.wasm.errorVertexIndex());
+    if (options.onInvalid === "skip") flags |= OPT_SKIP_INVALID;
+    const status = this.wasm.compileVertices(vertexStart, vertexEnd, count, this.layoutPtr, xPtr, yPtr, Math.fround(id), flags);
+    if (status !== S_OK) {
+      // Errors in staged vertices are reported at the vertex's record in the file when it has
+      // fixed records, else at the vertex element's start.
+      if (staged) {
+        const vertex = this.wasm.errorVertexIndex();
+        const stride = layout.words[1];
+        throw errors.kernel(status, file, { offset: start - base + (stride > 0 ? vertex * stride : 0), vertex, count });
+      }
+      fail(status, count, this.wasm.errorVertexIndex());
+    }
+    const rows = this.wasm.rowsWritten();
     return {
-      rows: count,
+      rows,
       vertices: count,
-      x: new Float32Array(memory(), xPtr, count * xWidth),
-      y: new Float32Array(memory(), yPtr, count * Y_WIDTH),
+      skipped: { nonfinite: this.wasm.skippedNonfiniteCount(), outsideSphere: this.wasm.skippedOutsideCount() },
+      normals: compute ? "computed" : "file",
+      x: new Float32Array(memory(), xPtr, rows * xWidth),
+      y: new Float32Array(memory(), yPtr, rows * Y_WIDTH),
       hasNormals: layout.hasNormals,
       hasColors: layout.hasColors,
       format: header.format,
       bytesRead: size,
     };
+  }
+}
+
+/** Staged vertices: little-endian float32 x y z nx ny nz r g b (colours already scaled). */
+const STAGED_LAYOUT = (() => {
+  const words = new Int32Array(LAYOUT_HEADER_WORDS + LAYOUT_PROP_WORDS * SLOT_COUNT);
+  words[0] = FMT_BINARY_LE;
+  words[1] = STAGING_STRIDE;
+  words[2] = SLOT_COUNT;
+  for (let slot = 0; slot < SLOT_COUNT; slot++) {
+    words.set([T_F32, T_NONE, slot, slot * 4], LAYOUT_HEADER_WORDS + LAYOUT_PROP_WORDS * slot);
+  }
+  return words;
+})();
+
+/** --normalize fit: centre the bounding box and scale its largest half-extent to FIT_RADIUS. */
+function fit(staging: Float32Array): void {
+  const stride = STAGING_STRIDE / 4;
+  const min = [Infinity, Infinity, Infinity], max = [-Infinity, -Infinity, -Infinity];
+  for (let k = 0; k < staging.length; k += stride) {
+    for (let c = 0; c < 3; c++) {
+      const v = staging[k + c];
+      if (v < min[c]) min[c] = v;
+      if (v > max[c]) max[c] = v;
+    }
+  }
+  const centre = [0, 1, 2].map((c) => (min[c] + max[c]) / 2);
+  const half = Math.max(...[0, 1, 2].map((c) => (max[c] - min[c]) / 2));
+  if (!(half > 0 && Number.isFinite(half))) return; // a point, or non-finite values the kernel reports
+  const scale = FIT_RADIUS / half;
+  for (let k = 0; k < staging.length; k += stride) {
+    for (let c = 0; c < 3; c++) staging[k + c] = (staging[k + c] - centre[c]) * scale;
   }
 }
 

@@ -17,6 +17,10 @@ export interface ModelEntry {
   id: number;
   firstRow: number;
   rows: number;
+  vertices: number;
+  normals: "file" | "computed";
+  /** Vertices without a row (--on-nonfinite skip). */
+  skipped?: { nonfinite: number; outsideSphere: number };
 }
 
 export interface FailedEntry {
@@ -31,7 +35,10 @@ export interface Manifest {
   manifestVersion: number;
   complete: true;
   format: DataFormat;
-  options: { projection: string; inputs: number; seed: number; icosphere: string };
+  options: {
+    projection: string; inputs: number; seed: number; icosphere: string;
+    normals: string; normalize: string; onNonfinite: string; defaultColor: number[] | null;
+  };
   icosphere: { vertices: number; sha256: string; source: string };
   columns: { x: string[]; y: string[] };
   files: { x: OutputFileInfo; y: OutputFileInfo };

@@ -3,7 +3,7 @@
 import {
   T_NONE, T_I8, T_U8, T_I16, T_U16, T_I32, T_U32, T_F32, T_F64,
   FMT_ASCII, FMT_BINARY_LE, FMT_BINARY_BE,
-  SLOT_X, SLOT_Y, SLOT_Z, SLOT_NX, SLOT_NY, SLOT_NZ, SLOT_R, SLOT_G, SLOT_B, SLOT_NONE,
+  SLOT_X, SLOT_Y, SLOT_Z, SLOT_NX, SLOT_NY, SLOT_NZ, SLOT_R, SLOT_G, SLOT_B, SLOT_NONE, SLOT_FACE_INDICES,
   LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS, LAYOUT_MAX_PROPS,
 } from "./abi.js";
 import { errors } from "./errors.js";
@@ -187,9 +187,14 @@ export interface VertexLayout {
   skip: { name: string; count: number; words: Int32Array }[];
   hasNormals: boolean;
   hasColors: boolean;
-  /** For binary files with fixed records throughout: bytes up to the end of the vertices. */
-  vertexEnd: number | undefined;
+  /** The fewest bytes one vertex record can take (an ASCII number takes at least two). */
+  minVertexBytes: number;
+  /** The face element, for computing normals: the elements between it and the vertices, and
+   * its layout with SLOT_FACE_INDICES on the vertex index list. */
+  faces?: { count: number; words: Int32Array; between: { name: string; count: number; words: Int32Array }[] };
 }
+
+const FACE_INDEX_NAMES = ["vertex_indices", "vertex_index"];
 
 function layoutWords(format: number, element: PlyElement, slotOf: (p: PlyProperty) => number, file: string): Int32Array {
   if (element.properties.length > LAYOUT_MAX_PROPS) {
@@ -241,9 +246,24 @@ export function vertexLayout(header: PlyHeader, file: string): VertexLayout {
   const skip = header.elements.slice(0, index).map((e) => ({
     name: e.name, count: e.count, words: layoutWords(header.formatCode, e, () => SLOT_NONE, file),
   }));
-  let vertexEnd: number | undefined;
-  if (header.formatCode !== FMT_ASCII && header.elements.slice(0, index + 1).every((e) => e.stride > 0)) {
-    vertexEnd = header.bodyOffset + header.elements.slice(0, index + 1).reduce((sum, e) => sum + e.count * e.stride, 0);
+  const minVertexBytes = header.formatCode === FMT_ASCII
+    ? 2 * vertex.properties.length
+    : vertex.properties.reduce((sum, p) => sum + TYPE_SIZES[p.countType === T_NONE ? p.type : p.countType], 0);
+  const faceIndex = header.elements.findIndex((e, k) => k > index && e.name === "face");
+  let faces: VertexLayout["faces"];
+  if (faceIndex >= 0) {
+    const face = header.elements[faceIndex];
+    const list = face.properties.find((p) => p.countType !== T_NONE && FACE_INDEX_NAMES.includes(p.name));
+    if (list) {
+      if (list.type === T_F32 || list.type === T_F64) throw errors.header(file, `face property "${list.name}" holds ${list.typeName}; vertex indices must be integers`);
+      faces = {
+        count: face.count,
+        words: layoutWords(header.formatCode, face, (p) => (p === list ? SLOT_FACE_INDICES : SLOT_NONE), file),
+        between: header.elements.slice(index + 1, faceIndex).map((e) => ({
+          name: e.name, count: e.count, words: layoutWords(header.formatCode, e, () => SLOT_NONE, file),
+        })),
+      };
+    }
   }
   return {
     words: layoutWords(header.formatCode, vertex, slotOf, file),
@@ -251,6 +271,7 @@ export function vertexLayout(header: PlyHeader, file: string): VertexLayout {
     skip,
     hasNormals: normals === 3,
     hasColors: colors === 3,
-    vertexEnd,
+    minVertexBytes,
+    faces,
   };
 }

@@ -21,7 +21,10 @@ export interface FileTask {
 }
 
 export type FileResult =
-  | { ok: true; rows: number; x: Float32Array; y: Float32Array; bytesRead: number; hasNormals: boolean; hasColors: boolean }
+  | {
+    ok: true; rows: number; vertices: number; x: Float32Array; y: Float32Array; bytesRead: number;
+    normals: "file" | "computed"; skipped: { nonfinite: number; outsideSphere: number };
+  }
   | { ok: false; error: ReturnType<HeadsnetError["toJSON"]> };
 
 let kernel: Kernel | undefined;
@@ -38,8 +41,8 @@ export default function compileFileTask(task: FileTask): unknown {
   try {
     const out = instance().compileFile(task.path, task.id, task.options, task.label);
     const result: FileResult = {
-      ok: true, rows: out.rows, x: out.x, y: out.y, bytesRead: out.bytesRead,
-      hasNormals: out.hasNormals, hasColors: out.hasColors,
+      ok: true, rows: out.rows, vertices: out.vertices, x: out.x, y: out.y, bytesRead: out.bytesRead,
+      normals: out.normals, skipped: out.skipped,
     };
     return Piscina.move({
       [Piscina.transferableSymbol]: [out.x.buffer, out.y.buffer],
