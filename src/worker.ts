@@ -38,6 +38,9 @@ function instance(): Kernel {
 }
 
 export default function compileFileTask(task: FileTask): unknown {
+  // For the test that a crashing worker fails its file only: this thread dies on that file.
+  const crashOn = process.env.HEADSNET_TEST_CRASH;
+  if (crashOn && task.label.endsWith(crashOn)) process.exit(70);
   try {
     const out = instance().compileFile(task.path, task.id, task.options, task.label);
     const result: FileResult = {
