@@ -83,6 +83,9 @@ export const errors = {
     new HeadsnetError("E_NO_VERTEX", `${file}: the header declares no "vertex" element`, { file }),
   missingProperty: (file: string, what: string) =>
     new HeadsnetError("E_MISSING_PROPERTY", `${file}: ${what}`, { file }),
+  bodyTooShort: (file: string, count: number, bytes: number, perVertex: number, offset: number) =>
+    new HeadsnetError("E_TRUNCATED",
+      `${file}: the file ends early: the header promises ${count} vertices, which need at least ${count * perVertex} bytes, but the body from byte ${offset} has ${bytes}`, { file, offset }),
   noColors: (file: string) =>
     new HeadsnetError("E_MISSING_PROPERTY", `${file}: the vertex element has no red, green, blue colours; pass --default-color R,G,B (0-1 each) to use one colour`, { file }),
   noNormals: (file: string, why: string) =>

@@ -259,7 +259,11 @@ export class Kernel {
     const count = layout.vertexCount;
     // A count the body cannot hold fails here, before anything is allocated for it.
     if (count * layout.minVertexBytes > end - start) {
-      throw errors.kernel(S_TRUNCATED, file, { offset: size, count, vertex: Math.floor((end - start) / Math.max(1, layout.minVertexBytes)) });
+      const stride = header.formatCode === FMT_ASCII ? 0 : layout.words[1];
+      if (stride === 0) throw errors.bodyTooShort(file, count, end - start, layout.minVertexBytes, start - base);
+      // Fixed records: the first incomplete vertex is known exactly.
+      const vertex = Math.floor((end - start) / stride);
+      throw errors.kernel(S_TRUNCATED, file, { offset: start - base + vertex * stride, vertex, count });
     }
     if (!layout.hasColors && !options.defaultColor) throw errors.noColors(file);
     const normals = options.normals ?? "auto";

@@ -90,7 +90,8 @@ describe("bad input", () => {
   it("a body shorter than the header promises", async () => {
     const cut = good.subarray(0, good.indexOf("end_header") + 11 + 28 * 500 + 13);
     expect((await failureOf("b.ply", cut)).message).toMatch(/^b\.ply: the file ends early \(byte \d+, vertex 500\): the header promises 1200 vertices/);
-    expect((await failureOf("b.ply", header(ASCII_HEAD) + "0.1 0.2 0.3 0 0 1 255 0 0\n0.1 0.2")).message).toMatch(/^b\.ply: the file ends early \(line 15, byte \d+, vertex 1\)/);
+    expect((await failureOf("b.ply", header(ASCII_HEAD) + "0.1 0.2 0.3 0 0 1 255 0 0\n0.1 0.2 0.3 0 0 1 255")).message)
+      .toMatch(/^b\.ply: the file ends early \(line 15, byte \d+, vertex 1\): the header promises 2 vertices/);
   });
 
   it("a count far beyond the file's size: no giant allocation, no hang", async () => {
@@ -98,7 +99,11 @@ describe("bad input", () => {
     const at = bytes.indexOf("element vertex 1200");
     const huge = Buffer.concat([bytes.subarray(0, at), Buffer.from("element vertex 2000000000"), bytes.subarray(at + "element vertex 1200".length)]);
     const started = Date.now();
-    expect((await failureOf("b.ply", huge)).message).toMatch(/^b\.ply: the file ends early \(byte \d+, vertex \d+\): the header promises 2000000000 vertices/);
+    expect((await failureOf("b.ply", huge)).message)
+      .toMatch(/^b\.ply: the file ends early \(byte \d+, vertex \d+\): the header promises 2000000000 vertices/);
+    const ascii = header(ASCII_HEAD).replace("element vertex 2", "element vertex 2000000000") + "0.1 0.2 0.3 0 0 1 255 0 0\n";
+    expect((await failureOf("b.ply", ascii)).message)
+      .toBe("b.ply: the file ends early: the header promises 2000000000 vertices, which need at least 36000000000 bytes, but the body from byte 223 has 26");
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 
