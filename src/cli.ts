@@ -11,10 +11,13 @@ import { defaultWorkers } from "./pool.js";
 import { DEFAULT_ICOSPHERE_LEVEL } from "./icosphere.js";
 import { HeadsnetError } from "./errors.js";
 import { VERSION } from "./package.js";
+import { registerTrainCommands } from "./train/cli.js";
+import { registerViewCommands } from "./view/cli.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+export const EXIT_INTERRUPTED = 130;
 
 interface Io {
   out: (text: string) => void;
@@ -32,6 +35,7 @@ function printError(io: Io, error: HeadsnetError | { message: string }): void {
 
 function summaryText(s: CompileSummary): string {
   const lines = [
+    ...(s.resumedFrom ? [`resumed an interrupted run after ${s.resumedFrom.files} files (${s.resumedFrom.rows.toLocaleString("en-US")} rows)`] : []),
     `compiled ${s.compiled} of ${s.files} files: ${s.rows.toLocaleString("en-US")} rows in ${formatSeconds(s.seconds)} (${formatCount(s.rowsPerSecond)}rows/s, ${s.workers} worker${s.workers > 1 ? "s" : ""})`,
     `  ${join(s.out, s.outputs.x)}, ${join(s.out, s.outputs.y)}, ${join(s.out, s.outputs.manifest)}`,
     `  icosphere: ${s.icosphere.vertices} vertices (${s.icosphere.source})`,
@@ -139,10 +143,22 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         .option("on-nonfinite", { choices: ["fail", "skip"] as const, default: "fail" as const, describe: "a NaN/Inf vertex (or, with --projection ray, one outside the unit sphere) fails its file, or is skipped and counted" })
         .option("default-color", { type: "string", describe: "R,G,B (0-1 each) for files without colours [default: such files fail]" })
         .option("strict", { type: "boolean", default: false, describe: "stop at the first file that fails and leave no output" })
+        .option("resume", { type: "boolean", default: false, describe: "finish the interrupted run in -o DIR from its last checkpoint (same inputs and options); starts afresh if there is none" })
         .option("quiet", { alias: "q", type: "boolean", default: false, describe: "no progress bar or summary" })
         .option("json", { type: "boolean", default: false, describe: "print a machine-readable summary on stdout" }),
       async (args) => {
         const bar = progressEnabled(args.quiet || args.json) ? new ProgressBar() : undefined;
+        // Ctrl-C (or SIGTERM) stops after the files in flight, with a checkpoint --resume uses.
+        const stop = new AbortController();
+        let signals = 0;
+        const onSignal = () => {
+          if (++signals > 1) process.exit(EXIT_INTERRUPTED);
+          bar?.done();
+          io.err("headsnet: stopping after the files in flight (press Ctrl-C again to quit at once)\n");
+          stop.abort();
+        };
+        process.on("SIGINT", onSignal);
+        process.on("SIGTERM", onSignal);
         const result = await compile({
           inputs: args.paths as string[],
           out: args.out,
@@ -157,13 +173,18 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           onNonfinite: args.onNonfinite,
           defaultColor: args.defaultColor === undefined ? undefined : parseColor(args.defaultColor),
           strict: args.strict,
+          resume: args.resume,
+          signal: stop.signal,
           onProgress: bar ? (p) => bar.update(p) : undefined,
+        }).finally(() => {
+          process.off("SIGINT", onSignal);
+          process.off("SIGTERM", onSignal);
         });
-        bar?.done();
+        if (!stop.signal.aborted) bar?.done();
         if (result.error) {
           if (args.json) io.out(JSON.stringify({ ok: false, error: result.error.toJSON() }) + "\n");
           printError(io, result.error);
-          exitCode = result.error.code === "E_USAGE" ? EXIT_USAGE : EXIT_FAILURE;
+          exitCode = result.error.code === "E_USAGE" ? EXIT_USAGE : result.error.code === "E_INTERRUPTED" ? EXIT_INTERRUPTED : EXIT_FAILURE;
           return;
         }
         const s = result.summary!;
@@ -241,6 +262,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         if (!report.ok || result.summary!.failed.length) exitCode = EXIT_FAILURE;
       },
     );
+  registerTrainCommands(parser, io, (code) => { exitCode = code; });
+  registerViewCommands(parser, io, (c) => { exitCode = c; });
 
   try {
     await parser.parseAsync();

@@ -4,7 +4,8 @@
 import { performance } from "node:perf_hooks";
 import { X_WIDTH_2, X_WIDTH_5 } from "./abi.js";
 import { discoverInputs, type InputFile } from "./discover.js";
-import { HeadsnetError, usageError } from "./errors.js";
+import { HeadsnetError, errors, usageError } from "./errors.js";
+import { readJournal, removeJournal, runKey, writeJournal } from "./journal.js";
 import { loadIcosphere, type Icosphere } from "./icosphere.js";
 import { modelId } from "./ids.js";
 import type { InputWidth, InvalidVertexPolicy, NormalizeMode, NormalsMode, Projection, WasmBuild } from "./kernel.js";
@@ -33,6 +34,12 @@ export interface CompileOptions {
   defaultColor?: [number, number, number];
   /** Stop at the first file that fails, leaving no output. */
   strict?: boolean;
+  /** Continue the interrupted run in `out` from its last checkpoint (or start, if there is none). */
+  resume?: boolean;
+  /** Stop soon, keeping a checkpoint that --resume continues from. */
+  signal?: AbortSignal;
+  /** Milliseconds between checkpoints (default: $HEADSNET_CHECKPOINT_MS, else 2000). */
+  checkpointMs?: number;
   /** Called after each file is written. */
   onProgress?: (progress: CompileProgress) => void;
   /** The kernel build the workers run (tests use "debug"). */
@@ -56,6 +63,8 @@ export interface CompileSummary {
   compiled: number;
   failed: FailedEntry[];
   rows: number;
+  /** With --resume: what the interrupted run had already done. */
+  resumedFrom?: { files: number; rows: number };
   /** Vertices without a row, in all models (--on-nonfinite skip). */
   skipped: { nonfinite: number; outsideSphere: number };
   seconds: number;
@@ -123,17 +132,55 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
     onInvalid: options.onNonfinite ?? "fail", defaultColor: options.defaultColor,
   } as const;
 
-  let writer: DatasetWriter;
+  const xWidth = inputWidth === 5 ? X_WIDTH_5 : X_WIDTH_2;
+  const manifestOptions = {
+    projection, inputs: inputWidth, seed, icosphere: icosphere.source,
+    normals: kernelOptions.normals, normalize: kernelOptions.normalize, onNonfinite: kernelOptions.onInvalid,
+    defaultColor: options.defaultColor ?? null,
+  };
+  // Everything the output depends on: a resumed run must match it exactly.
+  const key = runKey({
+    version: VERSION, format, options: manifestOptions, icosphere: icosphere.sha256,
+    files: files.map((f) => [f.rel, f.size, f.mtimeMs]),
+  });
+
+  const models: ModelEntry[] = [];
+  const failed: FailedEntry[] = [];
+  let first = 0;
+  let writer: DatasetWriter | undefined;
   try {
-    writer = await DatasetWriter.create(options.out, format, inputWidth === 5 ? X_WIDTH_5 : X_WIDTH_2);
+    if (options.resume) {
+      const journal = await readJournal(options.out);
+      if (journal && journal.key !== key) throw errors.resumeMismatch(options.out);
+      if (journal) {
+        writer = await DatasetWriter.resume(options.out, format, xWidth, journal);
+        if (!writer) throw errors.resumeDamaged(options.out);
+        first = journal.filesDone;
+        models.push(...journal.models);
+        failed.push(...journal.failed);
+      }
+    }
+    if (!writer) {
+      await removeJournal(options.out);
+      writer = await DatasetWriter.create(options.out, format, xWidth);
+    }
   } catch (e) {
     if (e instanceof HeadsnetError) return { error: e };
     throw e;
   }
+  const resumedRows = writer.rows;
+  const checkpointMs = options.checkpointMs ?? Number(process.env.HEADSNET_CHECKPOINT_MS ?? CHECKPOINT_MS);
+  const out = writer;
+  let lastCheckpoint = performance.now();
+  const checkpoint = async (filesDone: number) => {
+    const at = await out.checkpoint();
+    await writeJournal(options.out, { key, filesDone, ...at, models, failed });
+    lastCheckpoint = performance.now();
+  };
+
   const pool = createPool(workers, { icosphere, hash: buildSpatialHash(icosphere.vertices), build: options.build ?? "release" });
-  const models: ModelEntry[] = [];
-  const failed: FailedEntry[] = [];
   let bytesRead = 0;
+  let filesDone = first;
   try {
     // A bounded window of files in flight: workers stay busy, the main thread holds a few results.
     const window = workers * 4;
@@ -145,16 +192,21 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
         ok: false, error: { code: "E_WORKER", message: `${f.label}: the worker compiling this file failed: ${e.message}`, file: f.label },
       }));
     };
-    for (let i = 0; i < Math.min(window, files.length); i++) submit(i);
-    for (let i = 0; i < files.length; i++) {
+    for (let i = first; i < Math.min(first + window, files.length); i++) submit(i);
+    for (let i = first; i < files.length; i++) {
+      if (options.signal?.aborted) {
+        await checkpoint(i);
+        throw errors.interrupted(options.out, i, files.length);
+      }
       const result = await pending[i];
       delete pending[i];
       if (i + window < files.length) submit(i + window);
       const f = files[i];
       if (result.ok) {
         const skipped = result.skipped.nonfinite + result.skipped.outsideSphere ? result.skipped : undefined;
-        models.push({ path: f.rel, id: modelId(seed, f.rel), firstRow: writer.rows, rows: result.rows, vertices: result.vertices, normals: result.normals, skipped });
-        await writer.append(result.x, result.y);
+        const entry: ModelEntry = { path: f.rel, id: modelId(seed, f.rel), firstRow: out.rows, rows: result.rows, vertices: result.vertices, normals: result.normals, skipped };
+        await out.append(result.x, result.y);
+        models.push(entry);
         bytesRead += result.bytesRead;
       } else {
         failed.push({ path: f.rel, code: result.error.code as string, message: result.error.message as string });
@@ -162,31 +214,30 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
           throw new HeadsnetError(result.error.code as never, `${result.error.message as string} (--strict: stopped; no output was written)`, { file: f.label });
         }
       }
+      filesDone = i + 1;
+      if (performance.now() - lastCheckpoint > checkpointMs) await checkpoint(filesDone);
       options.onProgress?.({
-        filesDone: i + 1, filesTotal: files.length, rows: writer.rows, failed: failed.length,
+        filesDone, filesTotal: files.length, rows: out.rows, failed: failed.length,
         seconds: (performance.now() - started) / 1000, file: f.label,
       });
     }
-    const info = writer.fileInfo();
+    const info = out.fileInfo();
     const manifest: Manifest = {
       tool: "headsnet",
       version: VERSION,
       manifestVersion: MANIFEST_VERSION,
       complete: true,
       format,
-      options: {
-        projection, inputs: inputWidth, seed, icosphere: icosphere.source,
-        normals: kernelOptions.normals, normalize: kernelOptions.normalize, onNonfinite: kernelOptions.onInvalid,
-        defaultColor: options.defaultColor ?? null,
-      },
+      options: manifestOptions,
       icosphere: { vertices: icosphere.count, sha256: icosphere.sha256, source: icosphere.source },
       columns: { x: inputWidth === 5 ? X_COLUMNS_5 : X_COLUMNS_2, y: Y_COLUMNS },
       files: info,
-      rows: writer.rows,
+      rows: out.rows,
       models,
       failed,
     };
-    await writer.finish(manifest);
+    await out.finish(manifest);
+    await removeJournal(options.out);
     const seconds = (performance.now() - started) / 1000;
     return {
       summary: {
@@ -194,13 +245,14 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
         files: files.length,
         compiled: models.length,
         failed,
-        rows: writer.rows,
+        rows: out.rows,
+        resumedFrom: first ? { files: first, rows: resumedRows } : undefined,
         skipped: {
           nonfinite: models.reduce((n, m) => n + (m.skipped?.nonfinite ?? 0), 0),
           outsideSphere: models.reduce((n, m) => n + (m.skipped?.outsideSphere ?? 0), 0),
         },
         seconds,
-        rowsPerSecond: writer.rows / seconds,
+        rowsPerSecond: (out.rows - resumedRows) / seconds,
         bytesRead,
         bytesWritten: info.x.bytes + info.y.bytes,
         workers,
@@ -209,10 +261,23 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
       },
     };
   } catch (e) {
-    await writer.abort();
-    if (e instanceof HeadsnetError) return { error: e };
+    if (options.strict) {
+      await out.close(true);
+      await removeJournal(options.out);
+    } else {
+      // Interrupted, or the disk failed: keep the partial files and the last checkpoint, so that
+      // --resume finishes the run. Nothing here looks complete: there is no manifest.
+      await out.close(false);
+    }
+    if (e instanceof HeadsnetError) {
+      if (e.code === "E_OUTPUT") return { error: errors.outputResumable(e, options.out, filesDone, files.length) };
+      return { error: e };
+    }
     throw e;
   } finally {
     await pool.destroy();
   }
 }
+
+/** How often, by default, the partial files are synced and the journal rewritten. */
+const CHECKPOINT_MS = 2000;

@@ -11,6 +11,9 @@ export interface InputFile {
   rel: string;
   /** Path as shown to the user: relative to the working directory, '/'-separated. */
   label: string;
+  /** Size and modification time when listed (a resumed run checks its inputs are unchanged). */
+  size: number;
+  mtimeMs: number;
 }
 
 const toPosix = (p: string) => p.split(sep).join("/");
@@ -57,7 +60,16 @@ export function discoverInputs(inputs: string[], cwd = process.cwd()): InputFile
       files.push({ path: root, rel: basename(root) });
     }
     for (const f of files) {
-      if (!found.has(f.path)) found.set(f.path, { ...f, label: toPosix(relative(cwd, f.path)) || f.rel });
+      if (found.has(f.path)) continue;
+      let size = -1, mtimeMs = 0;
+      try {
+        const s = statSync(f.path);
+        size = s.size;
+        mtimeMs = s.mtimeMs;
+      } catch {
+        // Gone already: the worker reports it as unreadable.
+      }
+      found.set(f.path, { ...f, label: toPosix(relative(cwd, f.path)) || f.rel, size, mtimeMs });
     }
   }
   if (found.size === 0) throw errors.noInputs(inputs);

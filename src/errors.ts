@@ -27,7 +27,9 @@ export type ErrorCode =
   | "E_ICOSPHERE"
   | "E_OUTPUT"
   | "E_WORKER"
-  | "E_MANIFEST";
+  | "E_MANIFEST"
+  | "E_INTERRUPTED"
+  | "E_RESUME";
 
 export interface ErrorPlace {
   file?: string;
@@ -97,6 +99,14 @@ export const errors = {
     new HeadsnetError("E_OUTPUT", `cannot write ${path}: ${cause}`, { file: path }),
   worker: (file: string, cause: string) =>
     new HeadsnetError("E_WORKER", `${file}: the worker compiling this file failed: ${cause}`, { file }),
+  interrupted: (dir: string, done: number, total: number) =>
+    new HeadsnetError("E_INTERRUPTED", `interrupted after ${done} of ${total} files; the work so far is kept in ${dir}: run the same command with --resume to finish`),
+  outputResumable: (error: HeadsnetError, dir: string, done: number, total: number) =>
+    new HeadsnetError("E_OUTPUT", `${error.message} (after ${done} of ${total} files; free space or fix the problem, then run the same command with --resume to finish)`, { file: error.file }),
+  resumeMismatch: (dir: string) =>
+    new HeadsnetError("E_RESUME", `${dir} holds an interrupted run of other inputs or options (or the inputs changed since); run the command it was started with, or drop --resume to start over`),
+  resumeDamaged: (dir: string) =>
+    new HeadsnetError("E_RESUME", `${dir}: the interrupted run's partial files are missing or shorter than its last checkpoint; drop --resume to start over`),
   manifest: (path: string, what: string) =>
     new HeadsnetError("E_MANIFEST", `${path}: ${what}`, { file: path }),
 

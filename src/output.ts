@@ -77,6 +77,10 @@ export function npyHeader(rows: number, width: number): Buffer {
 
 export class DatasetWriter {
   rows = 0;
+  /** Where the next bytes of each file go. */
+  private xAt: number;
+  private yAt: number;
+
   private constructor(
     readonly dir: string,
     readonly format: DataFormat,
@@ -84,14 +88,16 @@ export class DatasetWriter {
     private readonly xFile: FileHandle,
     private readonly yFile: FileHandle,
     private readonly names: { x: string; y: string },
-  ) {}
+  ) {
+    this.xAt = this.yAt = format === "npy" ? NPY_HEADER_BYTES : 0;
+  }
 
+  /** Start a new run in `dir`: whatever was there stops looking complete first. */
   static async create(dir: string, format: DataFormat, xWidth: number): Promise<DatasetWriter> {
     if (endianness() !== "LE") throw errors.output(dir, "headsnet writes float32 little-endian and needs a little-endian host");
     const names = outputNames(format);
     try {
       await mkdir(dir, { recursive: true });
-      // Whatever was here before stops looking complete before anything new is written.
       await rm(join(dir, MANIFEST_NAME), { force: true });
       for (const name of [...Object.values(outputNames("dat")), ...Object.values(outputNames("npy"))]) {
         await rm(join(dir, name), { force: true });
@@ -100,8 +106,8 @@ export class DatasetWriter {
       const yFile = await open(join(dir, names.y + ".partial"), "w");
       const writer = new DatasetWriter(dir, format, xWidth, xFile, yFile, names);
       if (format === "npy") {
-        await xFile.write(npyHeader(0, xWidth));
-        await yFile.write(npyHeader(0, 6));
+        await xFile.write(npyHeader(0, xWidth), 0, NPY_HEADER_BYTES, 0);
+        await yFile.write(npyHeader(0, 6), 0, NPY_HEADER_BYTES, 0);
       }
       return writer;
     } catch (e) {
@@ -109,17 +115,50 @@ export class DatasetWriter {
     }
   }
 
+  /**
+   * Reopen an interrupted run's partial files at its last checkpoint, dropping anything written
+   * after it. Returns undefined when the files are not there or shorter than the checkpoint.
+   */
+  static async resume(dir: string, format: DataFormat, xWidth: number, at: { rows: number; xBytes: number; yBytes: number }): Promise<DatasetWriter | undefined> {
+    const names = outputNames(format);
+    let xFile: FileHandle | undefined, yFile: FileHandle | undefined;
+    try {
+      xFile = await open(join(dir, names.x + ".partial"), "r+");
+      yFile = await open(join(dir, names.y + ".partial"), "r+");
+      if ((await xFile.stat()).size < at.xBytes || (await yFile.stat()).size < at.yBytes) throw new Error("shorter than the checkpoint");
+      await xFile.truncate(at.xBytes);
+      await yFile.truncate(at.yBytes);
+    } catch {
+      await xFile?.close();
+      await yFile?.close();
+      return undefined;
+    }
+    const writer = new DatasetWriter(dir, format, xWidth, xFile, yFile, names);
+    writer.rows = at.rows;
+    writer.xAt = at.xBytes;
+    writer.yAt = at.yBytes;
+    return writer;
+  }
+
   async append(x: Float32Array, y: Float32Array): Promise<void> {
     const rows = y.length / 6;
     try {
       await Promise.all([
-        writeAll(this.xFile, new Uint8Array(x.buffer, x.byteOffset, x.byteLength)),
-        writeAll(this.yFile, new Uint8Array(y.buffer, y.byteOffset, y.byteLength)),
+        writeAll(this.xFile, new Uint8Array(x.buffer, x.byteOffset, x.byteLength), this.xAt),
+        writeAll(this.yFile, new Uint8Array(y.buffer, y.byteOffset, y.byteLength), this.yAt),
       ]);
     } catch (e) {
       throw errors.output(this.dir, (e as Error).message);
     }
+    this.xAt += x.byteLength;
+    this.yAt += y.byteLength;
     this.rows += rows;
+  }
+
+  /** Make what is written so far durable; returns the byte lengths it covers. */
+  async checkpoint(): Promise<{ rows: number; xBytes: number; yBytes: number }> {
+    await Promise.all([this.xFile.sync(), this.yFile.sync()]);
+    return { rows: this.rows, xBytes: this.xAt, yBytes: this.yAt };
   }
 
   fileInfo(): { x: OutputFileInfo; y: OutputFileInfo } {
@@ -152,18 +191,19 @@ export class DatasetWriter {
     }
   }
 
-  /** Give up: close and remove the partial files. */
-  async abort(): Promise<void> {
+  /** Stop writing; keep the partial files for --resume, or remove them. */
+  async close(removePartials: boolean): Promise<void> {
     await Promise.allSettled([this.xFile.close(), this.yFile.close()]);
+    if (!removePartials) return;
     await rm(join(this.dir, this.names.x + ".partial"), { force: true });
     await rm(join(this.dir, this.names.y + ".partial"), { force: true });
   }
 }
 
-async function writeAll(file: FileHandle, bytes: Uint8Array): Promise<void> {
+async function writeAll(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
   let done = 0;
   while (done < bytes.byteLength) {
-    const { bytesWritten } = await file.write(bytes, done, bytes.byteLength - done);
+    const { bytesWritten } = await file.write(bytes, done, bytes.byteLength - done, position + done);
     done += bytesWritten;
   }
 }
