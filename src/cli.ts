@@ -71,7 +71,7 @@ function inspectText(r: InspectReport): string {
     }
   }
   if (r.vertices !== undefined) {
-    lines.push(`  ${r.vertices} vertices; normals: ${r.hasNormals ? "yes" : "no (the legacy step keeps each vertex)"}; colours: ${r.hasColors ? "yes" : "no (white)"}`);
+    lines.push(`  ${r.vertices} vertices; normals: ${r.hasNormals ? "yes" : "no (computed from the faces)"}; colours: ${r.hasColors ? "yes" : "no (compile needs --default-color)"}`);
   }
   if (r.bounds) {
     const f = (v: number[]) => v.map((n) => n.toFixed(4)).join(", ");

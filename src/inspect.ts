@@ -20,7 +20,7 @@ export interface InspectReport {
   hasColors?: boolean;
   bounds?: { min: number[]; max: number[]; maxRadius: number };
   colors?: { min: number[]; max: number[] };
-  compile?: { rows: number; projection: Projection; icosphereVertices: number; indicesUsed: number };
+  compile?: { rows: number; projection: Projection; icosphereVertices: number; indicesUsed: number; normals: "file" | "computed" };
   error?: ReturnType<HeadsnetError["toJSON"]>;
 }
 
@@ -51,7 +51,8 @@ export function inspect(file: string, options: { projection?: Projection; icosph
     report.hasColors = layout.hasColors;
     const projection = options.projection ?? "legacy";
     const icosphere = loadIcosphere(options.icosphere);
-    const out = new Kernel(icosphere).compileBytes(data, file, 0, { projection });
+    // Run as compile would, with a stand-in colour if the file has none (compile needs --default-color).
+    const out = new Kernel(icosphere).compileBytes(data, file, 0, { projection, defaultColor: layout.hasColors ? undefined : [1, 1, 1] });
     const min = [Infinity, Infinity, Infinity], max = [-Infinity, -Infinity, -Infinity];
     const cmin = [Infinity, Infinity, Infinity], cmax = [-Infinity, -Infinity, -Infinity];
     let maxRadius = 0;
@@ -69,7 +70,8 @@ export function inspect(file: string, options: { projection?: Projection; icosph
     report.colors = { min: cmin, max: cmax };
     const used = new Set<number>();
     for (let r = 0; r < out.rows; r++) used.add(out.x[r * 2 + 1]);
-    report.compile = { rows: out.rows, projection, icosphereVertices: icosphere.count, indicesUsed: used.size };
+    if (!layout.hasColors) report.colors = undefined;
+    report.compile = { rows: out.rows, projection, icosphereVertices: icosphere.count, indicesUsed: used.size, normals: out.normals };
   } catch (e) {
     if (!(e instanceof HeadsnetError)) throw e;
     report.error = e.toJSON();

@@ -59,6 +59,7 @@ function apply(bytes: Uint8Array, m: Mutation): Uint8Array {
     case "header-word": {
       const header = buf.subarray(0, headerEnd).toString("latin1");
       const words = [...header.matchAll(/[a-z_]+/g)];
+      if (!words.length) return buf;
       const hit = words[m.at % words.length];
       const text = header.slice(0, hit.index) + m.word + header.slice(hit.index! + hit[0].length);
       return Buffer.concat([Buffer.from(text, "latin1"), buf.subarray(headerEnd)]);
