@@ -9,11 +9,12 @@ import { readJournal, removeJournal, runKey, writeJournal } from "./journal.js";
 import { loadIcosphere, type Icosphere } from "./icosphere.js";
 import { modelId } from "./ids.js";
 import type { InputWidth, InvalidVertexPolicy, NormalizeMode, NormalsMode, Projection, WasmBuild } from "./kernel.js";
-import { DatasetWriter, MANIFEST_VERSION, type DataFormat, type FailedEntry, type Manifest, type ModelEntry } from "./output.js";
+import { MessageChannel, type MessagePort } from "node:worker_threads";
+import { DatasetWriter, MANIFEST_VERSION, type DataFormat, type FailedEntry, type Manifest, type ModelEntry, type RowsPlace } from "./output.js";
 import { createPool, defaultWorkers } from "./pool.js";
 import { buildSpatialHash } from "./spatial-hash.js";
 import { VERSION } from "./package.js";
-import type { FileResult, FileTask } from "./worker.js";
+import type { FileResult, FileTask, RowsMessage } from "./worker.js";
 
 export interface CompileOptions {
   inputs: string[];
@@ -172,8 +173,8 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   const checkpointMs = options.checkpointMs ?? Number(process.env.HEADSNET_CHECKPOINT_MS ?? CHECKPOINT_MS);
   const out = writer;
   let lastCheckpoint = performance.now();
-  const checkpoint = async (filesDone: number) => {
-    const at = await out.checkpoint();
+  const checkpoint = async (upTo: RowsPlace, filesDone: number) => {
+    const at = await out.checkpoint(upTo);
     await writeJournal(options.out, { key, filesDone, ...at, models, failed });
     lastCheckpoint = performance.now();
   };
@@ -181,45 +182,112 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   const pool = createPool(workers, { icosphere, hash: buildSpatialHash(icosphere.vertices), build: options.build ?? "release" });
   let bytesRead = 0;
   let filesDone = first;
+  const running: Promise<unknown>[] = [];
   try {
-    // A bounded window of files in flight: workers stay busy, the main thread holds a few results.
-    const window = workers * 4;
-    const pending: Promise<FileResult>[] = [];
+    // Workers compile files in any order, but rows are placed in file order: each worker says
+    // how many rows its file made, is told where they go once every earlier file has said, and
+    // writes them there itself. At most one file per worker is in flight, topped up as any file
+    // finishes: a worker waiting for its place then always waits on a file another worker holds.
+    const rowsOf: number[] = []; // -1: failed before its rows were placed
+    const placed: (RowsPlace | undefined)[] = [];
+    const ports: (MessagePort | undefined)[] = [];
+    const settled = files.map(() => deferred<FileResult | null>()); // null: never started
+    let nextToPlace = first;
+    let placing = true;
+    let submitted = first;
+    let inFlight = 0;
+    const place = () => {
+      while (nextToPlace < submitted && rowsOf[nextToPlace] !== undefined) {
+        const i = nextToPlace++;
+        const port = ports[i];
+        if (rowsOf[i] < 0 || !port) continue;
+        if (!placing) {
+          port.postMessage(null);
+          continue;
+        }
+        placed[i] = out.claim(rowsOf[i]);
+        port.postMessage(placed[i]);
+      }
+    };
+    const stopping = () => !placing || Boolean(options.signal?.aborted);
+    const fill = () => {
+      while (inFlight < workers && submitted < files.length) {
+        if (stopping()) {
+          for (let k = submitted; k < files.length; k++) settled[k].resolve(null);
+          submitted = files.length;
+          return;
+        }
+        submit(submitted);
+      }
+    };
     const submit = (i: number) => {
       const f = files[i];
-      const task: FileTask = { path: f.path, label: f.label, id: modelId(seed, f.rel), options: kernelOptions };
-      pending[i] = pool.run(task).catch((e: Error): FileResult => ({
-        ok: false, error: { code: "E_WORKER", message: `${f.label}: the worker compiling this file failed: ${e.message}`, file: f.label },
-      }));
+      const { port1, port2 } = new MessageChannel();
+      ports[i] = port1;
+      port1.on("message", (m: RowsMessage) => {
+        rowsOf[i] = m.rows;
+        place();
+      });
+      const task: FileTask = { path: f.path, label: f.label, id: modelId(seed, f.rel), options: kernelOptions, fds: out.fds, port: port2 };
+      inFlight++;
+      submitted = i + 1;
+      const run = pool.run(task, { transferList: [port2] as never });
+      running.push(run.catch(() => undefined));
+      run
+        .catch((e: Error): FileResult => ({
+          ok: false, error: { code: "E_WORKER", message: `${f.label}: the worker compiling this file failed: ${e.message}`, file: f.label },
+        }))
+        .then((result) => {
+          ports[i] = undefined;
+          port1.close();
+          if (rowsOf[i] === undefined) {
+            rowsOf[i] = -1;
+            place();
+          }
+          inFlight--;
+          settled[i].resolve(result);
+          fill();
+        });
     };
-    for (let i = first; i < Math.min(first + window, files.length); i++) submit(i);
+    fill();
+
+    let durable: RowsPlace = out.end; // every row before this is written
+    let stop: HeadsnetError | undefined;
     for (let i = first; i < files.length; i++) {
-      if (options.signal?.aborted) {
-        await checkpoint(i);
-        throw errors.interrupted(options.out, i, files.length);
-      }
-      const result = await pending[i];
-      delete pending[i];
-      if (i + window < files.length) submit(i + window);
+      const result = await settled[i].promise;
+      if (!result) break; // stopped before it started
       const f = files[i];
       if (result.ok) {
+        const at = placed[i]!;
         const skipped = result.skipped.nonfinite + result.skipped.outsideSphere ? result.skipped : undefined;
-        const entry: ModelEntry = { path: f.rel, id: modelId(seed, f.rel), firstRow: out.rows, rows: result.rows, vertices: result.vertices, normals: result.normals, skipped };
-        await out.append(result.x, result.y);
-        models.push(entry);
+        models.push({ path: f.rel, id: modelId(seed, f.rel), firstRow: at.firstRow, rows: result.rows, vertices: result.vertices, normals: result.normals, skipped });
+        durable = { firstRow: at.firstRow + result.rows, xAt: at.xAt + result.rows * xWidth * 4, yAt: at.yAt + result.rows * 24 };
         bytesRead += result.bytesRead;
+      } else if (placed[i]) {
+        // Room was made for rows that were never written: nothing after them can be trusted.
+        stop = errors.output(options.out, result.error.message as string);
       } else {
         failed.push({ path: f.rel, code: result.error.code as string, message: result.error.message as string });
         if (options.strict) {
-          throw new HeadsnetError(result.error.code as never, `${result.error.message as string} (--strict: stopped; no output was written)`, { file: f.label });
+          stop = new HeadsnetError(result.error.code as never, `${result.error.message as string} (--strict: stopped; no output was written)`, { file: f.label });
         }
       }
+      if (stop) {
+        placing = false;
+        place();
+        break;
+      }
       filesDone = i + 1;
-      if (performance.now() - lastCheckpoint > checkpointMs) await checkpoint(filesDone);
+      if (performance.now() - lastCheckpoint > checkpointMs) await checkpoint(durable, filesDone);
       options.onProgress?.({
-        filesDone, filesTotal: files.length, rows: out.rows, failed: failed.length,
+        filesDone, filesTotal: files.length, rows: durable.firstRow, failed: failed.length,
         seconds: (performance.now() - started) / 1000, file: f.label,
       });
+    }
+    if (stop) throw stop;
+    if (filesDone < files.length) {
+      await checkpoint(durable, filesDone);
+      throw errors.interrupted(options.out, filesDone, files.length);
     }
     const info = out.fileInfo();
     const manifest: Manifest = {
@@ -261,6 +329,8 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
       },
     };
   } catch (e) {
+    // Let workers still writing finish before the files close.
+    await Promise.allSettled(running);
     if (options.strict) {
       await out.close(true);
       await removeJournal(options.out);
@@ -277,6 +347,12 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   } finally {
     await pool.destroy();
   }
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
 /** How often, by default, the partial files are synced and the journal rewritten. */

@@ -10,7 +10,7 @@ import {
   OPT_PROJECTION_RAY, OPT_INPUTS_5, X_WIDTH_2, X_WIDTH_5, Y_WIDTH, LAYOUT_BYTES, TABLE_STRIDE,
 } from "./abi.js";
 import { errors, HeadsnetError } from "./errors.js";
-import { parseHeader, vertexLayout, MAX_HEADER_BYTES, type PlyHeader } from "./ply-header.js";
+import { parseHeader, vertexLayout, findBodyOffset, MAX_HEADER_BYTES, type PlyHeader } from "./ply-header.js";
 import { buildSpatialHash, type SpatialHash } from "./spatial-hash.js";
 import type { Icosphere } from "./icosphere.js";
 
@@ -99,6 +99,8 @@ export interface CompiledFile {
 }
 
 const PAGE = 65536;
+/** The first read of a file: enough for any ordinary header. */
+const HEADER_PROBE_BYTES = 65536;
 
 /** One instance of the kernel, set up for one icosphere. Not shareable between threads. */
 export class Kernel {
@@ -185,6 +187,15 @@ export class Kernel {
 
   /** Compile a PLY file from disk, read straight into kernel memory. */
   compileFile(path: string, id: number, options: KernelOptions = {}, label = path): CompiledFile {
+    return this.compileLoaded(this.loadFile(path, label, options), label, id, options);
+  }
+
+  /**
+   * Read a PLY file straight into kernel memory, for run(); returns the bytes read. When the
+   * vertices are all that compile needs (their normals are in the file) and their records have
+   * a fixed size, the faces after them are not read.
+   */
+  loadFile(path: string, label: string, options: KernelOptions = {}): number {
     let fd: number;
     try {
       fd = openSync(path, "r");
@@ -193,15 +204,37 @@ export class Kernel {
     }
     try {
       const size = fstatSync(fd).size;
-      this.reserve(this.dataPtr + size);
-      const target = new Uint8Array(this.wasm.memory.buffer, this.dataPtr, size);
-      let done = 0;
-      while (done < size) {
-        const n = readSync(fd, target, done, size - done, done);
-        if (n === 0) break;
-        done += n;
+      const readTo = (from: number, to: number) => {
+        this.reserve(this.dataPtr + to);
+        const target = new Uint8Array(this.wasm.memory.buffer, this.dataPtr, to);
+        let done = from;
+        while (done < to) {
+          const n = readSync(fd, target, done, to - done, done);
+          if (n === 0) break;
+          done += n;
+        }
+        return done;
+      };
+      let loaded = readTo(0, Math.min(size, HEADER_PROBE_BYTES));
+      let needed = size;
+      if (loaded < size) {
+        let body = findBodyOffset(new Uint8Array(this.wasm.memory.buffer, this.dataPtr, loaded));
+        if (body < 0) {
+          loaded = readTo(loaded, Math.min(size, MAX_HEADER_BYTES));
+          body = findBodyOffset(new Uint8Array(this.wasm.memory.buffer, this.dataPtr, loaded));
+        }
+        if (body >= 0) {
+          try {
+            const layout = vertexLayout(this.header(loaded, label), label);
+            const normals = options.normals ?? "auto";
+            const needsFaces = normals === "compute" || (normals === "auto" && !layout.hasNormals);
+            if (!needsFaces && layout.vertexEnd !== undefined) needed = Math.max(loaded, Math.min(size, layout.vertexEnd));
+          } catch {
+            // A bad header: run() reports it.
+          }
+        }
       }
-      return this.compileLoaded(done, label, id, options);
+      return loaded < needed ? readTo(loaded, needed) : loaded;
     } catch (e) {
       if (e instanceof HeadsnetError) throw e;
       throw errors.read(label, (e as Error).message);

@@ -2,6 +2,7 @@
 // that describes them. Rows go to *.partial files; only a finished run renames them and writes
 // manifest.json last, so an interrupted run never leaves files that look complete.
 
+import { writeSync } from "node:fs";
 import { open, rename, rm, mkdir, writeFile, type FileHandle } from "node:fs/promises";
 import { endianness } from "node:os";
 import { join } from "node:path";
@@ -53,6 +54,13 @@ export interface OutputFileInfo {
   /** Byte offset of the first row (0 for .dat, the header length for .npy). */
   dataOffset: number;
   bytes: number;
+}
+
+/** Where one model's rows go in the output files. */
+export interface RowsPlace {
+  firstRow: number;
+  xAt: number;
+  yAt: number;
 }
 
 export function outputNames(format: DataFormat): { x: string; y: string } {
@@ -140,25 +148,29 @@ export class DatasetWriter {
     return writer;
   }
 
-  async append(x: Float32Array, y: Float32Array): Promise<void> {
-    const rows = y.length / 6;
-    try {
-      await Promise.all([
-        writeAll(this.xFile, new Uint8Array(x.buffer, x.byteOffset, x.byteLength), this.xAt),
-        writeAll(this.yFile, new Uint8Array(y.buffer, y.byteOffset, y.byteLength), this.yAt),
-      ]);
-    } catch (e) {
-      throw errors.output(this.dir, (e as Error).message);
-    }
-    this.xAt += x.byteLength;
-    this.yAt += y.byteLength;
-    this.rows += rows;
+  /** File descriptors of the partial files: workers write their rows with positioned writes. */
+  get fds(): { x: number; y: number } {
+    return { x: this.xFile.fd, y: this.yFile.fd };
   }
 
-  /** Make what is written so far durable; returns the byte lengths it covers. */
-  async checkpoint(): Promise<{ rows: number; xBytes: number; yBytes: number }> {
+  /** Room for the next model's rows, in file order: where its x and y rows go. */
+  claim(rows: number): RowsPlace {
+    const place = { firstRow: this.rows, xAt: this.xAt, yAt: this.yAt };
+    this.rows += rows;
+    this.xAt += rows * this.xWidth * 4;
+    this.yAt += rows * 24;
+    return place;
+  }
+
+  /** Make the files durable up to a point where every earlier claim has been written. */
+  async checkpoint(upTo: RowsPlace): Promise<{ rows: number; xBytes: number; yBytes: number }> {
     await Promise.all([this.xFile.sync(), this.yFile.sync()]);
-    return { rows: this.rows, xBytes: this.xAt, yBytes: this.yAt };
+    return { rows: upTo.firstRow, xBytes: upTo.xAt, yBytes: upTo.yAt };
+  }
+
+  /** Where the next claim would go. */
+  get end(): RowsPlace {
+    return { firstRow: this.rows, xAt: this.xAt, yAt: this.yAt };
   }
 
   fileInfo(): { x: OutputFileInfo; y: OutputFileInfo } {
@@ -200,10 +212,8 @@ export class DatasetWriter {
   }
 }
 
-async function writeAll(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+/** Write all of `bytes` at `position` of a file descriptor (a positioned write: threads share the fd). */
+export function writeAllAt(fd: number, bytes: Uint8Array, position: number): void {
   let done = 0;
-  while (done < bytes.byteLength) {
-    const { bytesWritten } = await file.write(bytes, done, bytes.byteLength - done, position + done);
-    done += bytesWritten;
-  }
+  while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done, position + done);
 }

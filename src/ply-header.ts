@@ -189,6 +189,8 @@ export interface VertexLayout {
   hasColors: boolean;
   /** The fewest bytes one vertex record can take (an ASCII number takes at least two). */
   minVertexBytes: number;
+  /** Binary files whose elements up to the vertices have fixed records: where the vertices end. */
+  vertexEnd?: number;
   /** The face element, for computing normals: the elements between it and the vertices, and
    * its layout with SLOT_FACE_INDICES on the vertex index list. */
   faces?: { count: number; words: Int32Array; between: { name: string; count: number; words: Int32Array }[] };
@@ -265,7 +267,12 @@ export function vertexLayout(header: PlyHeader, file: string): VertexLayout {
       };
     }
   }
+  const fixedThroughVertices = header.formatCode !== FMT_ASCII && header.elements.slice(0, index + 1).every((e) => e.stride > 0 || e.count === 0);
+  const vertexEnd = fixedThroughVertices
+    ? header.bodyOffset + header.elements.slice(0, index + 1).reduce((sum, e) => sum + e.count * e.stride, 0)
+    : undefined;
   return {
+    vertexEnd,
     words: layoutWords(header.formatCode, vertex, slotOf, file),
     vertexCount: vertex.count,
     skip,

@@ -20,6 +20,9 @@ export function createPool(workers: number, setup: WorkerSetup): Piscina {
     minThreads: workers,
     maxThreads: workers,
     idleTimeout: 60_000,
+    // A task waits on a MessagePort for where to write its rows: the worker's event loop must
+    // keep running between tasks, which 'sync' atomics would block.
+    atomics: "async",
     workerData: setup,
   });
 }
