@@ -1,0 +1,117 @@
+// `headsnet view` and `headsnet render`: thin wrappers over startViewServer() and render().
+
+import type { Argv } from "yargs";
+import { HeadsnetError } from "../errors.js";
+import { startViewServer } from "./server.js";
+import { render, parseSize, type RenderSummary } from "./render.js";
+import { VIEW_NAMES, COLOR_MODES } from "./raster.js";
+
+interface Io {
+  out(t: string): void;
+  err(t: string): void;
+}
+
+const inputDescription = "a .ply file, a compiled dataset directory (manifest.json) or a trained model directory (model.json)";
+
+function icosphereSpec(value: string | undefined): number | string | undefined {
+  if (value === undefined) return undefined;
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+function commonOptions<T>(y: Argv<T>) {
+  return y
+    .option("view", { choices: VIEW_NAMES, default: "three-quarter" as const, describe: "camera: front, side (from +X) or three-quarter; heads are Z up, facing -Y" })
+    .option("color", { choices: COLOR_MODES, default: "rgb" as const, describe: "rgb: the vertex colours; index: each point's icosphere vertex (its direction, one shade per vertex)" })
+    .option("model", { type: "string", describe: "dataset: the model to show, by its path in the manifest or its id (default: the first)" })
+    .option("id", { type: "number", describe: "trained model: the id to generate (default: the first training head's id, or 0.5)" })
+    .option("data", { type: "string", describe: "trained model: the dataset it was trained on, to show the training head with the nearest id" })
+    .option("icosphere", { type: "string", describe: "PLY input: icosphere level 0-9 or table file for the index colours (default 5); a model: overrides what its dataset says" });
+}
+
+function exitCodeOf(error: HeadsnetError): number {
+  return error.code === "E_USAGE" ? 2 : 1;
+}
+
+function renderText(s: RenderSummary): string {
+  const panels = s.panels.map((p) => `${p.label}: ${p.points.toLocaleString("en-US")} points${p.faces ? `, ${p.faces.toLocaleString("en-US")} triangles` : ""}`);
+  return `wrote ${s.file} (${s.width}x${s.height}, ${s.view}, ${s.bytes.toLocaleString("en-US")} bytes)\n${panels.map((p) => `  ${p}\n`).join("")}`;
+}
+
+export function registerViewCommands(y: Argv, io: Io, setExitCode: (c: number) => void): Argv {
+  return y
+    .command(
+      "view <input>",
+      "show a PLY head, a compiled dataset or a trained model in the browser (a local page; Ctrl-C stops it)",
+      (a) => commonOptions(a
+        .positional("input", { type: "string", demandOption: true, describe: inputDescription }))
+        .option("port", { type: "number", default: 0, describe: "port on 127.0.0.1 (0: a free port)" }),
+      async (args) => {
+        let server;
+        try {
+          server = await startViewServer({
+            input: args.input as string,
+            port: args.port,
+            view: args.view,
+            color: args.color,
+            model: args.model,
+            id: args.id,
+            data: args.data,
+            icosphere: icosphereSpec(args.icosphere),
+          });
+        } catch (e) {
+          if (!(e instanceof HeadsnetError)) throw e;
+          io.err(`headsnet: ${e.message}\n`);
+          setExitCode(exitCodeOf(e));
+          return;
+        }
+        io.out(`headsnet view: ${server.kind} ${args.input}\n  ${server.url}\n  (Ctrl-C to stop)\n`);
+        await new Promise<void>((resolve) => {
+          const stop = () => {
+            process.off("SIGINT", stop);
+            process.off("SIGTERM", stop);
+            server!.close().then(resolve, resolve);
+          };
+          process.on("SIGINT", stop);
+          process.on("SIGTERM", stop);
+        });
+        io.out("headsnet view: stopped\n");
+      },
+    )
+    .command(
+      "render <input>",
+      "render a PLY head, a compiled model's rows or a trained model's head to a PNG (no browser needed)",
+      (a) => commonOptions(a
+        .positional("input", { type: "string", demandOption: true, describe: inputDescription }))
+        .option("out", { alias: "o", type: "string", demandOption: true, describe: "the PNG file to write" })
+        .option("size", { type: "string", default: "800x600", describe: "WIDTHxHEIGHT in pixels (a trained model with training data shows two heads side by side)" })
+        .option("json", { type: "boolean", default: false, describe: "print a machine-readable summary on stdout" }),
+      async (args) => {
+        let size;
+        try {
+          size = parseSize(args.size);
+        } catch (e) {
+          io.err(`headsnet: ${(e as Error).message}\n`);
+          setExitCode(2);
+          return;
+        }
+        const result = await render({
+          input: args.input as string,
+          out: args.out,
+          ...size,
+          view: args.view,
+          color: args.color,
+          model: args.model,
+          id: args.id,
+          data: args.data,
+          icosphere: icosphereSpec(args.icosphere),
+        });
+        if (result.error) {
+          if (args.json) io.out(JSON.stringify({ ok: false, error: result.error.toJSON() }) + "\n");
+          io.err(`headsnet: ${result.error.message}\n`);
+          setExitCode(exitCodeOf(result.error));
+          return;
+        }
+        io.out(args.json ? JSON.stringify({ ok: true, ...result.summary }) + "\n" : renderText(result.summary!));
+      },
+    ) as unknown as Argv;
+}

@@ -1,0 +1,419 @@
+// What `headsnet view` and `headsnet render` show: a PLY file, a compiled dataset or a trained
+// model, each read into point clouds (positions, colours and, when known, the icosphere vertex of
+// every point). Errors name the file.
+
+import { existsSync, readFileSync, statSync, openSync, readSync, fstatSync, closeSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { HeadsnetError } from "../errors.js";
+import { loadIcosphere, generateIcosphere, type Icosphere } from "../icosphere.js";
+import { Kernel } from "../kernel.js";
+import { parseHeader, vertexLayout, MAX_HEADER_BYTES } from "../ply-header.js";
+import { MANIFEST_NAME, type Manifest, type ModelEntry } from "../output.js";
+import { readPlyFaces } from "./faces.js";
+import { viewErrors } from "./errors.js";
+
+export type InputKind = "ply" | "dataset" | "model";
+
+/** Points to draw: float32 x y z and r g b (0-1) per point, and each point's icosphere vertex. */
+export interface Cloud {
+  count: number;
+  positions: Float32Array;
+  colors: Float32Array;
+  index?: Uint32Array;
+  /** Triangles (vertex indices), when the input is a mesh. */
+  faces?: Uint32Array;
+}
+
+/** Which of the three inputs a path is. */
+export function detectInput(path: string): InputKind {
+  if (!existsSync(path)) throw viewErrors.notFound(path);
+  const stat = statSync(path);
+  if (stat.isDirectory()) {
+    if (existsSync(join(path, MANIFEST_NAME))) return "dataset";
+    if (existsSync(join(path, "model.json"))) return "model";
+    throw viewErrors.unknownKind(path, "the directory holds neither manifest.json (a compiled dataset) nor model.json (a trained model)");
+  }
+  if (basename(path) === MANIFEST_NAME) return "dataset";
+  if (basename(path) === "model.json") return "model";
+  return "ply";
+}
+
+// ---------------------------------------------------------------------------------------------
+// PLY
+
+export interface PlyFacts {
+  file: string;
+  bytes: number;
+  format: string;
+  version: string;
+  comments: string[];
+  elements: { name: string; count: number; properties: string[] }[];
+  vertices: number;
+  faces: number;
+  hasNormals: boolean;
+  hasColors: boolean;
+  bounds: { min: number[]; max: number[]; maxRadius: number };
+  icosphere: { vertices: number; source: string };
+  indicesUsed: number;
+}
+
+export interface PlySource {
+  kind: "ply";
+  path: string;
+  facts: PlyFacts;
+  cloud: Cloud;
+  icosphere: Icosphere;
+}
+
+/** Read a PLY file as compile sees it: positions and colours, and the icosphere vertex each traces to. */
+export function loadPly(path: string, icosphereSpec?: number | string): PlySource {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw viewErrors.read(path, (e as Error).message);
+  }
+  const data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const header = parseHeader(data.subarray(0, MAX_HEADER_BYTES), path);
+  const layout = vertexLayout(header, path);
+  const icosphere = loadIcosphere(icosphereSpec);
+  const out = new Kernel(icosphere).compileBytes(data, path, 0);
+  const n = out.rows;
+  const positions = new Float32Array(n * 3), colors = new Float32Array(n * 3), index = new Uint32Array(n);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < 3; c++) {
+      positions[r * 3 + c] = out.y[r * 6 + c];
+      colors[r * 3 + c] = out.y[r * 6 + 3 + c];
+    }
+    index[r] = Math.round(out.x[r * 2 + 1] * icosphere.count);
+  }
+  // Faces are a bonus: a point cloud, or a face list the reader does not follow, shows as points.
+  let faces: Uint32Array | undefined;
+  try {
+    faces = readPlyFaces(data, header, n);
+  } catch {
+    faces = undefined;
+  }
+  const facts: PlyFacts = {
+    file: path,
+    bytes: bytes.byteLength,
+    format: header.format,
+    version: header.version,
+    comments: header.comments,
+    elements: header.elements.map((e) => ({
+      name: e.name,
+      count: e.count,
+      properties: e.properties.map((p) => (p.countTypeName ? `list ${p.countTypeName} ${p.typeName} ${p.name}` : `${p.typeName} ${p.name}`)),
+    })),
+    vertices: n,
+    faces: faces ? faces.length / 3 : 0,
+    hasNormals: layout.hasNormals,
+    hasColors: layout.hasColors,
+    bounds: bounds(positions),
+    icosphere: { vertices: icosphere.count, source: icosphere.source },
+    indicesUsed: new Set(index).size,
+  };
+  return { kind: "ply", path, facts, cloud: { count: n, positions, colors, index, faces }, icosphere };
+}
+
+export function bounds(positions: Float32Array): { min: number[]; max: number[]; maxRadius: number } {
+  const min = [Infinity, Infinity, Infinity], max = [-Infinity, -Infinity, -Infinity];
+  let maxRadius = 0;
+  for (let i = 0; i < positions.length; i += 3) {
+    for (let c = 0; c < 3; c++) {
+      const v = positions[i + c];
+      if (v < min[c]) min[c] = v;
+      if (v > max[c]) max[c] = v;
+    }
+    maxRadius = Math.max(maxRadius, Math.hypot(positions[i], positions[i + 1], positions[i + 2]));
+  }
+  return { min, max, maxRadius };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compiled datasets
+
+export interface DatasetSource {
+  kind: "dataset";
+  dir: string;
+  manifest: Manifest;
+  models: ModelEntry[];
+  /** Icosphere vertex count the index values are scaled by. */
+  icosphereCount: number;
+  /** Select a model by its path (as in the manifest, or its file name) or its id. */
+  select(selector: string | number | undefined): number;
+  /** The rows of model k as a cloud. */
+  read(k: number): Cloud;
+  /** The icosphere the dataset was compiled with (loaded on first use). */
+  icosphere(override?: number | string): Icosphere;
+}
+
+export function openDataset(path: string): DatasetSource {
+  const dir = basename(path) === MANIFEST_NAME ? dirname(path) : path;
+  const manifestPath = join(dir, MANIFEST_NAME);
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+  } catch (e) {
+    throw e instanceof SyntaxError
+      ? viewErrors.manifest(manifestPath, `not valid JSON: ${e.message}`)
+      : viewErrors.read(manifestPath, (e as Error).message);
+  }
+  const fail = (what: string): never => { throw viewErrors.manifest(manifestPath, what); };
+  if (manifest?.tool !== "headsnet") fail(`not a headsnet manifest (no "tool": "headsnet")`);
+  const files = manifest.files;
+  if (!files?.x?.name || !files?.y?.name || !(files.x.width >= 2) || files.y.width !== 6) fail("files.x/files.y are missing or have unexpected widths");
+  const count = manifest.icosphere?.vertices;
+  if (!Number.isInteger(count) || count < 12) fail("icosphere.vertices is missing");
+  if (!Array.isArray(manifest.models)) fail("models is missing");
+  const models = manifest.models;
+  if (models.length === 0) throw viewErrors.emptyDataset(dir);
+  for (const m of models) {
+    if (typeof m.path !== "string" || typeof m.id !== "number" || !Number.isInteger(m.firstRow) || !Number.isInteger(m.rows)) {
+      fail(`model entry ${JSON.stringify(m)} lacks path, id, firstRow or rows`);
+    }
+  }
+  let icosphere: Icosphere | undefined;
+
+  const select = (selector: string | number | undefined): number => {
+    if (selector === undefined || selector === "") return 0;
+    const text = String(selector);
+    const byPath = models.findIndex((m) => m.path === text);
+    if (byPath >= 0) return byPath;
+    const byName = models.findIndex((m) => basename(m.path) === text || basename(m.path).replace(/\.ply$/i, "") === text);
+    if (byName >= 0) return byName;
+    const value = typeof selector === "number" ? selector : /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text) ? Number(text) : NaN;
+    if (Number.isFinite(value)) {
+      const k = nearestModel(models, value);
+      if (Math.abs(models[k].id - value) <= 5e-5) return k;
+      throw viewErrors.noModel(dir, text, `; the nearest id is ${models[k].id} (${models[k].path})`);
+    }
+    throw viewErrors.noModel(dir, text, `, e.g. ${models[0].path} or ${models[0].id}`);
+  };
+
+  const read = (k: number): Cloud => {
+    const m = models[k];
+    const rowsX = readRows(join(dir, files.x.name), files.x.dataOffset ?? 0, files.x.width, m.firstRow, m.rows);
+    const rowsY = readRows(join(dir, files.y.name), files.y.dataOffset ?? 0, 6, m.firstRow, m.rows);
+    const positions = new Float32Array(m.rows * 3), colors = new Float32Array(m.rows * 3), index = new Uint32Array(m.rows);
+    for (let r = 0; r < m.rows; r++) {
+      for (let c = 0; c < 3; c++) {
+        positions[r * 3 + c] = rowsY[r * 6 + c];
+        colors[r * 3 + c] = rowsY[r * 6 + 3 + c];
+      }
+      const i = Math.round(rowsX[r * files.x.width + 1] * count);
+      index[r] = i >= 0 && i < count ? i : 0;
+    }
+    return { count: m.rows, positions, colors, index };
+  };
+
+  return {
+    kind: "dataset",
+    dir,
+    manifest,
+    models,
+    icosphereCount: count,
+    select,
+    read,
+    icosphere(override?: number | string): Icosphere {
+      if (override !== undefined) return loadIcosphere(override);
+      icosphere ??= datasetIcosphere(dir, manifest);
+      return icosphere;
+    },
+  };
+}
+
+/** The model whose id is nearest `id` (the first on a tie). */
+export function nearestModel(models: { id: number }[], id: number): number {
+  let best = 0;
+  for (let k = 1; k < models.length; k++) if (Math.abs(models[k].id - id) < Math.abs(models[best].id - id)) best = k;
+  return best;
+}
+
+function datasetIcosphere(dir: string, manifest: Manifest): Icosphere {
+  const source = manifest.icosphere.source ?? manifest.options?.icosphere ?? "";
+  const count = manifest.icosphere.vertices;
+  let icosphere: Icosphere;
+  const level = /^level (\d+)$/.exec(source) ?? /^(\d+)$/.exec(source);
+  try {
+    if (level) icosphere = generateIcosphere(Number(level[1]));
+    else {
+      // A table: as given at compile time (relative to where compile ran), else beside the dataset.
+      const candidates = isAbsolute(source) ? [source] : [resolve(source), join(dir, source), join(dir, basename(source))];
+      const found = candidates.find((p) => existsSync(p));
+      if (!found) throw new Error(`the table file is not at ${candidates.join(" or ")}`);
+      icosphere = loadIcosphere(found);
+    }
+  } catch (e) {
+    throw viewErrors.icosphere(dir, source, e instanceof HeadsnetError ? e.message : (e as Error).message);
+  }
+  if (icosphere.count !== count) throw viewErrors.icosphere(dir, source, `it has ${icosphere.count} vertices, the manifest says ${count}`);
+  return icosphere;
+}
+
+function readRows(path: string, dataOffset: number, width: number, firstRow: number, rows: number): Float32Array {
+  const start = dataOffset + firstRow * width * 4;
+  const length = rows * width * 4;
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    throw viewErrors.read(path, (e as Error).message);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (start + length > size) throw viewErrors.dataFile(path, `${size} bytes, but the manifest puts rows up to byte ${start + length}`);
+    const out = new Float32Array(rows * width);
+    const target = new Uint8Array(out.buffer);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, target, done, length - done, start + done);
+      if (n === 0) throw viewErrors.dataFile(path, `ends early at byte ${start + done}`);
+      done += n;
+    }
+    return out;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trained models (TensorFlow.js layers format: model.json + weight files)
+
+export interface ModelSource {
+  kind: "model";
+  dir: string;
+  modelJsonPath: string;
+  modelJson: {
+    modelTopology: unknown;
+    weightsManifest: { paths: string[]; weights: unknown[] }[];
+    userDefinedMetadata?: Record<string, unknown>;
+    headsnet?: Record<string, unknown>;
+  };
+  /** Weight files named by the manifest, relative to dir. */
+  weightFiles: string[];
+  /** The training data, for the nearest training head, when known. */
+  dataset?: DatasetSource;
+  /** Icosphere vertex count the model's index input is scaled by. */
+  icosphereCount: number;
+  icosphere(): Icosphere;
+}
+
+/**
+ * What the model directory says about its training: model.json's "headsnet" block (written by
+ * `headsnet train`: icosphere {vertices, source}) or userDefinedMetadata (a "dataset" path,
+ * relative to the model directory), and training.json's data.source (the dataset trained on, as
+ * given to `headsnet train`). A recorded dataset that is no longer there is left out.
+ */
+export function modelMetadata(dir: string, modelJson: ModelSource["modelJson"]): { dataset?: string; icosphere?: string | number; icosphereVertices?: number } {
+  const out: { dataset?: string; icosphere?: string | number; icosphereVertices?: number } = {};
+  const user = modelJson.userDefinedMetadata;
+  const blocks = [
+    modelJson.headsnet,
+    user && typeof user.headsnet === "object" ? user.headsnet : user,
+  ].filter((b): b is Record<string, unknown> => typeof b === "object" && b !== null);
+  const datasets: string[] = [];
+  for (const meta of blocks) {
+    const ico = meta.icosphere;
+    if (typeof ico === "string" || typeof ico === "number") out.icosphere ??= ico;
+    else if (ico && typeof ico === "object") {
+      const { source, vertices } = ico as { source?: unknown; vertices?: unknown };
+      const level = typeof source === "string" ? /^level (\d+)$/.exec(source) : null;
+      if (level) out.icosphere ??= Number(level[1]);
+      else if (typeof source === "string" && existsSync(source)) out.icosphere ??= source;
+      if (typeof vertices === "number") out.icosphereVertices ??= vertices;
+    }
+    if (typeof meta.icosphereVertices === "number") out.icosphereVertices ??= meta.icosphereVertices;
+    const dataset = meta.dataset ?? meta.data;
+    if (typeof dataset === "string") datasets.push(isAbsolute(dataset) ? dataset : resolve(dir, dataset));
+  }
+  try {
+    const training = JSON.parse(readFileSync(join(dir, "training.json"), "utf8"));
+    const source = training?.data?.source;
+    if (typeof source === "string" && source !== "-") datasets.push(resolve(source), resolve(dir, source));
+  } catch {
+    // No training record: fine, the model is shown without its training heads.
+  }
+  out.dataset = datasets.find((d) => existsSync(join(d, MANIFEST_NAME)) || (basename(d) === MANIFEST_NAME && existsSync(d)));
+  return out;
+}
+
+export function openModel(path: string, options: { data?: string; icosphere?: number | string } = {}): ModelSource {
+  const dir = basename(path) === "model.json" ? dirname(path) : path;
+  const modelJsonPath = join(dir, "model.json");
+  let modelJson: ModelSource["modelJson"];
+  try {
+    modelJson = JSON.parse(readFileSync(modelJsonPath, "utf8"));
+  } catch (e) {
+    throw e instanceof SyntaxError ? viewErrors.modelJson(modelJsonPath, `not valid JSON: ${e.message}`) : viewErrors.read(modelJsonPath, (e as Error).message);
+  }
+  if (!modelJson || typeof modelJson.modelTopology !== "object" || modelJson.modelTopology === null) throw viewErrors.modelJson(modelJsonPath, "no modelTopology");
+  if (!Array.isArray(modelJson.weightsManifest)) throw viewErrors.modelJson(modelJsonPath, "no weightsManifest");
+  const weightFiles: string[] = [];
+  for (const group of modelJson.weightsManifest) {
+    for (const p of group.paths ?? []) {
+      const clean = p.replace(/^\.\//, "");
+      if (clean.includes("..") || isAbsolute(clean) || clean.includes("\\")) throw viewErrors.modelJson(modelJsonPath, `weight path ${JSON.stringify(p)} leaves the model directory`);
+      if (!existsSync(join(dir, clean))) throw viewErrors.modelWeights(join(dir, clean), "missing: model.json lists this weight file");
+      weightFiles.push(clean);
+    }
+  }
+  const meta = modelMetadata(dir, modelJson);
+  const dataPath = options.data ?? meta.dataset;
+  let dataset: DatasetSource | undefined;
+  if (dataPath !== undefined) {
+    if (!existsSync(dataPath)) throw viewErrors.notFound(dataPath);
+    dataset = openDataset(dataPath);
+  }
+  let icosphere: Icosphere | undefined;
+  const load = (): Icosphere => {
+    // The model's own record first: its index input is scaled by the icosphere it was trained on.
+    if (options.icosphere !== undefined) return loadIcosphere(options.icosphere);
+    if (meta.icosphere !== undefined) return loadIcosphere(meta.icosphere);
+    if (meta.icosphereVertices !== undefined) {
+      const level = Math.round(Math.log((meta.icosphereVertices - 2) / 10) / Math.log(4));
+      if (10 * 4 ** level + 2 === meta.icosphereVertices) return generateIcosphere(level);
+    }
+    if (dataset) return dataset.icosphere();
+    return loadIcosphere(undefined);
+  };
+  // The count is what the page needs first; load the table only once.
+  const first = load();
+  icosphere = first;
+  return {
+    kind: "model",
+    dir,
+    modelJsonPath,
+    modelJson,
+    weightFiles,
+    dataset,
+    icosphereCount: first.count,
+    icosphere: () => icosphere!,
+  };
+}
+
+export type Source = PlySource | DatasetSource | ModelSource;
+
+export interface OpenOptions {
+  /** Icosphere for PLY input (level or table), or to override a model's. */
+  icosphere?: number | string;
+  /** Dataset a model was trained on. */
+  data?: string;
+}
+
+export function openSource(path: string, options: OpenOptions = {}): Source {
+  const kind = detectInput(path);
+  if (kind === "ply") return loadPly(path, options.icosphere);
+  if (kind === "dataset") return openDataset(path);
+  return openModel(path, { data: options.data, icosphere: options.icosphere });
+}
+
+/** The icosphere vertex positions for a dataset or model source. */
+export function sourceIcosphere(source: Source): Icosphere {
+  return source.kind === "ply" ? source.icosphere : source.icosphere();
+}
+
+/** index_value for icosphere vertex i of n, exactly as compile writes it. */
+export function indexValue(i: number, n: number): number {
+  return Math.fround(Math.fround(3 * i) * Math.fround(1 / (3 * n)));
+}
