@@ -119,7 +119,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     .version(VERSION)
     .usage("$0 <command> [options]\n\nCompile PLY head meshes into HeadsNet training data, exact and fast.")
     .strict()
-    .demandCommand(1, "name a command: compile, verify, inspect, synth or demo")
+    .demandCommand(1, "name a command: compile, verify, inspect, synth, demo, view, render, train, sample or export")
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .exitProcess(false)
@@ -131,7 +131,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
       "compile PLY files and directories (recursing into *.ply) into train_x/train_y",
       (y) => y
         .positional("paths", { type: "string", array: true, demandOption: true, describe: "PLY files and directories (recursing into *.ply)" })
-        .option("out", { alias: "o", type: "string", demandOption: true, describe: "output directory" })
+        .option("out", { alias: "o", type: "string", describe: "output directory (required unless --stdout)" })
+        .option("stdout", { type: "boolean", default: false, describe: "write the rows to stdout as a row stream, for 'headsnet train -' (see src/train/README.md)" })
+        .check((a) => {
+          if (!a.out && !a.stdout) throw new HeadsnetError("E_USAGE", "Missing required argument: out (or --stdout)");
+          return true;
+        })
         .option("workers", { alias: "j", type: "number", default: defaultWorkers(), describe: "worker threads (default: available cores)" })
         .option("icosphere", icosphereOption)
         .option("projection", projectionOption)
@@ -147,6 +152,26 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         .option("quiet", { alias: "q", type: "boolean", default: false, describe: "no progress bar or summary" })
         .option("json", { type: "boolean", default: false, describe: "print a machine-readable summary on stdout" }),
       async (args) => {
+        const kernelOptions = {
+          normals: args.normals, normalize: args.normalize, onInvalid: args.onNonfinite,
+          defaultColor: args.defaultColor === undefined ? undefined : parseColor(args.defaultColor),
+        };
+        if (args.stdout) {
+          // The rows go to stdout, so nothing else may: messages go to stderr.
+          const { compileToRowStream } = await import("./train/compile-stream.js");
+          const r = await compileToRowStream({
+            inputs: args.paths as string[], icosphere: icosphereSpec(args.icosphere), projection: args.projection,
+            inputWidth: args.inputs, seed: args.seed, kernel: kernelOptions,
+          }, process.stdout);
+          if (r.error) {
+            printError(io, r.error);
+            exitCode = r.error.code === "E_USAGE" ? EXIT_USAGE : EXIT_FAILURE;
+            return;
+          }
+          for (const f of r.summary!.failed) io.err(`headsnet: ${f.message}\n`);
+          if (r.summary!.failed.length) exitCode = EXIT_FAILURE;
+          return;
+        }
         const bar = progressEnabled(args.quiet || args.json) ? new ProgressBar() : undefined;
         // Ctrl-C (or SIGTERM) stops after the files in flight, with a checkpoint --resume uses.
         const stop = new AbortController();
@@ -161,17 +186,17 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         process.on("SIGTERM", onSignal);
         const result = await compile({
           inputs: args.paths as string[],
-          out: args.out,
+          out: args.out!,
           workers: args.workers,
           icosphere: icosphereSpec(args.icosphere),
           projection: args.projection,
           inputWidth: args.inputs,
           seed: args.seed,
           format: args.format,
-          normals: args.normals,
-          normalize: args.normalize,
-          onNonfinite: args.onNonfinite,
-          defaultColor: args.defaultColor === undefined ? undefined : parseColor(args.defaultColor),
+          normals: kernelOptions.normals,
+          normalize: kernelOptions.normalize,
+          onNonfinite: kernelOptions.onInvalid,
+          defaultColor: kernelOptions.defaultColor,
           strict: args.strict,
           resume: args.resume,
           signal: stop.signal,

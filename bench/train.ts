@@ -1,0 +1,109 @@
+// `npm run bench:train`: training throughput on the reference's network (4 x Dense(384, selu) +
+// Dense(6), MSE, Adam 0.001, batch 256) on tfjs-backend-wasm, stock against headsnet's trainer,
+// and the loss curves of the two on the same data and seed.
+//
+//   node dist/bench/train.js [--heads 4] [--rows 131072] [--repeats 3] [--stock-steps 24] [--curve-steps 60]
+//
+// Stock: tf.LayersModel.fit with tfjs's own wasm kernels (in memory, one thread).
+// headsnet: train() streaming the compiled files, fast kernels, 1 and 2 threads (checkpoint
+// writing and thread start-up included in its time).
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir, availableParallelism } from "node:os";
+import { join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { synthCorpus } from "../src/synth.js";
+import { compile } from "../src/compile.js";
+import { tf, initBackend } from "../src/train/backend.js";
+import { buildNetwork } from "../src/train/model.js";
+import { openDataset } from "../src/train/data.js";
+import { train } from "../src/train/train.js";
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+const log = (t: string) => process.stdout.write(t + "\n");
+
+async function main(): Promise<void> {
+  const heads = arg("heads", 4), rows = arg("rows", 131072), repeats = arg("repeats", 3);
+  const stockSteps = arg("stock-steps", 24), curveSteps = arg("curve-steps", 60);
+  const work = mkdtempSync(join(tmpdir(), "headsnet-bench-train-"));
+  try {
+    log(`headsnet train benchmark: ${availableParallelism()} cores, Node ${process.version}, tfjs ${tf.version.tfjs} (wasm backend)`);
+    await synthCorpus({ out: join(work, "corpus"), count: heads, vertices: 94000 });
+    const c = await compile({ inputs: [join(work, "corpus")], out: join(work, "data") });
+    if (c.error) throw c.error;
+    const ds = await openDataset(join(work, "data"));
+    log(`data: ${heads} synthetic heads, ${fmt(ds.rows)} rows; network 4 x Dense(384, selu) + Dense(6), Adam 0.001, batch 256\n`);
+
+    // Stock: model.fit, stock kernels, rows in memory.
+    await initBackend({ fast: false });
+    const n = stockSteps * 256;
+    const x = new Float32Array((await readFile(ds.xPath)).buffer.slice(0, n * 8));
+    const y = new Float32Array((await readFile(ds.yPath)).buffer.slice(0, n * 24));
+    const stockRates: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      const model = buildNetwork({ inputs: 2, layers: 4, units: 384, activation: "selu", outputs: 6, seed: r });
+      model.compile({ optimizer: tf.train.adam(0.001, 0.9, 0.999, 1e-7), loss: "meanSquaredError" });
+      const xs = tf.tensor2d(x, [n, 2]), ys = tf.tensor2d(y, [n, 6]);
+      const t0 = performance.now();
+      await model.fit(xs, ys, { batchSize: 256, epochs: 1, shuffle: false, verbose: 0 });
+      stockRates.push(n / ((performance.now() - t0) / 1000));
+      tf.dispose([xs, ys]);
+      model.dispose();
+    }
+    log(`stock model.fit (tfjs wasm kernels, 1 thread):  median ${fmt(median(stockRates))} rows/s  [${stockRates.map(fmt).join(", ")}]`);
+
+    // headsnet: train() from the files, fast kernels.
+    const ours: Record<number, number[]> = { 1: [], 2: [] };
+    for (let r = 0; r < repeats; r++) {
+      for (const threads of [1, 2]) {
+        const out = join(work, `m-${threads}-${r}`);
+        const t = await train({ data: ds.dir, out, epochs: 1, limit: rows, threads, seed: r });
+        if (t.error) throw t.error;
+        ours[threads].push(t.summary!.rowsPerSecond);
+        rmSync(out, { recursive: true, force: true });
+      }
+    }
+    log(`headsnet train, fast kernels, 1 thread:         median ${fmt(median(ours[1]))} rows/s  [${ours[1].map(fmt).join(", ")}]`);
+    log(`headsnet train, fast kernels, 2 threads:        median ${fmt(median(ours[2]))} rows/s  [${ours[2].map(fmt).join(", ")}]`);
+    log(`speed-up over stock: ${(median(ours[2]) / median(stockRates)).toFixed(1)}x (2 threads), ${(median(ours[1]) / median(stockRates)).toFixed(1)}x (1 thread)\n`);
+
+    // Loss curves on the same rows, order and seed: stock kernels against fast, 1 and 2 threads.
+    const curve = async (fast: boolean, threads: number) => {
+      const losses: number[] = [];
+      const out = join(work, `curve-${fast}-${threads}`);
+      const t = await train({ data: ds.dir, out, epochs: 1, limit: curveSteps * 256, threads, fast, seed: 7, shuffleBuffer: 1 << 16, onStep: (l) => losses.push(l) });
+      if (t.error) throw t.error;
+      rmSync(out, { recursive: true, force: true });
+      return losses;
+    };
+    const stock = await curve(false, 1);
+    const fast1 = await curve(true, 1);
+    const fast2 = await curve(true, 2);
+    await initBackend({ fast: true });
+    const window = 10;
+    const smooth = (l: number[]) => l.map((_, i) => median(l.slice(Math.max(0, i - window + 1), i + 1)));
+    const rel = (a: number[], b: number[]) => Math.max(...a.map((v, i) => Math.abs(v - b[i]) / Math.abs(b[i])));
+    log(`loss curves, ${curveSteps} steps, same data and seed (step 1 -> last):`);
+    log(`  stock kernels:     ${stock[0].toPrecision(4)} -> ${stock[stock.length - 1].toPrecision(4)}`);
+    log(`  fast, 1 thread:    ${fast1[0].toPrecision(4)} -> ${fast1[fast1.length - 1].toPrecision(4)}  max relative difference per step ${rel(fast1, stock).toExponential(2)}, smoothed ${rel(smooth(fast1), smooth(stock)).toExponential(2)}`);
+    log(`  fast, 2 threads:   ${fast2[0].toPrecision(4)} -> ${fast2[fast2.length - 1].toPrecision(4)}  max relative difference per step ${rel(fast2, stock).toExponential(2)}, smoothed ${rel(smooth(fast2), smooth(stock)).toExponential(2)}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench:train: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,92 @@
+// One copy of the network and its optimizer, and the training step on it. Training on several
+// threads runs one replica per thread: each computes the gradient of its share of the batch, the
+// shares are averaged (weighted by rows: exactly the full batch's mean-loss gradient), and every
+// replica applies the same averaged gradient with the same optimizer, so they stay identical.
+
+import { tf } from "./backend.js";
+import { buildNetwork, makeOptimizer, trainableVariables, primeOptimizer, loadModel, loadOptimizerState, type NetworkSpec, type OptimizerName } from "./model.js";
+
+export interface ReplicaSetup {
+  network: NetworkSpec;
+  optimizer: OptimizerName;
+  lr: number;
+  /** Load the model and optimizer state of this checkpoint directory instead of a fresh network. */
+  resumeFrom?: string;
+  /** The fast kernels are installed (picks the fused Adam). */
+  fast: boolean;
+}
+
+export class Replica {
+  readonly variables: tf.Variable[];
+  readonly sizes: number[];
+  readonly total: number;
+
+  private constructor(readonly model: tf.LayersModel, readonly optimizer: tf.Optimizer, readonly xWidth: number) {
+    this.variables = trainableVariables(model);
+    this.sizes = this.variables.map((v) => v.size);
+    this.total = this.sizes.reduce((a, b) => a + b, 0);
+  }
+
+  static async create(setup: ReplicaSetup, loaded?: tf.LayersModel): Promise<Replica> {
+    const model = loaded ?? (setup.resumeFrom ? (await loadModel(setup.resumeFrom)).model : buildNetwork(setup.network));
+    const optimizer = makeOptimizer(setup.optimizer, setup.lr, setup.fast);
+    const replica = new Replica(model, optimizer, setup.network.inputs);
+    if (setup.resumeFrom) {
+      primeOptimizer(optimizer, replica.variables);
+      await loadOptimizerState(optimizer, setup.resumeFrom);
+    }
+    return replica;
+  }
+
+  private loss(xs: tf.Tensor, ys: tf.Tensor): tf.Scalar {
+    return tf.mean(tf.squaredDifference(this.model.apply(xs, { training: true }) as tf.Tensor, ys)) as tf.Scalar;
+  }
+
+  /** One optimizer step on these rows (single-thread training). Returns the batch's loss. */
+  step(x: Float32Array, y: Float32Array, rows: number): number {
+    const loss = tf.tidy(() => {
+      const xs = tf.tensor2d(x, [rows, this.xWidth]);
+      const ys = tf.tensor2d(y, [rows, 6]);
+      return this.optimizer.minimize(() => this.loss(xs, ys), true, this.variables)!;
+    });
+    const value = loss.dataSync()[0];
+    loss.dispose();
+    return value;
+  }
+
+  /** The loss and the gradient of every variable, flattened in variable order into `into`. */
+  gradients(x: Float32Array, y: Float32Array, rows: number, into: Float32Array): number {
+    const out = tf.tidy(() => {
+      const xs = tf.tensor2d(x, [rows, this.xWidth]);
+      const ys = tf.tensor2d(y, [rows, 6]);
+      const { value, grads } = tf.variableGrads(() => this.loss(xs, ys), this.variables);
+      return [value, ...this.variables.map((v) => grads[v.name])];
+    });
+    let at = 0;
+    for (let k = 1; k < out.length; k++) {
+      into.set(out[k].dataSync() as Float32Array, at);
+      at += this.sizes[k - 1];
+    }
+    const loss = out[0].dataSync()[0];
+    tf.dispose(out);
+    return loss;
+  }
+
+  /** Apply a flattened gradient with the optimizer. */
+  apply(flat: Float32Array): void {
+    tf.tidy(() => {
+      let at = 0;
+      const named = this.variables.map((v, k) => {
+        const t = tf.tensor(flat.subarray(at, at + this.sizes[k]), v.shape);
+        at += this.sizes[k];
+        return { name: v.name, tensor: t };
+      });
+      this.optimizer.applyGradients(named);
+    });
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.model.dispose();
+  }
+}

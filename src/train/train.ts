@@ -1,0 +1,386 @@
+// `headsnet train` as a function: rows in (a compiled dataset, a row stream, or PLY files compiled
+// on the fly), a tfjs model directory out, checkpointed every epoch. Returns errors, never exits.
+
+import { readFile, writeFile, rename, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { performance } from "node:perf_hooks";
+import { tf, initBackend } from "./backend.js";
+import { TRAIN_DEFAULTS, defaultThreads } from "./defaults.js";
+import {
+  saveModel, saveOptimizerState, loadModel, OPTIMIZERS, ACTIVATIONS, MODEL_JSON, type OptimizerName, type ModelMeta,
+} from "./model.js";
+import { Replica, type ReplicaSetup } from "./replica.js";
+import { ParallelTrainer } from "./parallel.js";
+import { openDataset, fileSource, streamSource, shuffledBatches, Y_WIDTH, type RowSource } from "./data.js";
+import { openRowStream } from "./stream.js";
+import { compiledChunks, type StreamFailure } from "./compile-stream.js";
+import { trainErrors, captureErrors } from "./messages.js";
+import type { HeadsnetError } from "../errors.js";
+import { loadIcosphere } from "../icosphere.js";
+import type { InputWidth, Projection, WasmBuild } from "../kernel.js";
+import { X_COLUMNS_2, X_COLUMNS_5, Y_COLUMNS } from "../compile.js";
+import { VERSION } from "../package.js";
+
+export const TRAINING_JSON = "training.json";
+
+export { TRAIN_DEFAULTS, defaultThreads } from "./defaults.js";
+
+export interface TrainOptions {
+  /** A compiled dataset (its directory, manifest or a data file), or "-" for a row stream on `input`. */
+  data?: string;
+  /** PLY files and directories to compile in this process instead of `data`. */
+  fromPly?: string[];
+  /** The row stream when data is "-" (default process.stdin). */
+  input?: Readable | AsyncIterable<Buffer>;
+  out: string;
+  layers?: number;
+  units?: number;
+  activation?: string;
+  optimizer?: OptimizerName;
+  lr?: number;
+  batch?: number;
+  epochs?: number;
+  /** Train on the first N rows only. */
+  limit?: number;
+  seed?: number;
+  /** Rows held by the shuffle buffer. */
+  shuffleBuffer?: number;
+  /** Continue the checkpoint in `out` (its network, optimizer and settings) up to `epochs`. */
+  resume?: boolean;
+  /** headsnet's fast wasm kernels (default true); false runs stock tfjs kernels. */
+  fast?: boolean;
+  /** Threads that share each batch (default: min(2, cores)); 1 trains in this thread only. */
+  threads?: number;
+  /** --from-ply: the compile's options. */
+  icosphere?: number | string;
+  projection?: Projection;
+  inputs?: InputWidth;
+  idSeed?: number;
+  build?: WasmBuild;
+  cwd?: string;
+  onProgress?: (p: TrainProgress) => void;
+  /** Called with every step's batch loss (benchmarks compare loss curves). */
+  onStep?: (loss: number) => void;
+  /** Called after each epoch's checkpoint is written. */
+  onEpoch?: (e: EpochRecord) => void;
+}
+
+export interface TrainProgress {
+  epoch: number;
+  epochs: number;
+  /** Rows trained in this epoch so far, and the epoch's size when known. */
+  rows: number;
+  epochRows: number | undefined;
+  loss: number;
+  rowsPerSecond: number;
+  /** Seconds left, when the size is known. */
+  eta: number | undefined;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  rows: number;
+  steps: number;
+  loss: number;
+  seconds: number;
+}
+
+export interface TrainSettings {
+  layers: number;
+  units: number;
+  activation: string;
+  optimizer: OptimizerName;
+  lr: number;
+  batch: number;
+  seed: number;
+  shuffleBuffer: number;
+  limit: number | null;
+}
+
+export interface TrainState {
+  tool: "headsnet";
+  version: string;
+  settings: TrainSettings;
+  epochsDone: number;
+  epochs: number;
+  data: { source: string; xWidth: number; rows: number };
+  history: EpochRecord[];
+}
+
+export interface TrainSummary {
+  out: string;
+  source: string;
+  inputs: number;
+  parameters: number;
+  settings: TrainSettings;
+  epochs: number;
+  /** Epochs run by this call (fewer than `epochs` when resuming). */
+  epochsRun: number;
+  resumedFrom: number | null;
+  rowsPerEpoch: number;
+  rows: number;
+  steps: number;
+  seconds: number;
+  rowsPerSecond: number;
+  loss: number;
+  history: EpochRecord[];
+  threads: number;
+  failed: StreamFailure[];
+}
+
+export interface TrainResult {
+  error?: HeadsnetError;
+  summary?: TrainSummary;
+}
+
+function checkInt(name: string, v: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) {
+    throw trainErrors.usage(`--${name} must be an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : " up"}, got ${v}`);
+  }
+}
+
+function validate(o: TrainOptions): void {
+  const sources = [o.data !== undefined, o.fromPly !== undefined].filter(Boolean).length;
+  if (sources !== 1) throw trainErrors.usage("train needs exactly one source: a dataset directory, '-' for a row stream on stdin, or --from-ply DIR");
+  if (!o.out) throw trainErrors.usage("train needs a model directory (-o MODEL_DIR)");
+  checkInt("layers", o.layers, 1, 64);
+  checkInt("units", o.units, 1, 1 << 16);
+  checkInt("batch", o.batch, 1, 1 << 20);
+  checkInt("epochs", o.epochs, 1, 1 << 20);
+  checkInt("limit", o.limit, 1);
+  checkInt("shuffle-buffer", o.shuffleBuffer, 1, 1 << 28);
+  checkInt("seed", o.seed, 0, 0xffffffff);
+  checkInt("threads", o.threads, 1, 64);
+  if (o.lr !== undefined && !(Number.isFinite(o.lr) && o.lr > 0)) throw trainErrors.usage(`--lr must be a positive number, got ${o.lr}`);
+  if (o.optimizer !== undefined && !OPTIMIZERS.includes(o.optimizer)) {
+    throw trainErrors.usage(`--optimizer must be one of ${OPTIMIZERS.join(", ")}, got ${o.optimizer}`);
+  }
+  if (o.activation !== undefined && !(ACTIVATIONS as readonly string[]).includes(o.activation)) {
+    throw trainErrors.usage(`--activation must be one of ${ACTIVATIONS.join(", ")}, got ${o.activation}`);
+  }
+}
+
+async function readState(out: string): Promise<TrainState | undefined> {
+  const path = join(out, TRAINING_JSON);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch {
+    return undefined;
+  }
+  try {
+    const state = JSON.parse(text) as TrainState;
+    if (state.tool !== "headsnet" || !state.settings || !Number.isInteger(state.epochsDone)) throw new Error("not a headsnet training state");
+    return state;
+  } catch (e) {
+    throw trainErrors.model(path, `cannot resume from it: ${(e as Error).message}`);
+  }
+}
+
+async function writeState(out: string, state: TrainState): Promise<void> {
+  const path = join(out, TRAINING_JSON);
+  try {
+    await writeFile(path + ".partial", JSON.stringify(state, null, 2) + "\n");
+    await rename(path + ".partial", path);
+  } catch (e) {
+    throw trainErrors.output(path, (e as Error).message);
+  }
+}
+
+interface OpenedSource {
+  source: RowSource;
+  meta: Partial<ModelMeta>;
+  failed: StreamFailure[];
+}
+
+async function openSource(o: TrainOptions, seed: number, limit: number | undefined, needSpool: boolean): Promise<OpenedSource> {
+  const failed: StreamFailure[] = [];
+  const spoolDir = needSpool ? join(o.out, ".spool") : undefined;
+  if (o.fromPly) {
+    const icosphere = loadIcosphere(o.icosphere);
+    const xWidth = o.inputs ?? 2;
+    return {
+      source: streamSource({ xWidth, label: o.fromPly.join(", "), chunks: compiledChunks({ inputs: o.fromPly, icosphere, projection: o.projection, inputWidth: o.inputs, seed: o.idSeed, build: o.build, cwd: o.cwd }, failed), seed, limit, spoolDir }),
+      meta: { columns: { x: xWidth === 5 ? X_COLUMNS_5 : X_COLUMNS_2, y: Y_COLUMNS }, icosphere: { vertices: icosphere.count, sha256: icosphere.sha256, source: icosphere.source } },
+      failed,
+    };
+  }
+  if (o.data === "-") {
+    if (!o.input && process.stdin.isTTY) {
+      throw trainErrors.usage("train - reads a row stream from stdin, which is a terminal: pipe 'headsnet compile ... --stdout' into it");
+    }
+    const reader = await openRowStream(o.input ?? process.stdin, "stdin");
+    const h = reader.header;
+    return {
+      source: streamSource({ xWidth: h.xWidth, label: "stdin", chunks: reader.chunks(), stop: () => reader.drain(), seed, limit, spoolDir }),
+      meta: { columns: h.columns, icosphere: h.icosphere as ModelMeta["icosphere"] },
+      failed,
+    };
+  }
+  const dataset = await openDataset(o.data!);
+  return {
+    source: fileSource(dataset, seed, limit),
+    meta: { columns: dataset.manifest.columns, icosphere: dataset.manifest.icosphere },
+    failed,
+  };
+}
+
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const r = await captureErrors(() => trainOrThrow(options));
+  return { error: r.error, summary: r.result };
+}
+
+async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
+  validate(o);
+  const epochs = o.epochs ?? TRAIN_DEFAULTS.epochs;
+  const previous = await readState(o.out);
+  let settings: TrainSettings;
+  let startEpoch = 0;
+  let history: EpochRecord[] = [];
+  if (o.resume) {
+    if (!previous) throw trainErrors.model(join(o.out, TRAINING_JSON), "nothing to resume: no checkpoint here (train without --resume first)");
+    settings = previous.settings;
+    startEpoch = previous.epochsDone;
+    history = previous.history;
+  } else {
+    if (previous) {
+      throw trainErrors.usage(`${o.out} already holds a trained model (${TRAINING_JSON}); pass --resume to continue it, or choose another -o`);
+    }
+    settings = {
+      layers: o.layers ?? TRAIN_DEFAULTS.layers,
+      units: o.units ?? TRAIN_DEFAULTS.units,
+      activation: o.activation ?? TRAIN_DEFAULTS.activation,
+      optimizer: o.optimizer ?? TRAIN_DEFAULTS.optimizer,
+      lr: o.lr ?? TRAIN_DEFAULTS.lr,
+      batch: o.batch ?? TRAIN_DEFAULTS.batch,
+      seed: o.seed ?? TRAIN_DEFAULTS.seed,
+      shuffleBuffer: o.shuffleBuffer ?? TRAIN_DEFAULTS.shuffleBuffer,
+      limit: o.limit ?? null,
+    };
+  }
+  await initBackend({ fast: o.fast ?? true });
+
+  const remaining = epochs - startEpoch;
+  const { source, meta, failed } = await openSource(o, settings.seed, settings.limit ?? undefined, epochs > 1);
+  try {
+    if (previous && o.resume) {
+      if (previous.data.xWidth !== source.xWidth) {
+        throw trainErrors.usage(`the checkpoint in ${o.out} was trained on rows of ${previous.data.xWidth} inputs; ${source.label} has ${source.xWidth}`);
+      }
+      if (source.rows !== undefined && source.rows !== previous.data.rows) {
+        throw trainErrors.usage(`the checkpoint in ${o.out} was trained on ${previous.data.rows} rows; ${source.label} has ${source.rows} (resume with the same data and --limit)`);
+      }
+    }
+    let loaded: tf.LayersModel | undefined;
+    if (o.resume) {
+      const m = await loadModel(o.out);
+      if (m.meta.checkpoint !== startEpoch) {
+        m.model.dispose();
+        throw trainErrors.model(join(o.out, MODEL_JSON), `belongs to epoch ${m.meta.checkpoint}, but ${TRAINING_JSON} says ${startEpoch} epochs are done: the checkpoint was interrupted while being written`);
+      }
+      loaded = m.model;
+    }
+    const setup: ReplicaSetup = {
+      network: { inputs: source.xWidth, layers: settings.layers, units: settings.units, activation: settings.activation, outputs: Y_WIDTH, seed: settings.seed },
+      optimizer: settings.optimizer,
+      lr: settings.lr,
+      resumeFrom: o.resume ? o.out : undefined,
+      fast: o.fast ?? true,
+    };
+    const replica = await Replica.create(setup, loaded);
+    const threads = o.threads ?? defaultThreads();
+    let parallel: ParallelTrainer | undefined;
+    try {
+      parallel = threads > 1 ? await ParallelTrainer.create(replica, setup, threads) : undefined;
+    } catch (e) {
+      replica.dispose();
+      throw e;
+    }
+    const { model, optimizer } = replica;
+    const parameters = replica.total;
+    const modelMeta: ModelMeta = { tool: "headsnet", version: VERSION, inputs: source.xWidth, outputs: Y_WIDTH, ...meta };
+    try {
+      const started = performance.now();
+      let rowsTotal = 0, stepsTotal = 0;
+      for (let e = startEpoch; e < epochs; e++) {
+        const epochStart = performance.now();
+        let rows = 0, steps = 0, lossSum = 0, lastReport = 0;
+        for await (const b of shuffledBatches(source.epoch(e), source.xWidth, settings.batch, settings.shuffleBuffer, settings.seed, e)) {
+          const value = parallel ? await parallel.step(b.x, b.y, b.rows) : replica.step(b.x, b.y, b.rows);
+          o.onStep?.(value);
+          if (!Number.isFinite(value)) {
+            throw trainErrors.usage(`the loss became ${value} at epoch ${e + 1}, step ${steps + 1}: lower --lr, or check the data with 'headsnet verify'`);
+          }
+          lossSum += value * b.rows;
+          rows += b.rows;
+          steps++;
+          if (o.onProgress) {
+            const now = performance.now();
+            if (now - lastReport > 200) {
+              lastReport = now;
+              const seconds = (now - epochStart) / 1000;
+              const rate = rows / Math.max(seconds, 1e-9);
+              const epochRows = source.rows;
+              const left = epochRows !== undefined ? (epochRows - rows) + (epochs - e - 1) * epochRows : undefined;
+              o.onProgress({ epoch: e + 1, epochs, rows, epochRows, loss: lossSum / rows, rowsPerSecond: rate, eta: left !== undefined ? left / rate : undefined });
+            }
+          }
+        }
+        if (rows === 0) throw trainErrors.usage(`${source.label}: no rows arrived to train on`);
+        const record: EpochRecord = { epoch: e + 1, rows, steps, loss: lossSum / rows, seconds: (performance.now() - epochStart) / 1000 };
+        history = [...history, record];
+        rowsTotal += rows;
+        stepsTotal += steps;
+        // Checkpoint: weights, optimizer state, then the state file that makes them current.
+        await saveModel(model, o.out, { ...modelMeta, checkpoint: e + 1 });
+        try {
+          await saveOptimizerState(optimizer, o.out);
+        } catch (err) {
+          throw trainErrors.output(o.out, (err as Error).message);
+        }
+        await writeState(o.out, {
+          tool: "headsnet", version: VERSION, settings, epochsDone: e + 1, epochs,
+          data: { source: source.label, xWidth: source.xWidth, rows },
+          history,
+        });
+        o.onEpoch?.(record);
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const last = history[history.length - 1];
+      return {
+        out: o.out,
+        source: source.label,
+        inputs: source.xWidth,
+        parameters,
+        settings,
+        epochs,
+        epochsRun: Math.max(0, remaining),
+        resumedFrom: o.resume ? startEpoch : null,
+        rowsPerEpoch: last?.rows ?? 0,
+        rows: rowsTotal,
+        steps: stepsTotal,
+        seconds,
+        rowsPerSecond: rowsTotal / Math.max(seconds, 1e-9),
+        loss: last?.loss ?? NaN,
+        history,
+        threads,
+        failed,
+      };
+    } finally {
+      await parallel?.close();
+      replica.dispose();
+    }
+  } finally {
+    await source.close();
+  }
+}
+
+/** Does `dir` hold a finished training run? */
+export async function hasModel(dir: string): Promise<boolean> {
+  try {
+    return (await stat(join(dir, MODEL_JSON))).isFile();
+  } catch {
+    return false;
+  }
+}
