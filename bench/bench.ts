@@ -297,7 +297,6 @@ async function main(): Promise<void> {
 
   // What the data looks like.
   const header = parseHeader(headBytes(c.files[0]), c.files[0]);
-  const layout = vertexLayout(header, c.files[0]);
   const vertexEl = header.elements.find((e) => e.name === "vertex")!;
   const faceEl = header.elements.find((e) => e.name === "face");
   const describeProps = vertexEl.properties.map((p) => `${p.typeName} ${p.name}`).join(", ");

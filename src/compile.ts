@@ -340,7 +340,7 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
       await out.close(false);
     }
     if (e instanceof HeadsnetError) {
-      if (e.code === "E_OUTPUT") return { error: errors.outputResumable(e, options.out, filesDone, files.length) };
+      if (e.code === "E_OUTPUT") return { error: errors.outputResumable(e, filesDone, files.length) };
       return { error: e };
     }
     throw e;

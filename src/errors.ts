@@ -101,7 +101,7 @@ export const errors = {
     new HeadsnetError("E_WORKER", `${file}: the worker compiling this file failed: ${cause}`, { file }),
   interrupted: (dir: string, done: number, total: number) =>
     new HeadsnetError("E_INTERRUPTED", `interrupted after ${done} of ${total} files; the work so far is kept in ${dir}: run the same command with --resume to finish`),
-  outputResumable: (error: HeadsnetError, dir: string, done: number, total: number) =>
+  outputResumable: (error: HeadsnetError, done: number, total: number) =>
     new HeadsnetError("E_OUTPUT", `${error.message} (after ${done} of ${total} files; free space or fix the problem, then run the same command with --resume to finish)`, { file: error.file }),
   resumeMismatch: (dir: string) =>
     new HeadsnetError("E_RESUME", `${dir} holds an interrupted run of other inputs or options (or the inputs changed since); run the command it was started with, or drop --resume to start over`),

@@ -8,25 +8,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GOLDEN_DIR, BLENDER_ICOSPHERE, GOLDEN_NAMES } from './paths.js';
 import { generateIcosphere, icosphereFromBytes } from '../src/icosphere.js';
 import { buildSpatialHash } from '../src/spatial-hash.js';
 
 const hasCc = spawnSync('cc', ['--version'], { stdio: 'ignore' }).status === 0;
 
 const source = fileURLToPath(new URL('../bench/c/native.c', import.meta.url));
-const refDir = fileURLToPath(new URL('../../shared/reference/', import.meta.url));
-const goldenDir = path.join(refDir, 'golden');
-const icosphere = path.join(refDir, 'icosphere_blender_10242.f32');
-
-const GOLDEN = [
-  'head_00000',
-  'head_00000_ascii',
-  'head_00000_be',
-  'head_00001',
-  'head_00002',
-  'near_ties',
-  'full_head',
-];
+const goldenDir = GOLDEN_DIR;
+const icosphere = BLENDER_ICOSPHERE;
+const GOLDEN = GOLDEN_NAMES;
 
 // A float32 model id, passed as the shortest decimal of its double value so
 // that strtof in the C program rounds it back to exactly this float.
