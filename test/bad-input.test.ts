@@ -94,17 +94,15 @@ describe("bad input", () => {
       .toMatch(/^b\.ply: the file ends early \(line 15, byte \d+, vertex 1\): the header promises 2 vertices/);
   });
 
-  it("a count far beyond the file's size: no giant allocation, no hang", async () => {
+  it("a count far beyond the file's size: no giant allocation, no hang (the test's timeout would catch one)", async () => {
     const bytes = Buffer.from(good);
     const at = bytes.indexOf("element vertex 1200");
     const huge = Buffer.concat([bytes.subarray(0, at), Buffer.from("element vertex 2000000000"), bytes.subarray(at + "element vertex 1200".length)]);
-    const started = Date.now();
     expect((await failureOf("b.ply", huge)).message)
       .toMatch(/^b\.ply: the file ends early \(byte \d+, vertex \d+\): the header promises 2000000000 vertices/);
     const ascii = header(ASCII_HEAD).replace("element vertex 2", "element vertex 2000000000") + "0.1 0.2 0.3 0 0 1 255 0 0\n";
     expect((await failureOf("b.ply", ascii)).message)
       .toBe("b.ply: the file ends early: the header promises 2000000000 vertices, which need at least 36000000000 bytes, but the body from byte 223 has 26");
-    expect(Date.now() - started).toBeLessThan(30_000);
   });
 
   it("a non-number in an ASCII body", async () => {
