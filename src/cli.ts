@@ -36,7 +36,7 @@ function printError(io: Io, error: HeadsnetError | { message: string }): void {
 function summaryText(s: CompileSummary): string {
   const lines = [
     ...(s.resumedFrom ? [`resumed an interrupted run after ${s.resumedFrom.files} files (${s.resumedFrom.rows.toLocaleString("en-US")} rows)`] : []),
-    `compiled ${s.compiled} of ${s.files} files: ${s.rows.toLocaleString("en-US")} rows in ${formatSeconds(s.seconds)} (${formatCount(s.rowsPerSecond)}rows/s, ${s.workers} worker${s.workers > 1 ? "s" : ""})`,
+    `compiled ${s.compiled} of ${s.files} files: ${s.rows.toLocaleString("en-US")} rows in ${formatSeconds(s.seconds)} (${formatCount(s.rowsPerSecond)} rows/s, ${s.workers} worker${s.workers > 1 ? "s" : ""})`,
     `  ${join(s.out, s.outputs.x)}, ${join(s.out, s.outputs.y)}, ${join(s.out, s.outputs.manifest)}`,
     `  icosphere: ${s.icosphere.vertices} vertices (${s.icosphere.source})`,
   ];

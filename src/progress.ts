@@ -6,11 +6,12 @@ export function progressEnabled(quiet: boolean): boolean {
   return !quiet && Boolean(process.stderr.isTTY) && !process.env.CI;
 }
 
+/** 94.0k, 5.64M, 1.23G: a count to read at a glance. */
 export function formatCount(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
-  return `${Math.round(n)} `;
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  return `${Math.round(n)}`;
 }
 
 export function formatSeconds(s: number): string {
@@ -29,13 +30,13 @@ export class ProgressBar {
     const now = Date.now();
     if (now - this.last < 100 && p.filesDone < p.filesTotal) return;
     this.last = now;
-    const width = 24;
+    const width = 20;
     const filled = Math.round((p.filesDone / p.filesTotal) * width);
     const rate = p.rows / Math.max(p.seconds, 1e-9);
     const eta = p.filesDone ? (p.seconds / p.filesDone) * (p.filesTotal - p.filesDone) : Infinity;
     const failed = p.failed ? `  ${p.failed} failed` : "";
-    const line = `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${p.filesDone}/${p.filesTotal} files  ${formatCount(p.rows)}rows  ${formatCount(rate)}rows/s  ETA ${formatSeconds(eta)}${failed}`;
-    this.stream.write(`\r${line.slice(0, (this.stream.columns ?? 120) - 1)}\x1b[K`);
+    const line = `[${"#".repeat(filled)}${"-".repeat(width - filled)}] ${p.filesDone}/${p.filesTotal} files  ${formatCount(p.rows)} rows  ${formatCount(rate)} rows/s  ETA ${formatSeconds(eta)}${failed}`;
+    this.stream.write(`\r${line.slice(0, Math.max(20, (this.stream.columns || 120) - 1))}\x1b[K`);
   }
 
   done(): void {

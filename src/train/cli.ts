@@ -25,13 +25,13 @@ function progressLine(p: TrainProgress): string {
   const width = 20;
   const frac = p.epochRows ? Math.min(1, p.rows / p.epochRows) : 0;
   const bar = p.epochRows ? `[${"#".repeat(Math.round(frac * width))}${"-".repeat(width - Math.round(frac * width))}] ` : "";
-  const of = p.epochRows ? `/${formatCount(p.epochRows)}` : " ";
-  return `epoch ${p.epoch}/${p.epochs} ${bar}${formatCount(p.rows)}${of}rows  loss ${p.loss.toPrecision(4)}  ${formatCount(p.rowsPerSecond)}rows/s  ETA ${p.eta === undefined ? "?" : formatSeconds(p.eta)}`;
+  const of = p.epochRows ? `/${formatCount(p.epochRows)}` : "";
+  return `epoch ${p.epoch}/${p.epochs} ${bar}${formatCount(p.rows)}${of} rows  loss ${p.loss.toPrecision(4)}  ${formatCount(p.rowsPerSecond)} rows/s  ETA ${p.eta === undefined ? "?" : formatSeconds(p.eta)}`;
 }
 
 function trainText(s: TrainSummary): string {
   const lines = [
-    `trained ${s.epochsRun} epoch${s.epochsRun === 1 ? "" : "s"}${s.resumedFrom !== null ? ` (resumed after epoch ${s.resumedFrom})` : ""} on ${s.rowsPerEpoch.toLocaleString("en-US")} rows from ${s.source}: loss ${s.loss.toPrecision(5)}, ${formatSeconds(s.seconds)} (${formatCount(s.rowsPerSecond)}rows/s)`,
+    `trained ${s.epochsRun} epoch${s.epochsRun === 1 ? "" : "s"}${s.resumedFrom !== null ? ` (resumed after epoch ${s.resumedFrom})` : ""} on ${s.rowsPerEpoch.toLocaleString("en-US")} rows from ${s.source}: loss ${s.loss.toPrecision(5)}, ${formatSeconds(s.seconds)} (${formatCount(s.rowsPerSecond)} rows/s)`,
     `  ${s.settings.layers} x Dense(${s.settings.units}, ${s.settings.activation}) + Dense(6) on ${s.inputs} inputs, ${s.parameters.toLocaleString("en-US")} parameters; ${s.settings.optimizer} lr ${s.settings.lr}, batch ${s.settings.batch}, ${s.threads} thread${s.threads === 1 ? "" : "s"}`,
     `  model: ${s.out}/model.json`,
   ];
