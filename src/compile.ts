@@ -6,15 +6,17 @@ import { X_WIDTH_2, X_WIDTH_5 } from "./abi.js";
 import { discoverInputs, type InputFile } from "./discover.js";
 import { HeadsnetError, errors, usageError } from "./errors.js";
 import { readJournal, removeJournal, runKey, writeJournal } from "./journal.js";
-import { loadIcosphere, type Icosphere } from "./icosphere.js";
+import type { Icosphere } from "./icosphere.js";
 import { modelId } from "./ids.js";
 import type { InputWidth, InvalidVertexPolicy, NormalizeMode, NormalsMode, Projection, WasmBuild } from "./kernel.js";
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { DatasetWriter, MANIFEST_VERSION, type DataFormat, type FailedEntry, type Manifest, type ModelEntry, type RowsPlace } from "./output.js";
 import { createPool, defaultWorkers } from "./pool.js";
-import { buildSpatialHash } from "./spatial-hash.js";
+import type { SpatialHash } from "./spatial-hash.js";
+import { loadSetup } from "./setup-cache.js";
+import type { Piscina } from "piscina";
 import { VERSION } from "./package.js";
-import type { FileResult, FileTask, RowsMessage } from "./worker.js";
+import type { FileResult, FileTask, KernelSetup, RowsMessage } from "./worker.js";
 
 export interface CompileOptions {
   inputs: string[];
@@ -113,11 +115,28 @@ function validate(options: CompileOptions): void {
 export async function compile(options: CompileOptions): Promise<CompileResult> {
   const started = performance.now();
   let files: InputFile[];
-  let icosphere: Icosphere;
   try {
     validate(options);
     files = discoverInputs(options.inputs, options.cwd);
-    icosphere = loadIcosphere(options.icosphere);
+  } catch (e) {
+    if (e instanceof HeadsnetError) return { error: e };
+    throw e;
+  }
+  // The workers boot while this thread builds the icosphere and the cube map.
+  const workers = Math.min(options.workers ?? defaultWorkers(), files.length);
+  const pool = createPool(workers, { build: options.build ?? "release" });
+  try {
+    return await compileWith(pool, workers, files, options, started);
+  } finally {
+    await pool.destroy();
+  }
+}
+
+async function compileWith(pool: Piscina, workers: number, files: InputFile[], options: CompileOptions, started: number): Promise<CompileResult> {
+  let icosphere: Icosphere;
+  let hash: SpatialHash;
+  try {
+    ({ icosphere, hash } = loadSetup(options.icosphere));
   } catch (e) {
     if (e instanceof HeadsnetError) return { error: e };
     throw e;
@@ -126,7 +145,6 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   const inputWidth: InputWidth = options.inputWidth ?? 2;
   const seed = options.seed ?? 0;
   const format = options.format ?? "dat";
-  const workers = Math.min(options.workers ?? defaultWorkers(), files.length);
   const kernelOptions = {
     projection, inputs: inputWidth,
     normals: options.normals ?? "auto", normalize: options.normalize ?? "none",
@@ -179,7 +197,7 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
     lastCheckpoint = performance.now();
   };
 
-  const pool = createPool(workers, { icosphere, hash: buildSpatialHash(icosphere.vertices), build: options.build ?? "release" });
+  const setup = sharedSetup(icosphere, hash);
   let bytesRead = 0;
   let filesDone = first;
   const running: Promise<unknown>[] = [];
@@ -228,7 +246,7 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
         rowsOf[i] = m.rows;
         place();
       });
-      const task: FileTask = { path: f.path, label: f.label, id: modelId(seed, f.rel), options: kernelOptions, fds: out.fds, port: port2 };
+      const task: FileTask = { path: f.path, label: f.label, id: modelId(seed, f.rel), options: kernelOptions, fds: out.fds, port: port2, setup };
       inFlight++;
       submitted = i + 1;
       const run = pool.run(task, { transferList: [port2] as never });
@@ -344,9 +362,20 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
       return { error: e };
     }
     throw e;
-  } finally {
-    await pool.destroy();
   }
+}
+
+/** The icosphere and cube map in shared memory: every task carries them, and none copies them. */
+function sharedSetup(icosphere: Icosphere, hash: SpatialHash): KernelSetup {
+  const share = <T extends Float32Array | Uint32Array | Uint16Array>(a: T): T => {
+    const shared = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
+    shared.set(a as never);
+    return shared;
+  };
+  return {
+    icosphere: { ...icosphere, vertices: share(icosphere.vertices) },
+    hash: { grid: hash.grid, cellStart: share(hash.cellStart), candidates: share(hash.candidates) },
+  };
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {

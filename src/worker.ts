@@ -13,9 +13,13 @@ import type { Icosphere } from "./icosphere.js";
 import type { SpatialHash } from "./spatial-hash.js";
 
 export interface WorkerSetup {
+  build: WasmBuild;
+}
+
+/** What a kernel is built from; tasks carry it in shared memory (the workers boot meanwhile). */
+export interface KernelSetup {
   icosphere: Icosphere;
   hash: SpatialHash;
-  build: WasmBuild;
 }
 
 export interface FileTask {
@@ -27,6 +31,7 @@ export interface FileTask {
   fds: { x: number; y: number };
   /** Receives { rows } from the worker; answers with a RowsPlace, or null to drop the rows. */
   port: MessagePort;
+  setup: KernelSetup;
 }
 
 /** What a worker says before writing: its row count. */
@@ -43,10 +48,9 @@ export type FileResult =
 
 let kernel: Kernel | undefined;
 
-function instance(): Kernel {
-  if (!kernel) {
-    const setup = Piscina.workerData as WorkerSetup;
-    kernel = new Kernel(setup.icosphere, { build: setup.build, hash: setup.hash });
+function instance(setup: KernelSetup): Kernel {
+  if (!kernel || kernel.icosphere.sha256 !== setup.icosphere.sha256) {
+    kernel = new Kernel(setup.icosphere, { build: (Piscina.workerData as WorkerSetup).build, hash: setup.hash });
   }
   return kernel;
 }
@@ -58,7 +62,7 @@ export default async function compileFileTask(task: FileTask): Promise<FileResul
   try {
     let out;
     try {
-      const k = instance();
+      const k = instance(task.setup);
       out = k.run(k.loadFile(task.path, task.label, task.options), task.label, task.id, task.options);
     } catch (e) {
       if (e instanceof HeadsnetError) return { ok: false, error: e.toJSON() };

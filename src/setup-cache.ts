@@ -1,0 +1,102 @@
+// The icosphere and its cube map, cached on disk. Building them costs ~150 ms of cold JIT at the
+// start of every run; reading them back costs ~1 ms. The key covers the icosphere (its level, or
+// the table's sha256) and the code that builds them, so a change to either never reuses a stale
+// map; a checksum over the file catches damage. Anything wrong means a rebuild, never an error.
+
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadIcosphere, type Icosphere } from "./icosphere.js";
+import { buildSpatialHash, type SpatialHash } from "./spatial-hash.js";
+
+const MAGIC = "headsnet-setup-1";
+
+/** Where cached maps go: $HEADSNET_CACHE_DIR, else $XDG_CACHE_HOME/headsnet, else ~/.cache/headsnet. */
+export function cacheDir(): string {
+  return process.env.HEADSNET_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "headsnet");
+}
+
+let codeDigest: string | undefined;
+
+/** A digest of the modules that build the icosphere and the cube map, as they are on disk. */
+function builderDigest(): string {
+  if (!codeDigest) {
+    const hash = createHash("sha256");
+    const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js"; // the sources under the tests
+    for (const module of ["icosphere", "spatial-hash", "abi"]) {
+      hash.update(readFileSync(fileURLToPath(new URL(`./${module}${ext}`, import.meta.url))));
+    }
+    codeDigest = hash.digest("hex");
+  }
+  return codeDigest;
+}
+
+export interface Setup {
+  icosphere: Icosphere;
+  hash: SpatialHash;
+}
+
+/**
+ * The icosphere for `spec` (as loadIcosphere takes it) and its cube map, from the cache when it
+ * holds them, else built (and cached, if the cache directory can be written).
+ */
+export function loadSetup(spec: number | string | undefined): Setup {
+  const generated = spec === undefined || spec === "" || typeof spec === "number" || /^\d+$/.test(spec);
+  // A table file is read anyway (to hash it); a generated icosphere is known by its level.
+  const table = generated ? undefined : loadIcosphere(spec);
+  const name = generated ? `level-${spec === undefined || spec === "" ? 5 : Number(spec)}` : table!.sha256;
+  const key = createHash("sha256").update(`${MAGIC}\0${builderDigest()}\0${name}`).digest("hex");
+  const file = join(cacheDir(), `setup-${key}.bin`);
+  const cached = read(file, key);
+  if (cached && (!table || cached.icosphere.sha256 === table.sha256)) {
+    return { icosphere: { ...cached.icosphere, source: table ? table.source : cached.icosphere.source }, hash: cached.hash };
+  }
+  const icosphere = table ?? loadIcosphere(spec);
+  const setup = { icosphere, hash: buildSpatialHash(icosphere.vertices) };
+  write(file, key, setup);
+  return setup;
+}
+
+// File: JSON header line (key, sizes, icosphere facts, sha256 of the body), then the body:
+// vertices (float32), cell starts (u32), candidates (u16 or u32).
+function write(file: string, key: string, { icosphere, hash }: Setup): void {
+  try {
+    const parts = [icosphere.vertices, hash.cellStart, hash.candidates].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+    const body = Buffer.concat(parts);
+    const header = JSON.stringify({
+      key, count: icosphere.count, sha256: icosphere.sha256, source: icosphere.source, grid: hash.grid,
+      sizes: parts.map((p) => p.byteLength), wide: hash.candidates instanceof Uint32Array,
+      body: createHash("sha256").update(body).digest("hex"),
+    });
+    mkdirSync(cacheDir(), { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, Buffer.concat([Buffer.from(header + "\n"), body]));
+    renameSync(temp, file);
+  } catch {
+    // No cache this time: the next run builds again.
+  }
+}
+
+function read(file: string, key: string): Setup | undefined {
+  try {
+    const bytes = readFileSync(file);
+    const newline = bytes.indexOf(10);
+    const header = JSON.parse(bytes.subarray(0, newline).toString());
+    const body = bytes.subarray(newline + 1);
+    if (header.key !== key || createHash("sha256").update(body).digest("hex") !== header.body) return undefined;
+    const [v, s, c] = header.sizes as number[];
+    if (v + s + c !== body.byteLength) return undefined;
+    const copy = (from: number, length: number) => new Uint8Array(body.subarray(from, from + length)).buffer;
+    const vertices = new Float32Array(copy(0, v));
+    const cellStart = new Uint32Array(copy(v, s));
+    const candidates = header.wide ? new Uint32Array(copy(v + s, c)) : new Uint16Array(copy(v + s, c));
+    return {
+      icosphere: { vertices, count: header.count, sha256: header.sha256, source: header.source },
+      hash: { grid: header.grid, cellStart, candidates },
+    };
+  } catch {
+    return undefined;
+  }
+}
