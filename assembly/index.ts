@@ -137,10 +137,11 @@ function beginVertices(start: usize, stop: usize, count: i32, layout: usize): i3
   return S_OK;
 }
 
-// Decode the vertex at `record` (fixed records) or at the cursor into `slots`; absent properties
-// keep what the host put there. Returns the record's address, or 0 on a decoding error.
+// Decode vertex k at `record` (fixed records) or at the cursor into `slots`; absent properties
+// keep what the host put there. Returns the record's address, or 0 on a decoding error (with
+// errorVertex, errorAt and status saying what and where).
 @inline
-function readVertex(record: usize): usize {
+function readVertex(record: usize, k: i32): usize {
   if (recordCommon) {
     const scale: f32 = <f32>0.003921569;
     store<f32>(slots, load<f32>(record + <usize>load<i32>(slotOffset)));
@@ -164,7 +165,10 @@ function readVertex(record: usize): usize {
   }
   const at = cursor;
   readRecord(recordLayout);
-  return status == S_OK ? at : 0;
+  if (status == S_OK) return at;
+  errorVertex = k;
+  errorAt = cursor;
+  return 0;
 }
 
 // One batch of traced points: x y z and the cube-map cell, 16 bytes each.
@@ -198,13 +202,9 @@ export function compileVertices(
   while (k < count) {
     let size: i32 = 0;
     while (size < TRACE_BATCH && k < count) {
-      const at = readVertex(record);
+      const at = readVertex(record, k);
       if (recordFixed) record += recordStride;
-      if (at == 0) {
-        errorVertex = k;
-        errorAt = cursor;
-        return status;
-      }
+      if (at == 0) return status;
       const x = load<f32>(slots + (SLOT_X << 2));
       const y = load<f32>(slots + (SLOT_Y << 2));
       const z = load<f32>(slots + (SLOT_Z << 2));
@@ -279,13 +279,9 @@ export function decodeVertices(start: usize, stop: usize, count: i32, layout: us
   if (begun != S_OK) return begun;
   let record = start;
   for (let k: i32 = 0; k < count; k++) {
-    const at = readVertex(record);
+    const at = readVertex(record, k);
     if (recordFixed) record += recordStride;
-    if (at == 0) {
-      errorVertex = k;
-      errorAt = cursor;
-      return status;
-    }
+    if (at == 0) return status;
     memory.copy(staging + <usize>k * STAGING_STRIDE, slots, STAGING_STRIDE);
   }
   if (recordFixed) cursor = start + <usize>count * recordStride;

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { HeadsnetError, errors } from "./errors.js";
 import { loadIcosphere } from "./icosphere.js";
 import { Kernel, type Projection } from "./kernel.js";
-import { parseHeader, vertexLayout, MAX_HEADER_BYTES, type PlyHeader } from "./ply-header.js";
+import { parseHeader, vertexLayout, describeElements, MAX_HEADER_BYTES, type PlyHeader } from "./ply-header.js";
 
 export interface InspectReport {
   file: string;
@@ -39,11 +39,7 @@ export function inspect(file: string, options: { projection?: Projection; icosph
       format: header.format,
       version: header.version,
       comments: header.comments,
-      elements: header.elements.map((e) => ({
-        name: e.name,
-        count: e.count,
-        properties: e.properties.map((p) => (p.countTypeName ? `list ${p.countTypeName} ${p.typeName} ${p.name}` : `${p.typeName} ${p.name}`)),
-      })),
+      elements: describeElements(header),
     };
     const layout = vertexLayout(header, file);
     report.vertices = layout.vertexCount;

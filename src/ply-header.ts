@@ -282,3 +282,12 @@ export function vertexLayout(header: PlyHeader, file: string): VertexLayout {
     faces,
   };
 }
+
+/** The header's elements as they read in the header: "float x", "list uchar uint vertex_indices". */
+export function describeElements(header: PlyHeader): { name: string; count: number; properties: string[] }[] {
+  return header.elements.map((e) => ({
+    name: e.name,
+    count: e.count,
+    properties: e.properties.map((p) => (p.countTypeName ? `list ${p.countTypeName} ${p.typeName} ${p.name}` : `${p.typeName} ${p.name}`)),
+  }));
+}

@@ -7,7 +7,7 @@ import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { HeadsnetError } from "../errors.js";
 import { loadIcosphere, generateIcosphere, type Icosphere } from "../icosphere.js";
 import { Kernel } from "../kernel.js";
-import { parseHeader, vertexLayout, MAX_HEADER_BYTES } from "../ply-header.js";
+import { parseHeader, vertexLayout, MAX_HEADER_BYTES, describeElements } from "../ply-header.js";
 import { MANIFEST_NAME, type Manifest, type ModelEntry } from "../output.js";
 import { readPlyFaces } from "./faces.js";
 import { viewErrors } from "./errors.js";
@@ -100,11 +100,7 @@ export function loadPly(path: string, icosphereSpec?: number | string): PlySourc
     format: header.format,
     version: header.version,
     comments: header.comments,
-    elements: header.elements.map((e) => ({
-      name: e.name,
-      count: e.count,
-      properties: e.properties.map((p) => (p.countTypeName ? `list ${p.countTypeName} ${p.typeName} ${p.name}` : `${p.typeName} ${p.name}`)),
-    })),
+    elements: describeElements(header),
     vertices: n,
     faces: faces ? faces.length / 3 : 0,
     hasNormals: layout.hasNormals,
