@@ -103,6 +103,20 @@ describe("fast kernels", () => {
     tf.dispose([x, dy]);
   });
 
+  it("sum over rows (the bias gradient) matches the stock kernel; other sums keep the stock path", () => {
+    // 37 columns: the SIMD loop and its scalar tail both run.
+    const x = tf.randomNormal([129, 37], 0, 2, "float32", 21);
+    const x3 = tf.randomNormal([3, 5, 7], 0, 1, "float32", 22);
+    const [stock, fast] = bothWays(() => [
+      tf.sum(x, 0), tf.sum(x, -2), tf.sum(x, 0, true), tf.sum(x, 1), tf.sum(x), tf.sum(x3, 0),
+      tf.sum(tf.cast(tf.round(x), "int32"), 0),
+    ]);
+    for (let k = 0; k < stock.length; k++) expect(maxDiff(stock[k], fast[k])).toBeLessThan(1e-4);
+    expect(stock[0].length).toBe(37);
+    expect(fast[2].length).toBe(37);
+    tf.dispose([x, x3]);
+  });
+
   it("a whole dense selu network: same loss and weight gradients", () => {
     const model = buildNetwork({ inputs: 2, layers: 3, units: 64, activation: "selu", outputs: 6, seed: 9 });
     const xs = tf.randomUniform([128, 2], 0, 1, "float32", 10);

@@ -10,33 +10,65 @@
 //  - BatchMatMul and _FusedMatMul with a transposed input: transpose it explicitly (the backend's
 //    own Transpose kernel, cheap next to the matmul), then the stock no-transpose (XNNPACK) path.
 //    Same products, summed by XNNPACK instead of the scalar loop: results agree to rounding.
-//  - Selu: one pass over the wasm heap, `x > 0 ? s·x : s·a·expm1(x)` in float64, stored float32.
+//  - Selu: one SIMD pass, `x > 0 ? s·x : s·a·expm1(x)`.
 //  - Selu's gradient from the saved output y instead of x: for x > 0 it is s; for x <= 0,
 //    s·a·exp(x) = y + s·a. One pass, no exp, through a small kernel (HeadsnetSeluGrad).
+//  - Sum over the rows of a matrix (every dense layer's bias gradient): one SIMD pass down the
+//    columns, where the stock kernel transposes first and then sums scalar.
 //  - Adam's update of a variable in one pass (HeadsnetAdam, used by FastAdamOptimizer in model.ts)
 //    instead of a dozen element-wise kernels.
+// The element-wise passes run in build/train.wasm (assembly/train.ts), a module that imports the
+// backend's own memory, so it works on the tensors where they lie.
 //
 // installFastKernels() and uninstallFastKernels() swap them in and out (tests compare the two).
 
 import * as tf from "@tensorflow/tfjs";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { PACKAGE_ROOT } from "../package.js";
 
 const BACKEND = "wasm";
-const SELU_SCALE = 1.0507009873554804934193349852946;
-const SELU_ALPHA = 1.6732632423543772848170429916717;
-const SELU_SCALE_ALPHA = SELU_SCALE * SELU_ALPHA;
 export const SELU_GRAD_KERNEL = "HeadsnetSeluGrad";
 export const ADAM_KERNEL = "HeadsnetAdam";
 
 /** The slice of BackendWasm these kernels use. */
 interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
   disposeData(dataId: tf.DataId): boolean;
+  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } };
+  wasm: { asm: { memory: WebAssembly.Memory } };
 }
+
+/** assembly/train.ts's exports; every pointer is an offset in the backend's heap. */
+interface TrainKernels {
+  selu(x: number, y: number, n: number): void;
+  seluGrad(dy: number, y: number, dx: number, n: number): void;
+  sumRows(x: number, out: number, rows: number, cols: number): void;
+  adam(p: number, m: number, v: number, g: number, p2: number, m2: number, v2: number, n: number,
+    lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void;
+}
+
+let trainModule: WebAssembly.Module | undefined;
+const instances = new WeakMap<object, TrainKernels>();
+
+/** The kernels instantiated on this backend's memory (once per backend). */
+function kernelsOn(backend: WasmBackend): TrainKernels {
+  let k = instances.get(backend.wasm);
+  if (!k) {
+    trainModule ??= new WebAssembly.Module(readFileSync(join(PACKAGE_ROOT, "build", "train.wasm")));
+    const instance = new WebAssembly.Instance(trainModule, { env: { memory: backend.wasm.asm.memory } });
+    k = instance.exports as unknown as TrainKernels;
+    instances.set(backend.wasm, k);
+  }
+  return k;
+}
+
+const ptr = (backend: WasmBackend, t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+const size = (t: tf.TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
 
 type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: tf.NamedAttrMap };
 
-let stock: { batchMatMul: tf.KernelConfig; fusedMatMul: tf.KernelConfig; transpose: tf.KernelConfig; selu: tf.KernelConfig; seluGrad: tf.GradConfig } | undefined;
+let stock: { batchMatMul: tf.KernelConfig; fusedMatMul: tf.KernelConfig; transpose: tf.KernelConfig; selu: tf.KernelConfig; sum: tf.KernelConfig; seluGrad: tf.GradConfig } | undefined;
 let installed = false;
 
 function stockKernels() {
@@ -51,6 +83,7 @@ function stockKernels() {
       fusedMatMul: get(tf._FusedMatMul),
       transpose: get(tf.Transpose),
       selu: get(tf.Selu),
+      sum: get(tf.Sum),
       seluGrad: tf.getGradient(tf.Selu),
     };
   }
@@ -95,13 +128,7 @@ function seluKernel(args: KernelArgs): tf.TensorInfo {
   if (x.dtype !== "float32") return stockKernels().selu.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
   const backend = args.backend as WasmBackend;
   const out = backend.makeOutput(x.shape, "float32");
-  // Views after makeOutput: allocating may grow (and detach) the heap.
-  const xs = backend.typedArrayFromHeap(x);
-  const ys = backend.typedArrayFromHeap(out);
-  for (let i = 0; i < xs.length; i++) {
-    const v = xs[i];
-    ys[i] = v > 0 ? SELU_SCALE * v : SELU_SCALE_ALPHA * Math.expm1(v);
-  }
+  kernelsOn(backend).selu(ptr(backend, x), ptr(backend, out), size(x));
   return out;
 }
 
@@ -109,13 +136,21 @@ function seluGradKernel(args: KernelArgs): tf.TensorInfo {
   const { dy, y } = args.inputs;
   const backend = args.backend as WasmBackend;
   const out = backend.makeOutput(y.shape, "float32");
-  const dys = backend.typedArrayFromHeap(dy);
-  const ys = backend.typedArrayFromHeap(y);
-  const dx = backend.typedArrayFromHeap(out);
-  for (let i = 0; i < ys.length; i++) {
-    const v = ys[i];
-    dx[i] = v > 0 ? SELU_SCALE * dys[i] : dys[i] * (v + SELU_SCALE_ALPHA);
-  }
+  kernelsOn(backend).seluGrad(ptr(backend, dy), ptr(backend, y), ptr(backend, out), size(y));
+  return out;
+}
+
+/** Sum over axis 0 of a float32 matrix in one pass; anything else goes to the stock kernel. */
+function sumKernel(args: KernelArgs): tf.TensorInfo {
+  const x = args.inputs.x;
+  const attrs = (args.attrs ?? {}) as { axis?: number | number[]; keepDims?: boolean };
+  const axis = Array.isArray(attrs.axis) ? attrs.axis : [attrs.axis];
+  const rows = x.shape.length === 2 && axis.length === 1 && (axis[0] === 0 || axis[0] === -2);
+  if (!rows || x.dtype !== "float32") return stockKernels().sum.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  const backend = args.backend as WasmBackend;
+  const [r, c] = x.shape;
+  const out = backend.makeOutput(attrs.keepDims ? [1, c] : [c], "float32");
+  kernelsOn(backend).sumRows(ptr(backend, x), ptr(backend, out), r, c);
   return out;
 }
 
@@ -131,19 +166,9 @@ function adamKernel(args: KernelArgs): tf.TensorInfo[] {
   const outP = backend.makeOutput(param.shape, "float32");
   const outM = backend.makeOutput(param.shape, "float32");
   const outV = backend.makeOutput(param.shape, "float32");
-  const P = backend.typedArrayFromHeap(param), M = backend.typedArrayFromHeap(m), V = backend.typedArrayFromHeap(v);
-  const G = backend.typedArrayFromHeap(g);
-  const P2 = backend.typedArrayFromHeap(outP), M2 = backend.typedArrayFromHeap(outM), V2 = backend.typedArrayFromHeap(outV);
-  const { lr, beta1, beta2, epsilon, c1, c2 } = a;
-  const k1 = 1 - beta1, k2 = 1 - beta2;
-  for (let i = 0; i < P.length; i++) {
-    const gi = G[i];
-    const mi = M[i] * beta1 + gi * k1;
-    const vi = V[i] * beta2 + gi * gi * k2;
-    M2[i] = mi;
-    V2[i] = vi;
-    P2[i] = P[i] - (lr * (mi * c1)) / (Math.sqrt(vi * c2) + epsilon);
-  }
+  const at = (t: tf.TensorInfo) => ptr(backend, t);
+  kernelsOn(backend).adam(at(param), at(m), at(v), at(g), at(outP), at(outM), at(outV), size(param),
+    a.lr, a.beta1, a.beta2, a.epsilon, a.c1, a.c2);
   return [outP, outM, outV];
 }
 
@@ -168,6 +193,7 @@ export function installFastKernels(): void {
   replaceKernel({ kernelName: tf.BatchMatMul, backendName: BACKEND, kernelFunc: untransposed(s.batchMatMul) });
   replaceKernel({ kernelName: tf._FusedMatMul, backendName: BACKEND, kernelFunc: untransposed(s.fusedMatMul) });
   replaceKernel({ kernelName: tf.Selu, backendName: BACKEND, kernelFunc: seluKernel as tf.KernelFunc });
+  replaceKernel({ kernelName: tf.Sum, backendName: BACKEND, kernelFunc: sumKernel as tf.KernelFunc });
   replaceKernel({ kernelName: SELU_GRAD_KERNEL, backendName: BACKEND, kernelFunc: seluGradKernel as tf.KernelFunc });
   replaceKernel({ kernelName: ADAM_KERNEL, backendName: BACKEND, kernelFunc: adamKernel as unknown as tf.KernelFunc });
   tf.registerGradient(seluGradConfig);
@@ -181,6 +207,7 @@ export function uninstallFastKernels(): void {
   replaceKernel(s.batchMatMul);
   replaceKernel(s.fusedMatMul);
   replaceKernel(s.selu);
+  replaceKernel(s.sum);
   tf.registerGradient(s.seluGrad);
   installed = false;
 }
