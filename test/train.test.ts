@@ -260,6 +260,22 @@ describe("train", () => {
     two.summary!.history.forEach((h, k) => expect(Math.abs(h.loss - one.summary!.history[k].loss)).toBeLessThan(1e-4));
   });
 
+  it("three threads, with a last batch too small to give every thread rows, still train the same network", async () => {
+    const dir = tmp("threads3");
+    // 162 rows: five batches of 32, then 2 rows, so the third thread's share of that step is empty
+    // and it must still apply the update (the second epoch would go wrong otherwise).
+    const opts = { data, ...SMALL, epochs: 2, seed: 3, limit: 162 };
+    const one = await train({ ...opts, out: join(dir, "one"), threads: 1 });
+    const three = await train({ ...opts, out: join(dir, "three"), threads: 3 });
+    expect(three.error).toBeUndefined();
+    expect(three.summary!.threads).toBe(3);
+    expect(three.summary!.history.map((h) => h.rows)).toEqual([162, 162]);
+    const a = new Float32Array(readFileSync(join(dir, "one", WEIGHTS_BIN)).buffer.slice(0));
+    const b = new Float32Array(readFileSync(join(dir, "three", WEIGHTS_BIN)).buffer.slice(0));
+    expect(maxDiff(a, b)).toBeLessThan(1e-4);
+    three.summary!.history.forEach((h, k) => expect(Math.abs(h.loss - one.summary!.history[k].loss)).toBeLessThan(1e-5));
+  });
+
   it("nothing to resume is a clear error", async () => {
     const out = join(tmp("nores"), "m");
     const r = await train({ data, out, resume: true });

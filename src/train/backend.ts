@@ -37,3 +37,8 @@ export async function initBackend(options: { fast?: boolean } = {}): Promise<voi
   if (options.fast ?? true) installFastKernels();
   else uninstallFastKernels();
 }
+
+/** A float32 tensor's data where it lies in the wasm backend's heap (valid until the next allocation). */
+export function heapView(t: tf.Tensor): Float32Array {
+  return (tf.backend() as unknown as { typedArrayFromHeap(t: tf.TensorInfo): Float32Array }).typedArrayFromHeap(t);
+}

@@ -1,9 +1,12 @@
 // Data-parallel training over threads: this thread is replica 0, each worker thread one more.
-// A step splits the batch into contiguous shares, computes every share's gradient at once, averages
-// them weighted by rows, and has every replica apply the average.
+// A step splits the batch into contiguous shares and computes every share's gradient at once, each
+// weighted by its rows so that their sum is the full batch's mean-loss gradient. The gradients meet
+// in shared memory (parallel-slots.ts), and every replica sums them and applies the sum itself, all
+// at the same time, so no thread waits on another's copy or update.
 
 import { Worker } from "node:worker_threads";
 import { Replica, type ReplicaSetup } from "./replica.js";
+import { sharedGradients, gradientSlots } from "./parallel-slots.js";
 
 function workerFile(): URL {
   const here = import.meta.url;
@@ -11,7 +14,7 @@ function workerFile(): URL {
 }
 
 interface Pending {
-  resolve: (m: { grads: Float32Array; loss: number }) => void;
+  resolve: (m: { loss: number }) => void;
   reject: (e: Error) => void;
 }
 
@@ -25,9 +28,9 @@ class Peer {
     this.ready = new Promise<void>((resolve, reject) => {
       started = { resolve: () => resolve(), reject };
     });
-    worker.on("message", (m: { type: string; grads?: Float32Array; loss?: number; message?: string }) => {
-      if (m.type === "ready") started?.resolve({ grads: new Float32Array(0), loss: 0 });
-      else if (m.type === "grads") this.pending.shift()?.resolve({ grads: m.grads!, loss: m.loss! });
+    worker.on("message", (m: { type: string; loss?: number; message?: string }) => {
+      if (m.type === "ready") started?.resolve({ loss: 0 });
+      else if (m.type === "grads") this.pending.shift()?.resolve({ loss: m.loss! });
       else if (m.type === "error") this.fail(new Error(`training thread: ${m.message}`), started);
     });
     worker.on("error", (e) => this.fail(e, started));
@@ -40,28 +43,30 @@ class Peer {
     for (const p of this.pending.splice(0)) p.reject(e);
   }
 
-  request(x: Float32Array, y: Float32Array, rows: number): Promise<{ grads: Float32Array; loss: number }> {
+  request(x: Float32Array, y: Float32Array, rows: number, weight: number, slot: number): Promise<{ loss: number }> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.pending.push({ resolve, reject });
-      this.worker.postMessage({ type: "step", x, y, rows }, [x.buffer as ArrayBuffer, y.buffer as ArrayBuffer]);
+      this.worker.postMessage({ type: "step", x, y, rows, weight, slot }, [x.buffer as ArrayBuffer, y.buffer as ArrayBuffer]);
     });
   }
 }
 
 export class ParallelTrainer {
-  private readonly grads: Float32Array;
+  private readonly slots: Float32Array[];
+  private bank = 0;
 
-  private constructor(readonly main: Replica, private readonly peers: Peer[]) {
-    this.grads = new Float32Array(main.total);
+  private constructor(readonly main: Replica, private readonly peers: Peer[], slots: Float32Array[]) {
+    this.slots = slots;
   }
 
   static async create(main: Replica, setup: ReplicaSetup, threads: number): Promise<ParallelTrainer> {
+    const shared = sharedGradients(threads, main.total);
     const peers: Peer[] = [];
     for (let i = 1; i < threads; i++) {
-      peers.push(new Peer(new Worker(workerFile(), { workerData: setup })));
+      peers.push(new Peer(new Worker(workerFile(), { workerData: { setup, shared } })));
     }
-    const trainer = new ParallelTrainer(main, peers);
+    const trainer = new ParallelTrainer(main, peers, gradientSlots(shared, main.total));
     try {
       await Promise.all(peers.map((p) => p.ready));
     } catch (e) {
@@ -74,41 +79,26 @@ export class ParallelTrainer {
   /** One step on `rows` rows; returns the batch's mean loss. */
   async step(x: Float32Array, y: Float32Array, rows: number): Promise<number> {
     const xw = this.main.xWidth;
-    const shares = this.peers.length + 1;
-    const per = Math.ceil(rows / shares);
-    const counts: number[] = [];
-    const requests: Promise<{ grads: Float32Array; loss: number }>[] = [];
-    for (let k = 1; k < shares; k++) {
+    const threads = this.peers.length + 1;
+    const per = Math.ceil(rows / threads);
+    const base = this.bank * threads;
+    this.bank ^= 1;
+    const used: number[] = [base];
+    const requests: Promise<{ loss: number }>[] = [];
+    for (let k = 1; k < threads; k++) {
       const first = Math.min(rows, k * per), n = Math.min(per, rows - first);
-      counts.push(n);
-      if (n > 0) requests.push(this.peers[k - 1].request(x.slice(first * xw, (first + n) * xw), y.slice(first * 6, (first + n) * 6), n));
-      else requests.push(Promise.resolve({ grads: new Float32Array(0), loss: 0 }));
+      if (n === 0) continue;
+      used.push(base + k);
+      requests.push(this.peers[k - 1].request(x.slice(first * xw, (first + n) * xw), y.slice(first * 6, (first + n) * 6), n, n / rows, base + k));
     }
     const n0 = Math.min(per, rows);
-    const g = this.grads;
-    let loss = this.main.gradients(x.subarray(0, n0 * xw), y.subarray(0, n0 * 6), n0, g) * n0;
-    const replies = await Promise.all(requests);
-    // g = Σ (rows of share k / rows) · g_k, folded into g in one pass per share.
-    let first = true;
-    replies.forEach((r, k) => {
-      const n = counts[k];
-      if (n === 0) return;
-      loss += r.loss * n;
-      const h = r.grads, wk = n / rows;
-      if (first) {
-        const w0 = n0 / rows;
-        for (let i = 0; i < g.length; i++) g[i] = g[i] * w0 + h[i] * wk;
-        first = false;
-      } else {
-        for (let i = 0; i < g.length; i++) g[i] += h[i] * wk;
-      }
-    });
-    for (const p of this.peers) {
-      const copy = g.slice();
-      p.worker.postMessage({ type: "apply", grads: copy }, [copy.buffer]);
-    }
-    this.main.apply(g);
-    return loss / rows;
+    let loss = this.main.gradients(x.subarray(0, n0 * xw), y.subarray(0, n0 * 6), n0, n0 / rows, this.slots[base]);
+    for (const r of await Promise.all(requests)) loss += r.loss;
+    // Every replica applies the update, those that had no rows this step included.
+    for (const p of this.peers) p.worker.postMessage({ type: "apply", slots: used });
+    const shares = used.map((s) => this.slots[s]);
+    this.main.applySum(shares);
+    return loss;
   }
 
   async close(): Promise<void> {

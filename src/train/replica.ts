@@ -3,7 +3,7 @@
 // shares are averaged (weighted by rows: exactly the full batch's mean-loss gradient), and every
 // replica applies the same averaged gradient with the same optimizer, so they stay identical.
 
-import { tf } from "./backend.js";
+import { tf, heapView } from "./backend.js";
 import { buildNetwork, makeOptimizer, trainableVariables, primeOptimizer, loadModel, loadOptimizerState, type NetworkSpec, type OptimizerName } from "./model.js";
 
 export interface ReplicaSetup {
@@ -20,6 +20,7 @@ export class Replica {
   readonly variables: tf.Variable[];
   readonly sizes: number[];
   readonly total: number;
+  private sum: Float32Array | undefined;
 
   private constructor(readonly model: tf.LayersModel, readonly optimizer: tf.Optimizer, readonly xWidth: number) {
     this.variables = trainableVariables(model);
@@ -54,17 +55,22 @@ export class Replica {
     return value;
   }
 
-  /** The loss and the gradient of every variable, flattened in variable order into `into`. */
-  gradients(x: Float32Array, y: Float32Array, rows: number, into: Float32Array): number {
+  /**
+   * The gradient of this share's part of the batch loss, `weight` × the mean loss of these rows
+   * (weight = rows / batch rows), flattened in variable order into `into`; so the batch's gradient
+   * is the plain sum of the shares'. Returns that part of the loss.
+   */
+  gradients(x: Float32Array, y: Float32Array, rows: number, weight: number, into: Float32Array): number {
     const out = tf.tidy(() => {
       const xs = tf.tensor2d(x, [rows, this.xWidth]);
       const ys = tf.tensor2d(y, [rows, 6]);
-      const { value, grads } = tf.variableGrads(() => this.loss(xs, ys), this.variables);
+      const { value, grads } = tf.variableGrads(() => tf.mul(this.loss(xs, ys), weight) as tf.Scalar, this.variables);
       return [value, ...this.variables.map((v) => grads[v.name])];
     });
     let at = 0;
     for (let k = 1; k < out.length; k++) {
-      into.set(out[k].dataSync() as Float32Array, at);
+      // Straight from the backend's heap: no intermediate copy.
+      into.set(heapView(out[k]), at);
       at += this.sizes[k - 1];
     }
     const loss = out[0].dataSync()[0];
@@ -72,12 +78,25 @@ export class Replica {
     return loss;
   }
 
-  /** Apply a flattened gradient with the optimizer. */
-  apply(flat: Float32Array): void {
+  /**
+   * Apply the sum of the shares' gradients (`shares`, flattened, summed in the order given) with
+   * the optimizer. Every replica sums the same arrays in the same order, so all get the same bits.
+   */
+  applySum(shares: Float32Array[]): void {
+    let sum = shares[0];
+    if (shares.length > 1) {
+      sum = this.sum ??= new Float32Array(this.total);
+      const [a, b] = shares;
+      for (let i = 0; i < sum.length; i++) sum[i] = a[i] + b[i];
+      for (let k = 2; k < shares.length; k++) {
+        const c = shares[k];
+        for (let i = 0; i < sum.length; i++) sum[i] += c[i];
+      }
+    }
     tf.tidy(() => {
       let at = 0;
       const named = this.variables.map((v, k) => {
-        const t = tf.tensor(flat.subarray(at, at + this.sizes[k]), v.shape);
+        const t = tf.tensor(sum.subarray(at, at + this.sizes[k]), v.shape);
         at += this.sizes[k];
         return { name: v.name, tensor: t };
       });

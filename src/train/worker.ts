@@ -1,28 +1,34 @@
-// A training thread: its own tfjs wasm backend and replica (replica.ts). Messages from the trainer:
-//   {type: "step", x, y, rows}  -> {type: "grads", grads, loss}   (the gradient of these rows)
-//   {type: "apply", grads}      -> (applies the averaged gradient; no reply)
+// A training thread: its own tfjs wasm backend and replica (replica.ts). Gradients travel through
+// shared memory (see parallel.ts); messages carry only the rows and the signals:
+//   {type: "step", x, y, rows, weight, slot} -> writes its gradient into that slot; {type: "grads", loss}
+//   {type: "apply", slots}                   -> applies the sum of those slots (no reply)
 //   {type: "close"}
 // Messages are handled in order, so a step always sees the previous update.
 
 import { parentPort, workerData } from "node:worker_threads";
 import { initBackend } from "./backend.js";
 import { Replica, type ReplicaSetup } from "./replica.js";
+import { gradientSlots, type SharedGradients } from "./parallel-slots.js";
 
 const port = parentPort!;
-const setup = workerData as ReplicaSetup;
+const { setup, shared } = workerData as { setup: ReplicaSetup; shared: SharedGradients };
+
+type Message =
+  | { type: "step"; x: Float32Array; y: Float32Array; rows: number; weight: number; slot: number }
+  | { type: "apply"; slots: number[] }
+  | { type: "close" };
 
 async function main(): Promise<void> {
   await initBackend({ fast: setup.fast });
   const replica = await Replica.create(setup);
-  let grads = new Float32Array(replica.total);
-  port.on("message", (m: { type: string; x?: Float32Array; y?: Float32Array; rows?: number; grads?: Float32Array }) => {
+  const slots = gradientSlots(shared, replica.total);
+  port.on("message", (m: Message) => {
     try {
       if (m.type === "step") {
-        if (grads.buffer.byteLength === 0) grads = new Float32Array(replica.total);
-        const loss = replica.gradients(m.x!, m.y!, m.rows!, grads);
-        port.postMessage({ type: "grads", grads, loss }, [grads.buffer]);
+        const loss = replica.gradients(m.x, m.y, m.rows, m.weight, slots[m.slot]);
+        port.postMessage({ type: "grads", loss });
       } else if (m.type === "apply") {
-        replica.apply(m.grads!);
+        replica.applySum(m.slots.map((k) => slots[k]));
       } else if (m.type === "close") {
         replica.dispose();
         port.close();
