@@ -126,3 +126,29 @@ export function adam(p: usize, m: usize, v: usize, g: usize, p2: usize, m2: usiz
     store<f32>(p2 + o, load<f32>(p + o) - (lr * (mi * c1)) / (Mathf.sqrt(vi * c2) + eps));
   }
 }
+
+/** out = xᵀ for a rows × cols row-major matrix, in 4 × 4 blocks transposed in registers. */
+export function transpose(x: usize, out: usize, rows: i32, cols: i32): void {
+  const inRow = <usize>cols << 2, outRow = <usize>rows << 2;
+  const rows4 = rows & ~3, cols4 = cols & ~3;
+  for (let i = 0; i < rows4; i += 4) {
+    const src = x + <usize>i * inRow;
+    for (let j = 0; j < cols4; j += 4) {
+      const p = src + (<usize>j << 2);
+      const r0 = v128.load(p), r1 = v128.load(p + inRow), r2 = v128.load(p + 2 * inRow), r3 = v128.load(p + 3 * inRow);
+      const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+      const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      const q = out + <usize>j * outRow + (<usize>i << 2);
+      v128.store(q, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+      v128.store(q + outRow, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+      v128.store(q + 2 * outRow, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+      v128.store(q + 3 * outRow, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+    }
+  }
+  // The edges that do not fill a block.
+  for (let i = 0; i < rows; i++) {
+    for (let j = i < rows4 ? cols4 : 0; j < cols; j++) {
+      store<f32>(out + <usize>j * outRow + (<usize>i << 2), load<f32>(x + <usize>i * inRow + (<usize>j << 2)));
+    }
+  }
+}

@@ -7,9 +7,10 @@
 // multiplies and a select), several of them scalar loops.
 //
 // What:
-//  - BatchMatMul and _FusedMatMul with a transposed input: transpose it explicitly (the backend's
-//    own Transpose kernel, cheap next to the matmul), then the stock no-transpose (XNNPACK) path.
+//  - BatchMatMul and _FusedMatMul with a transposed input: transpose it explicitly (one SIMD pass
+//    in 4 × 4 blocks, cheap next to the matmul), then the stock no-transpose (XNNPACK) path.
 //    Same products, summed by XNNPACK instead of the scalar loop: results agree to rounding.
+//  - Identity (tfjs inserts it in gradients) shares its input's buffer instead of copying it.
 //  - Selu: one SIMD pass, `x > 0 ? s·x : s·a·expm1(x)`.
 //  - Selu's gradient from the saved output y instead of x: for x > 0 it is s; for x <= 0,
 //    s·a·exp(x) = y + s·a. One pass, no exp, through a small kernel (HeadsnetSeluGrad).
@@ -17,7 +18,7 @@
 //    columns, where the stock kernel transposes first and then sums scalar.
 //  - Adam's update of a variable in one pass (HeadsnetAdam, used by FastAdamOptimizer in model.ts)
 //    instead of a dozen element-wise kernels.
-// The element-wise passes run in build/train.wasm (assembly/train.ts), a module that imports the
+// The passes over the data run in build/train.wasm (assembly/train.ts), a module that imports the
 // backend's own memory, so it works on the tensors where they lie.
 //
 // installFastKernels() and uninstallFastKernels() swap them in and out (tests compare the two).
@@ -35,6 +36,7 @@ export const ADAM_KERNEL = "HeadsnetAdam";
 interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   disposeData(dataId: tf.DataId): boolean;
+  incRef(dataId: tf.DataId): void;
   dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number } };
   wasm: { asm: { memory: WebAssembly.Memory } };
 }
@@ -44,6 +46,7 @@ interface TrainKernels {
   selu(x: number, y: number, n: number): void;
   seluGrad(dy: number, y: number, dx: number, n: number): void;
   sumRows(x: number, out: number, rows: number, cols: number): void;
+  transpose(x: number, out: number, rows: number, cols: number): void;
   adam(p: number, m: number, v: number, g: number, p2: number, m2: number, v2: number, n: number,
     lr: number, b1: number, b2: number, eps: number, c1: number, c2: number): void;
 }
@@ -68,7 +71,7 @@ const size = (t: tf.TensorInfo) => t.shape.reduce((a, b) => a * b, 1);
 
 type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: tf.NamedAttrMap };
 
-let stock: { batchMatMul: tf.KernelConfig; fusedMatMul: tf.KernelConfig; transpose: tf.KernelConfig; selu: tf.KernelConfig; sum: tf.KernelConfig; seluGrad: tf.GradConfig } | undefined;
+let stock: { batchMatMul: tf.KernelConfig; fusedMatMul: tf.KernelConfig; transpose: tf.KernelConfig; identity: tf.KernelConfig; selu: tf.KernelConfig; sum: tf.KernelConfig; seluGrad: tf.GradConfig } | undefined;
 let installed = false;
 
 function stockKernels() {
@@ -82,6 +85,7 @@ function stockKernels() {
       batchMatMul: get(tf.BatchMatMul),
       fusedMatMul: get(tf._FusedMatMul),
       transpose: get(tf.Transpose),
+      identity: get(tf.Identity),
       selu: get(tf.Selu),
       sum: get(tf.Sum),
       seluGrad: tf.getGradient(tf.Selu),
@@ -90,13 +94,32 @@ function stockKernels() {
   return stock;
 }
 
-/** Swap the last two axes with the backend's own Transpose kernel. */
-function transposeLast2(x: tf.TensorInfo, backend: unknown): tf.TensorInfo {
+/** Swap the last two axes: one SIMD pass for a matrix, the backend's own Transpose otherwise. */
+function transposeLast2(x: tf.TensorInfo, backend: WasmBackend): tf.TensorInfo {
   const rank = x.shape.length;
+  const rows = x.shape[rank - 2], cols = x.shape[rank - 1];
+  const batch = x.shape.slice(0, rank - 2).reduce((a, b) => a * b, 1);
+  const outShape = [...x.shape.slice(0, rank - 2), cols, rows];
+  if (batch === 1 && x.dtype === "float32") {
+    const out = backend.makeOutput(outShape, "float32");
+    kernelsOn(backend).transpose(ptr(backend, x), ptr(backend, out), rows, cols);
+    return out;
+  }
   const perm = [...Array(rank).keys()];
   perm[rank - 2] = rank - 1;
   perm[rank - 1] = rank - 2;
   return stockKernels().transpose.kernelFunc({ inputs: { x }, backend: backend as object, attrs: { perm } }) as tf.TensorInfo;
+}
+
+/**
+ * Identity without the copy: tensors are immutable (no kernel writes its inputs), so the output
+ * shares the input's buffer, as the backend's own Reshape does.
+ */
+function identityKernel(args: KernelArgs): tf.TensorInfo {
+  const x = args.inputs.x;
+  if (x.dtype === "string") return stockKernels().identity.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+  (args.backend as WasmBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
 function untransposed(config: tf.KernelConfig): tf.KernelFunc {
@@ -193,6 +216,7 @@ export function installFastKernels(): void {
   replaceKernel({ kernelName: tf.BatchMatMul, backendName: BACKEND, kernelFunc: untransposed(s.batchMatMul) });
   replaceKernel({ kernelName: tf._FusedMatMul, backendName: BACKEND, kernelFunc: untransposed(s.fusedMatMul) });
   replaceKernel({ kernelName: tf.Selu, backendName: BACKEND, kernelFunc: seluKernel as tf.KernelFunc });
+  replaceKernel({ kernelName: tf.Identity, backendName: BACKEND, kernelFunc: identityKernel as tf.KernelFunc });
   replaceKernel({ kernelName: tf.Sum, backendName: BACKEND, kernelFunc: sumKernel as tf.KernelFunc });
   replaceKernel({ kernelName: SELU_GRAD_KERNEL, backendName: BACKEND, kernelFunc: seluGradKernel as tf.KernelFunc });
   replaceKernel({ kernelName: ADAM_KERNEL, backendName: BACKEND, kernelFunc: adamKernel as unknown as tf.KernelFunc });
@@ -207,6 +231,7 @@ export function uninstallFastKernels(): void {
   replaceKernel(s.batchMatMul);
   replaceKernel(s.fusedMatMul);
   replaceKernel(s.selu);
+  replaceKernel(s.identity);
   replaceKernel(s.sum);
   tf.registerGradient(s.seluGrad);
   installed = false;

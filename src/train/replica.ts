@@ -20,7 +20,6 @@ export class Replica {
   readonly variables: tf.Variable[];
   readonly sizes: number[];
   readonly total: number;
-  private sum: Float32Array | undefined;
 
   private constructor(readonly model: tf.LayersModel, readonly optimizer: tf.Optimizer, readonly xWidth: number) {
     this.variables = trainableVariables(model);
@@ -83,22 +82,12 @@ export class Replica {
    * the optimizer. Every replica sums the same arrays in the same order, so all get the same bits.
    */
   applySum(shares: Float32Array[]): void {
-    let sum = shares[0];
-    if (shares.length > 1) {
-      sum = this.sum ??= new Float32Array(this.total);
-      const [a, b] = shares;
-      for (let i = 0; i < sum.length; i++) sum[i] = a[i] + b[i];
-      for (let k = 2; k < shares.length; k++) {
-        const c = shares[k];
-        for (let i = 0; i < sum.length; i++) sum[i] += c[i];
-      }
-    }
     tf.tidy(() => {
       let at = 0;
       const named = this.variables.map((v, k) => {
-        const t = tf.tensor(sum.subarray(at, at + this.sizes[k]), v.shape);
+        const parts = shares.map((s) => tf.tensor(s.subarray(at, at + this.sizes[k]), v.shape));
         at += this.sizes[k];
-        return { name: v.name, tensor: t };
+        return { name: v.name, tensor: parts.length === 1 ? parts[0] : tf.addN(parts) };
       });
       this.optimizer.applyGradients(named);
     });
