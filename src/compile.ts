@@ -270,6 +270,7 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
     fill();
 
     let durable: RowsPlace = out.end; // every row before this is written
+    let flushedAt = durable.yAt;
     let stop: HeadsnetError | undefined;
     for (let i = first; i < files.length; i++) {
       const result = await settled[i].promise;
@@ -297,6 +298,10 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
       }
       filesDone = i + 1;
       if (performance.now() - lastCheckpoint > checkpointMs) await checkpoint(durable, filesDone);
+      else if (durable.yAt - flushedAt >= FLUSH_BYTES) {
+        out.flushInBackground();
+        flushedAt = durable.yAt;
+      }
       options.onProgress?.({
         filesDone, filesTotal: files.length, rows: durable.firstRow, failed: failed.length,
         seconds: (performance.now() - started) / 1000, file: f.label,
@@ -383,6 +388,9 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
 }
+
+/** Bytes of train_y written between background flushes (output.ts, flushInBackground). */
+const FLUSH_BYTES = Number(process.env.HEADSNET_FLUSH_MB ?? 32) * 2 ** 20;
 
 /** How often, by default, the partial files are synced and the journal rewritten. */
 const CHECKPOINT_MS = 2000;

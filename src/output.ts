@@ -88,6 +88,8 @@ export class DatasetWriter {
   /** Where the next bytes of each file go. */
   private xAt: number;
   private yAt: number;
+  private flushing: Promise<void> | undefined;
+  private flushError: Error | undefined;
 
   private constructor(
     readonly dir: string,
@@ -162,8 +164,28 @@ export class DatasetWriter {
     return place;
   }
 
+  /**
+   * Start writing back what has been written so far, without waiting for it: the disk then works
+   * while the kernels do, and the final sync has little left. One at a time. A failure is kept and
+   * thrown by the next checkpoint or finish (after a failed sync the kernel may mark the pages clean,
+   * so a later sync could succeed without the data).
+   */
+  flushInBackground(): void {
+    if (this.flushing) return;
+    this.flushing = Promise.all([this.xFile.datasync(), this.yFile.datasync()]).then(
+      () => { this.flushing = undefined; },
+      (e: Error) => { this.flushError ??= e; this.flushing = undefined; },
+    );
+  }
+
+  private async settleFlush(): Promise<void> {
+    await this.flushing;
+    if (this.flushError) throw this.flushError;
+  }
+
   /** Make the files durable up to a point where every earlier claim has been written. */
   async checkpoint(upTo: RowsPlace): Promise<{ rows: number; xBytes: number; yBytes: number }> {
+    await this.settleFlush();
     await Promise.all([this.xFile.sync(), this.yFile.sync()]);
     return { rows: upTo.firstRow, xBytes: upTo.xAt, yBytes: upTo.yAt };
   }
@@ -188,6 +210,7 @@ export class DatasetWriter {
         await this.xFile.write(npyHeader(this.rows, this.xWidth), 0, NPY_HEADER_BYTES, 0);
         await this.yFile.write(npyHeader(this.rows, 6), 0, NPY_HEADER_BYTES, 0);
       }
+      await this.settleFlush();
       await Promise.all([this.xFile.sync(), this.yFile.sync()]);
       await Promise.all([this.xFile.close(), this.yFile.close()]);
       await rename(join(this.dir, this.names.x + ".partial"), join(this.dir, this.names.x));
@@ -205,6 +228,7 @@ export class DatasetWriter {
 
   /** Stop writing; keep the partial files for --resume, or remove them. */
   async close(removePartials: boolean): Promise<void> {
+    await this.flushing;
     await Promise.allSettled([this.xFile.close(), this.yFile.close()]);
     if (!removePartials) return;
     await rm(join(this.dir, this.names.x + ".partial"), { force: true });
