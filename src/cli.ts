@@ -3,9 +3,10 @@
 import yargs, { type Argv } from "yargs";
 import { join } from "node:path";
 import { compile, type CompileSummary } from "./compile.js";
-import { verify, type VerifyReport } from "./verify.js";
-import { inspect, type InspectReport } from "./inspect.js";
-import { synthCorpus } from "./synth.js";
+// Commands other than compile load their modules when they run: start-up time is part of every
+// compile's time.
+import type { VerifyReport } from "./verify.js";
+import type { InspectReport } from "./inspect.js";
 import { ProgressBar, progressEnabled, formatCount, formatSeconds } from "./progress.js";
 import { defaultWorkers } from "./pool.js";
 import { DEFAULT_ICOSPHERE_LEVEL } from "./icosphere.js";
@@ -110,6 +111,18 @@ function parseColor(value: string): [number, number, number] {
 
 function icosphereSpec(value: string): number | string {
   return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/**
+ * yargs renders a command's whole help text before running it, in case the command fails and the
+ * help is to be shown; that costs a compile 20-30 ms of start-up. Errors here print their own
+ * message and point at --help, so that text is never used: skip it. (An internal of yargs 18; if
+ * it is not there, nothing changes.)
+ */
+function skipHelpCache(parser: Argv): void {
+  const internal = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } });
+  const usage = internal.getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === "function") usage.cacheHelpMessage = () => {};
 }
 
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
@@ -226,6 +239,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         .positional("dir", { type: "string", demandOption: true, describe: "a compile output directory" })
         .option("json", { type: "boolean", default: false, describe: "print the report as JSON" }),
       async (args) => {
+        const { verify } = await import("./verify.js");
         const report = await verify(args.dir as string);
         io.out(args.json ? JSON.stringify(report) + "\n" : verifyText(report));
         if (!report.ok) exitCode = EXIT_FAILURE;
@@ -240,6 +254,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         .option("projection", projectionOption)
         .option("json", { type: "boolean", default: false, describe: "print the report as JSON" }),
       async (args) => {
+        const { inspect } = await import("./inspect.js");
         const report = inspect(args.file as string, { projection: args.projection, icosphere: icosphereSpec(args.icosphere) });
         io.out(args.json ? JSON.stringify(report) + "\n" : inspectText(report));
         if (report.error) exitCode = EXIT_FAILURE;
@@ -254,6 +269,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         .option("vertices", { type: "number", default: 94000, describe: "vertices per head" })
         .option("seed", { type: "number", default: 0, describe: "corpus seed; head i is the same for any count" }),
       async (args) => {
+        const { synthCorpus } = await import("./synth.js");
         const result = await synthCorpus({ out: args.out, count: args.count, vertices: args.vertices, seed: args.seed });
         io.out(`wrote ${result.files.length} heads, ${result.vertices.toLocaleString("en-US")} vertices, ${formatCount(result.bytes)}B to ${result.dir}\n`);
       },
@@ -270,6 +286,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const corpus = join(args.dir, "corpus");
         const out = join(args.dir, "dataset");
         io.out(`1/3 synthesizing ${args.count} heads of ${args.vertices} vertices in ${corpus}\n`);
+        const [{ synthCorpus }, { verify }] = await Promise.all([import("./synth.js"), import("./verify.js")]);
         await synthCorpus({ out: corpus, count: args.count, vertices: args.vertices, seed: 0 });
         io.out(`2/3 compiling into ${out}\n`);
         const bar = progressEnabled(false) ? new ProgressBar() : undefined;
@@ -289,6 +306,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     );
   registerTrainCommands(parser, io, (code) => { exitCode = code; });
   registerViewCommands(parser, io, (c) => { exitCode = c; });
+  skipHelpCache(parser);
 
   try {
     await parser.parseAsync();

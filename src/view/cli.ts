@@ -2,8 +2,7 @@
 
 import type { Argv } from "yargs";
 import { HeadsnetError } from "../errors.js";
-import { startViewServer } from "./server.js";
-import { render, parseSize, type RenderSummary } from "./render.js";
+import type { RenderSummary } from "./render.js";
 import { VIEW_NAMES, COLOR_MODES } from "./raster.js";
 
 interface Io {
@@ -48,6 +47,7 @@ export function registerViewCommands(y: Argv, io: Io, setExitCode: (c: number) =
       async (args) => {
         let server;
         try {
+          const { startViewServer } = await import("./server.js");
           server = await startViewServer({
             input: args.input as string,
             port: args.port,
@@ -88,12 +88,13 @@ export function registerViewCommands(y: Argv, io: Io, setExitCode: (c: number) =
       async (args) => {
         let size;
         try {
-          size = parseSize(args.size);
+          size = (await import("./render.js")).parseSize(args.size);
         } catch (e) {
           io.err(`headsnet: ${(e as Error).message}\n`);
           setExitCode(2);
           return;
         }
+        const { render } = await import("./render.js");
         const result = await render({
           input: args.input as string,
           out: args.out,
