@@ -124,7 +124,7 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   }
   // The workers boot while this thread builds the icosphere and the cube map.
   const workers = Math.min(options.workers ?? defaultWorkers(), files.length);
-  const pool = createPool(workers, { build: options.build ?? "release" });
+  const pool = createPool(workers);
   try {
     return await compileWith(pool, workers, files, options, started);
   } finally {
@@ -197,7 +197,7 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
     lastCheckpoint = performance.now();
   };
 
-  const setup = sharedSetup(icosphere, hash);
+  const setup = sharedSetup(icosphere, hash, options.build ?? "release");
   let bytesRead = 0;
   let filesDone = first;
   const running: Promise<unknown>[] = [];
@@ -371,13 +371,14 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
 }
 
 /** The icosphere and cube map in shared memory: every task carries them, and none copies them. */
-function sharedSetup(icosphere: Icosphere, hash: SpatialHash): KernelSetup {
+function sharedSetup(icosphere: Icosphere, hash: SpatialHash, build: WasmBuild): KernelSetup {
   const share = <T extends Float32Array | Uint32Array | Uint16Array>(a: T): T => {
     const shared = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
     shared.set(a as never);
     return shared;
   };
   return {
+    build,
     icosphere: { ...icosphere, vertices: share(icosphere.vertices) },
     hash: { grid: hash.grid, cellStart: share(hash.cellStart), candidates: share(hash.candidates) },
   };

@@ -106,6 +106,7 @@ const HEADER_PROBE_BYTES = 65536;
 export class Kernel {
   readonly icosphere: Icosphere;
   readonly hash: SpatialHash;
+  readonly build: WasmBuild;
   private readonly wasm: KernelExports;
   private readonly layoutPtr: number;
   private readonly dataPtr: number;
@@ -113,8 +114,9 @@ export class Kernel {
   constructor(icosphere: Icosphere, options: { build?: WasmBuild; hash?: SpatialHash } = {}) {
     this.icosphere = icosphere;
     this.hash = options.hash ?? buildSpatialHash(icosphere.vertices);
+    this.build = options.build ?? "release";
     let exports: KernelExports | undefined;
-    const instance = new WebAssembly.Instance(wasmModule(options.build ?? "release"), {
+    const instance = new WebAssembly.Instance(wasmModule(this.build), {
       env: {
         // The rare decimal the kernel's exact fast path cannot round: JavaScript's parser is exact.
         parseDecimal: (ptr: number, len: number) =>

@@ -2,7 +2,6 @@
 
 import { Piscina } from "piscina";
 import { availableParallelism } from "node:os";
-import type { WorkerSetup } from "./worker.js";
 
 /** The compiled worker module (tests run the TypeScript sources, whose worker is built to dist/). */
 function workerFile(): URL {
@@ -14,7 +13,7 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
-export function createPool(workers: number, setup: WorkerSetup): Piscina {
+function newPool(workers: number): Piscina {
   return new Piscina({
     filename: workerFile().href,
     minThreads: workers,
@@ -23,6 +22,33 @@ export function createPool(workers: number, setup: WorkerSetup): Piscina {
     // A task waits on a MessagePort for where to write its rows: the worker's event loop must
     // keep running between tasks, which 'sync' atomics would block.
     atomics: "async",
-    workerData: setup,
   });
+}
+
+let early: { workers: number; pool: Piscina } | undefined;
+
+/**
+ * Start a pool's threads booting now, for a compile about to start: the CLI calls this before it
+ * loads its argument parser, so that node's worker start-up overlaps its own.
+ */
+export function startPoolEarly(workers: number): void {
+  early ??= { workers, pool: newPool(workers) };
+}
+
+/** Close the early pool if no compile took it. */
+export async function discardEarlyPool(): Promise<void> {
+  const e = early;
+  early = undefined;
+  await e?.pool.destroy();
+}
+
+/** A pool of `workers` threads: the early one when it has that many, else a new one. */
+export function createPool(workers: number): Piscina {
+  if (early?.workers === workers) {
+    const { pool } = early;
+    early = undefined;
+    return pool;
+  }
+  void discardEarlyPool();
+  return newPool(workers);
 }

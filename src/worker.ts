@@ -3,7 +3,6 @@
 // them there straight from kernel memory: no copies, nothing held by the main thread. Failures
 // come back as data, so the run goes on.
 
-import { Piscina } from "piscina";
 import { once } from "node:events";
 import type { MessagePort } from "node:worker_threads";
 import { Kernel, type KernelOptions, type WasmBuild } from "./kernel.js";
@@ -12,12 +11,9 @@ import { writeAllAt, type RowsPlace } from "./output.js";
 import type { Icosphere } from "./icosphere.js";
 import type { SpatialHash } from "./spatial-hash.js";
 
-export interface WorkerSetup {
-  build: WasmBuild;
-}
-
-/** What a kernel is built from; tasks carry it in shared memory (the workers boot meanwhile). */
+/** What a kernel is built from; tasks carry it (the tables in shared memory: the workers boot meanwhile). */
 export interface KernelSetup {
+  build: WasmBuild;
   icosphere: Icosphere;
   hash: SpatialHash;
 }
@@ -49,8 +45,8 @@ export type FileResult =
 let kernel: Kernel | undefined;
 
 function instance(setup: KernelSetup): Kernel {
-  if (!kernel || kernel.icosphere.sha256 !== setup.icosphere.sha256) {
-    kernel = new Kernel(setup.icosphere, { build: (Piscina.workerData as WorkerSetup).build, hash: setup.hash });
+  if (!kernel || kernel.icosphere.sha256 !== setup.icosphere.sha256 || kernel.build !== setup.build) {
+    kernel = new Kernel(setup.icosphere, { build: setup.build, hash: setup.hash });
   }
   return kernel;
 }
