@@ -196,27 +196,58 @@ export function compileVertices(
   const recip: f32 = <f32>1.0 / <f32>tableFloats;
   let record = start;
   let k: i32 = 0;
+  // The common layout (float32 positions and normals, uchar colours, little-endian, any order)
+  // is read straight from the record at offsets held in locals; others go through readVertex.
+  const common = recordCommon;
+  const oX = <usize>load<i32>(slotOffset), oY = <usize>load<i32>(slotOffset, 4), oZ = <usize>load<i32>(slotOffset, 8);
+  const oNX = <usize>load<i32>(slotOffset, 12), oNY = <usize>load<i32>(slotOffset, 16), oNZ = <usize>load<i32>(slotOffset, 20);
+  const oR = <usize>load<i32>(slotOffset, 24), oG = <usize>load<i32>(slotOffset, 28), oB = <usize>load<i32>(slotOffset, 32);
+  const colourScale: f32 = <f32>0.003921569;
+  const legacy = (options & OPT_PROJECTION_RAY) == 0;
 
   // Stage 1 decodes and traces a batch of vertices, writing y rows; stage 2 then finds their
   // icosphere vertices back to back, so the cube map's cache misses overlap.
   while (k < count) {
     let size: i32 = 0;
     while (size < TRACE_BATCH && k < count) {
-      const at = readVertex(record, k);
-      if (recordFixed) record += recordStride;
-      if (at == 0) return status;
-      const x = load<f32>(slots + (SLOT_X << 2));
-      const y = load<f32>(slots + (SLOT_Y << 2));
-      const z = load<f32>(slots + (SLOT_Z << 2));
-      const nx = load<f32>(slots + (SLOT_NX << 2));
-      const ny = load<f32>(slots + (SLOT_NY << 2));
-      const nz = load<f32>(slots + (SLOT_NZ << 2));
-      const r = load<f32>(slots + (SLOT_R << 2));
-      const g = load<f32>(slots + (SLOT_G << 2));
-      const b = load<f32>(slots + (SLOT_B << 2));
+      let at = record;
+      let x: f32, y: f32, z: f32, nx: f32, ny: f32, nz: f32, r: f32, g: f32, b: f32;
+      if (common) {
+        x = load<f32>(record + oX); y = load<f32>(record + oY); z = load<f32>(record + oZ);
+        nx = load<f32>(record + oNX); ny = load<f32>(record + oNY); nz = load<f32>(record + oNZ);
+        r = <f32>load<u8>(record + oR) * colourScale;
+        g = <f32>load<u8>(record + oG) * colourScale;
+        b = <f32>load<u8>(record + oB) * colourScale;
+        record += recordStride;
+      } else {
+        at = readVertex(record, k);
+        if (recordFixed) record += recordStride;
+        if (at == 0) return status;
+        x = load<f32>(slots + (SLOT_X << 2));
+        y = load<f32>(slots + (SLOT_Y << 2));
+        z = load<f32>(slots + (SLOT_Z << 2));
+        nx = load<f32>(slots + (SLOT_NX << 2));
+        ny = load<f32>(slots + (SLOT_NY << 2));
+        nz = load<f32>(slots + (SLOT_NZ << 2));
+        r = load<f32>(slots + (SLOT_R << 2));
+        g = load<f32>(slots + (SLOT_G << 2));
+        b = load<f32>(slots + (SLOT_B << 2));
+      }
       let result = S_OK;
+      let px: f32 = 0, py: f32 = 0, pz: f32 = 0;
       if (!(finite3(x, y, z) && finite3(nx, ny, nz) && finite3(r, g, b))) result = S_NONFINITE;
-      else result = traceTo(x, y, z, nx, ny, nz, options);
+      else if (legacy) {
+        // The reference's step along the normal, inline (the hot path of the default mode).
+        const pd: f32 = <f32>1.0 - sqrt<f32>(fma32(z, z, fma32(x, x, y * y)));
+        px = fma32(pd, nx, x);
+        py = fma32(pd, ny, y);
+        pz = fma32(pd, nz, z);
+      } else {
+        result = traceTo(x, y, z, nx, ny, nz, options);
+        px = load<f32>(traced);
+        py = load<f32>(traced, 4);
+        pz = load<f32>(traced, 8);
+      }
       if (result != S_OK) {
         if (!skipInvalid || result == S_ZERO_NORMAL) {
           errorVertex = k;
@@ -228,9 +259,6 @@ export function compileVertices(
         k++;
         continue;
       }
-      const px = load<f32>(traced);
-      const py = load<f32>(traced, 4);
-      const pz = load<f32>(traced, 8);
       const slot = batch + (<usize>size << 4);
       store<f32>(slot, px);
       store<f32>(slot, py, 4);
