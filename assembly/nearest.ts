@@ -7,8 +7,12 @@
 // distance of the best, the best is the reference's answer. Otherwise the cell's candidates are
 // ranked with the reference's own fused float32 distance, ties going to the lower index as its
 // strict '<' in table order does. Points outside the band, and non-finite points, take the
-// brute force itself. The map is kept compact (16-bit indices, a 16-byte table) so that it stays
-// in L2: queries on real meshes jump between cells, and memory latency is what they cost.
+// brute force itself. The map is kept compact so that it stays close in cache: queries on real
+// meshes jump between cells, and memory latency is what they cost. With 16-bit indices (tables
+// under 65,535 vertices) each cell is one 8-byte record: its four candidates inline when they fit
+// in one group (nine cells in ten at level 5: one memory access, not two), else the marker 0xFFFF,
+// the number of groups and where they start in the candidate list. Wider tables use a u32 start
+// per cell into a u32 candidate list.
 
 import { HASH_RMIN, HASH_RMAX, TABLE_STRIDE } from "../src/abi";
 import { refDistance } from "./exact";
@@ -17,9 +21,10 @@ let ico: usize = 0; // float32 x y z, padded to TABLE_STRIDE bytes per vertex
 let icoCount: i32 = 0;
 let grid: i32 = 0; // cells per cube face edge
 let halfGrid: f64 = 0;
-let cellStart: usize = 0; // u32 per cell, + 1
+let cells: usize = 0; // 8-byte records (16-bit indices), or a u32 start per cell, + 1 (wide)
 let candidates: usize = 0; // u16 (or u32, for tables over 65,535 vertices) table indices
 let wideIndices: bool = false;
+const MULTI_GROUP: u16 = 0xffff;
 
 // The float32 ranking distance and the reference's distance each differ from the exact one by a
 // few float32 ulps (about 6e-8 each), so candidates within 4e-6 of the best are re-ranked exactly.
@@ -33,10 +38,10 @@ export function setIcosphere(ptr: usize, count: i32): void {
   icoCount = count;
 }
 
-export function setHash(cellsPerEdge: i32, cellStartPtr: usize, candidatesPtr: usize, wide: bool): void {
+export function setHash(cellsPerEdge: i32, cellsPtr: usize, candidatesPtr: usize, wide: bool): void {
   grid = cellsPerEdge;
   halfGrid = <f64>cellsPerEdge * 0.5;
-  cellStart = cellStartPtr;
+  cells = cellsPtr;
   candidates = candidatesPtr;
   wideIndices = wide;
 }
@@ -103,18 +108,18 @@ export function cellOf(px: f32, py: f32, pz: f32): i32 {
 
 // Candidate lists are padded to groups of 4 with the index icoCount: a far-away row of the table.
 @inline
-function candidate(c: u32): i32 {
-  return wideIndices ? load<i32>(candidates + (<usize>c << 2)) : <i32>load<u16>(candidates + (<usize>c << 1));
+function indexAt(list: usize, j: u32): i32 {
+  return wideIndices ? load<i32>(list + (<usize>j << 2)) : <i32>load<u16>(list + (<usize>j << 1));
 }
 
-// Squared distances (float32, the reference's own differences) from p to candidates c .. c+3:
-// four table rows, transposed into x, y and z vectors.
+// Squared distances (float32, the reference's own differences) from p to candidates j .. j+3 of a
+// list: four table rows, transposed into x, y and z vectors.
 @inline
-function groupDistances(c: u32, px: v128, py: v128, pz: v128): v128 {
-  const r0 = v128.load(ico + <usize>candidate(c) * TABLE_STRIDE);
-  const r1 = v128.load(ico + <usize>candidate(c + 1) * TABLE_STRIDE);
-  const r2 = v128.load(ico + <usize>candidate(c + 2) * TABLE_STRIDE);
-  const r3 = v128.load(ico + <usize>candidate(c + 3) * TABLE_STRIDE);
+function groupDistances(list: usize, j: u32, px: v128, py: v128, pz: v128): v128 {
+  const r0 = v128.load(ico + <usize>indexAt(list, j) * TABLE_STRIDE);
+  const r1 = v128.load(ico + <usize>indexAt(list, j + 1) * TABLE_STRIDE);
+  const r2 = v128.load(ico + <usize>indexAt(list, j + 2) * TABLE_STRIDE);
+  const r3 = v128.load(ico + <usize>indexAt(list, j + 3) * TABLE_STRIDE);
   const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5); // x0 x1 y0 y1
   const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5); // x2 x3 y2 y3
   const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7); // z0 z1 . .
@@ -140,39 +145,48 @@ export function nearest(px: f32, py: f32, pz: f32): i32 {
 @inline
 export function nearestInCell(px: f32, py: f32, pz: f32, cell: i32): i32 {
   if (cell < 0) return nearestBrute(px, py, pz);
-  const first = load<u32>(cellStart + (<usize>cell << 2));
-  const last = load<u32>(cellStart + (<usize>cell << 2), 4);
   const vx = f32x4.splat(px);
   const vy = f32x4.splat(py);
   const vz = f32x4.splat(pz);
-  if (last - first == 4) {
-    // One group: nine cells in ten on a level-5 icosphere.
-    const d = groupDistances(first, vx, vy, vz);
-    const limit = laneMin(d) * (<f32>1.0 + TIE_SLACK) + TIE_FLOOR;
-    const mask = i32x4.bitmask(f32x4.le(d, f32x4.splat(limit)));
-    if ((mask & (mask - 1)) == 0) return candidate(first + <u32>ctz(mask));
-    return nearestExact(px, py, pz, first, last);
+  let list: usize;
+  let n: u32;
+  if (!wideIndices) {
+    const record = cells + (<usize>cell << 3);
+    if (load<u16>(record) != MULTI_GROUP) {
+      // One group, inline in the cell's record.
+      const d = groupDistances(record, 0, vx, vy, vz);
+      const limit = laneMin(d) * (<f32>1.0 + TIE_SLACK) + TIE_FLOOR;
+      const mask = i32x4.bitmask(f32x4.le(d, f32x4.splat(limit)));
+      if ((mask & (mask - 1)) == 0) return indexAt(record, <u32>ctz(mask));
+      return nearestExact(px, py, pz, record, 4);
+    }
+    list = candidates + (<usize>load<u32>(record, 4) << 1);
+    n = <u32>load<u16>(record, 2) << 2;
+  } else {
+    const first = load<u32>(cells + (<usize>cell << 2));
+    list = candidates + (<usize>first << 2);
+    n = load<u32>(cells + (<usize>cell << 2), 4) - first;
   }
   let mins = f32x4.splat(Infinity);
-  for (let c = first; c < last; c += 4) mins = f32x4.pmin(mins, groupDistances(c, vx, vy, vz));
+  for (let j: u32 = 0; j < n; j += 4) mins = f32x4.pmin(mins, groupDistances(list, j, vx, vy, vz));
   const limit = f32x4.splat(laneMin(mins) * (<f32>1.0 + TIE_SLACK) + TIE_FLOOR);
   let found: i32 = -1;
-  for (let c = first; c < last; c += 4) {
-    const mask = i32x4.bitmask(f32x4.le(groupDistances(c, vx, vy, vz), limit));
+  for (let j: u32 = 0; j < n; j += 4) {
+    const mask = i32x4.bitmask(f32x4.le(groupDistances(list, j, vx, vy, vz), limit));
     if (mask == 0) continue;
-    if ((mask & (mask - 1)) != 0 || found >= 0) return nearestExact(px, py, pz, first, last);
-    found = candidate(c + <u32>ctz(mask));
+    if ((mask & (mask - 1)) != 0 || found >= 0) return nearestExact(px, py, pz, list, n);
+    found = indexAt(list, j + <u32>ctz(mask));
   }
   return found;
 }
 
 // Candidates within rounding distance of each other: rank the cell with the reference's
 // arithmetic. The reference's winner is in the cell, and no lower index ties it anywhere.
-function nearestExact(px: f32, py: f32, pz: f32, first: u32, last: u32): i32 {
+function nearestExact(px: f32, py: f32, pz: f32, list: usize, n: u32): i32 {
   let best: f32 = Infinity;
   let bestIndex: i32 = 0x7fffffff;
-  for (let c = first; c < last; c++) {
-    const i = candidate(c);
+  for (let j: u32 = 0; j < n; j++) {
+    const i = indexAt(list, j);
     if (i >= icoCount) continue; // padding
     const q = ico + <usize>i * TABLE_STRIDE;
     const d = refDistance(load<f32>(q), load<f32>(q, 4), load<f32>(q, 8), px, py, pz);

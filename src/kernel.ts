@@ -41,7 +41,7 @@ interface KernelExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   setIcosphere(ptr: number, count: number): void;
-  setHash(grid: number, cellStartPtr: number, candidatesPtr: number, wide: number): void;
+  setHash(grid: number, cellsPtr: number, candidatesPtr: number, wide: number): void;
   nearest(x: number, y: number, z: number): number;
   nearestBrute(x: number, y: number, z: number): number;
   trace(x: number, y: number, z: number, nx: number, ny: number, nz: number, options: number): number;
@@ -134,7 +134,7 @@ export class Kernel {
     const groups = candidateGroups(this.hash, icosphere.count);
     let at = align(this.wasm.heapBase(), 64);
     const tablePtr = at; at = align(at + (icosphere.count + 1) * TABLE_STRIDE, 64);
-    const cellStartPtr = at; at = align(at + groups.cellStart.byteLength, 64);
+    const cellsPtr = at; at = align(at + groups.cells.byteLength, 64);
     const candidatesPtr = at; at = align(at + groups.candidates.byteLength, 64);
     this.layoutPtr = at; at = align(at + LAYOUT_BYTES, 16);
     this.dataPtr = at;
@@ -143,11 +143,12 @@ export class Kernel {
     const table = new Float32Array(this.wasm.memory.buffer, tablePtr, (icosphere.count + 1) * rowFloats);
     for (let i = 0; i < icosphere.count; i++) table.set(icosphere.vertices.subarray(3 * i, 3 * i + 3), i * rowFloats);
     table.fill(PAD_COORD, icosphere.count * rowFloats, icosphere.count * rowFloats + 3);
-    new Uint32Array(this.wasm.memory.buffer, cellStartPtr, groups.cellStart.length).set(groups.cellStart);
+    new Uint8Array(this.wasm.memory.buffer, cellsPtr, groups.cells.byteLength)
+      .set(new Uint8Array(groups.cells.buffer, groups.cells.byteOffset, groups.cells.byteLength));
     new Uint8Array(this.wasm.memory.buffer, candidatesPtr, groups.candidates.byteLength)
       .set(new Uint8Array(groups.candidates.buffer, groups.candidates.byteOffset, groups.candidates.byteLength));
     this.wasm.setIcosphere(tablePtr, icosphere.count);
-    this.wasm.setHash(this.hash.grid, cellStartPtr, candidatesPtr, groups.candidates instanceof Uint32Array ? 1 : 0);
+    this.wasm.setHash(this.hash.grid, cellsPtr, candidatesPtr, groups.wide ? 1 : 0);
   }
 
   private reserve(bytes: number): void {
@@ -406,24 +407,50 @@ function fit(staging: Float32Array): void {
 // Coordinates of the padding row: far from every point the cube map serves.
 const PAD_COORD = 1e18;
 
-/** The cube map as the kernel reads it: each cell's candidates padded to groups of 4. */
-function candidateGroups(hash: SpatialHash, count: number): { cellStart: Uint32Array; candidates: Uint16Array | Uint32Array } {
-  const cells = hash.cellStart.length - 1;
-  const cellStart = new Uint32Array(cells + 1);
-  let total = 0;
-  for (let k = 0; k < cells; k++) {
-    cellStart[k] = total;
-    total += Math.ceil((hash.cellStart[k + 1] - hash.cellStart[k]) / 4) * 4;
-  }
-  cellStart[cells] = total;
-  const candidates = count < 0xffff ? new Uint16Array(total) : new Uint32Array(total);
-  candidates.fill(count);
-  // Element by element: a subarray per cell (98k cells at the default grid) costs a worker 14 ms.
+/** Marks a cell record whose candidates are in the list, not inline (assembly/nearest.ts). */
+const MULTI_GROUP = 0xffff;
+
+/**
+ * The cube map as the kernel reads it (assembly/nearest.ts), candidates padded to groups of 4
+ * with the index `count`. Tables under 65,535 vertices: an 8-byte record per cell, holding its
+ * one group inline, or [MULTI_GROUP, groups, start (u32)] into a u16 list of the larger cells'
+ * candidates. Wider tables: a u32 start per cell (+ 1) into a u32 list.
+ */
+function candidateGroups(hash: SpatialHash, count: number): { cells: Uint16Array | Uint32Array; candidates: Uint16Array | Uint32Array; wide: boolean } {
+  const cellCount = hash.cellStart.length - 1;
   const from = hash.candidates, starts = hash.cellStart;
-  for (let k = 0; k < cells; k++) {
-    for (let i = starts[k], j = cellStart[k], end = starts[k + 1]; i < end; i++, j++) candidates[j] = from[i];
+  const groupsOf = (k: number) => Math.ceil((starts[k + 1] - starts[k]) / 4);
+  if (count >= 0xffff) {
+    const cells = new Uint32Array(cellCount + 1);
+    let total = 0;
+    for (let k = 0; k < cellCount; k++) {
+      cells[k] = total;
+      total += groupsOf(k) * 4;
+    }
+    cells[cellCount] = total;
+    const candidates = new Uint32Array(total).fill(count);
+    // Element by element: a subarray per cell (98k cells at the default grid) costs a worker 14 ms.
+    for (let k = 0; k < cellCount; k++) {
+      for (let i = starts[k], j = cells[k], end = starts[k + 1]; i < end; i++, j++) candidates[j] = from[i];
+    }
+    return { cells, candidates, wide: true };
   }
-  return { cellStart, candidates };
+  const cells = new Uint16Array(cellCount * 4).fill(count);
+  let total = 0;
+  for (let k = 0; k < cellCount; k++) if (groupsOf(k) > 1) total += groupsOf(k) * 4;
+  const candidates = new Uint16Array(total).fill(count);
+  let at = 0;
+  for (let k = 0; k < cellCount; k++) {
+    const groups = groupsOf(k);
+    if (groups <= 1) {
+      for (let i = starts[k], j = 4 * k, end = starts[k + 1]; i < end; i++, j++) cells[j] = from[i];
+      continue;
+    }
+    cells.set([MULTI_GROUP, groups, at & 0xffff, at >>> 16], 4 * k);
+    for (let i = starts[k], end = starts[k + 1]; i < end; i++) candidates[at++] = from[i];
+    at = Math.ceil(at / 4) * 4;
+  }
+  return { cells, candidates, wide: false };
 }
 
 function align(n: number, to: number): number {

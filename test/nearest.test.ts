@@ -141,6 +141,14 @@ describe("spatial hash equals the reference's brute force", () => {
     expect(mismatches(kernel, mesh).count).toBe(0);
   }, 120_000);
 
+  it("icosphere level 7 (163,842 vertices: 32-bit candidate lists): 1,500 queries", () => {
+    const kernel = new Kernel(generateIcosphere(7));
+    const points = queries(kernel.icosphere, 1500, 1007);
+    const result = mismatches(kernel, points);
+    expect(result.first).toBeUndefined();
+    expect(result.count).toBe(0);
+  }, 120_000);
+
   it("covered at least a million queries", () => {
     expect(total).toBeGreaterThanOrEqual(1_000_000);
   });
