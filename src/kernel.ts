@@ -141,7 +141,12 @@ export class Kernel {
     this.reserve(at);
     const rowFloats = TABLE_STRIDE / 4;
     const table = new Float32Array(this.wasm.memory.buffer, tablePtr, (icosphere.count + 1) * rowFloats);
-    for (let i = 0; i < icosphere.count; i++) table.set(icosphere.vertices.subarray(3 * i, 3 * i + 3), i * rowFloats);
+    const v = icosphere.vertices;
+    for (let i = 0, j = 0; i < icosphere.count; i++, j += rowFloats) {
+      table[j] = v[3 * i];
+      table[j + 1] = v[3 * i + 1];
+      table[j + 2] = v[3 * i + 2];
+    }
     table.fill(PAD_COORD, icosphere.count * rowFloats, icosphere.count * rowFloats + 3);
     new Uint8Array(this.wasm.memory.buffer, cellsPtr, groups.cells.byteLength)
       .set(new Uint8Array(groups.cells.buffer, groups.cells.byteOffset, groups.cells.byteLength));
@@ -417,38 +422,43 @@ const MULTI_GROUP = 0xffff;
  * candidates. Wider tables: a u32 start per cell (+ 1) into a u32 list.
  */
 function candidateGroups(hash: SpatialHash, count: number): { cells: Uint16Array | Uint32Array; candidates: Uint16Array | Uint32Array; wide: boolean } {
+  // Plain loops, no per-cell allocation: every worker builds this before its first file.
   const cellCount = hash.cellStart.length - 1;
   const from = hash.candidates, starts = hash.cellStart;
-  const groupsOf = (k: number) => Math.ceil((starts[k + 1] - starts[k]) / 4);
   if (count >= 0xffff) {
     const cells = new Uint32Array(cellCount + 1);
     let total = 0;
     for (let k = 0; k < cellCount; k++) {
       cells[k] = total;
-      total += groupsOf(k) * 4;
+      total += ((starts[k + 1] - starts[k] + 3) >>> 2) << 2;
     }
     cells[cellCount] = total;
     const candidates = new Uint32Array(total).fill(count);
-    // Element by element: a subarray per cell (98k cells at the default grid) costs a worker 14 ms.
     for (let k = 0; k < cellCount; k++) {
       for (let i = starts[k], j = cells[k], end = starts[k + 1]; i < end; i++, j++) candidates[j] = from[i];
     }
     return { cells, candidates, wide: true };
   }
-  const cells = new Uint16Array(cellCount * 4).fill(count);
   let total = 0;
-  for (let k = 0; k < cellCount; k++) if (groupsOf(k) > 1) total += groupsOf(k) * 4;
+  for (let k = 0; k < cellCount; k++) {
+    const n = starts[k + 1] - starts[k];
+    if (n > 4) total += ((n + 3) >>> 2) << 2;
+  }
+  const cells = new Uint16Array(cellCount * 4);
   const candidates = new Uint16Array(total).fill(count);
   let at = 0;
-  for (let k = 0; k < cellCount; k++) {
-    const groups = groupsOf(k);
-    if (groups <= 1) {
-      for (let i = starts[k], j = 4 * k, end = starts[k + 1]; i < end; i++, j++) cells[j] = from[i];
+  for (let k = 0, r = 0; k < cellCount; k++, r += 4) {
+    const first = starts[k], n = starts[k + 1] - first;
+    if (n <= 4) {
+      for (let j = 0; j < 4; j++) cells[r + j] = j < n ? from[first + j] : count;
       continue;
     }
-    cells.set([MULTI_GROUP, groups, at & 0xffff, at >>> 16], 4 * k);
-    for (let i = starts[k], end = starts[k + 1]; i < end; i++) candidates[at++] = from[i];
-    at = Math.ceil(at / 4) * 4;
+    cells[r] = MULTI_GROUP;
+    cells[r + 1] = (n + 3) >>> 2;
+    cells[r + 2] = at & 0xffff;
+    cells[r + 3] = at >>> 16;
+    for (let i = 0; i < n; i++) candidates[at + i] = from[first + i];
+    at += ((n + 3) >>> 2) << 2;
   }
   return { cells, candidates, wide: false };
 }
