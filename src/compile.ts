@@ -202,34 +202,58 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
   let filesDone = first;
   const running: Promise<unknown>[] = [];
   try {
-    // Workers compile files in any order, but rows are placed in file order: each worker says
-    // how many rows its file made, is told where they go once every earlier file has said, and
-    // writes them there itself. At most one file per worker is in flight, topped up as any file
-    // finishes: a worker waiting for its place then always waits on a file another worker holds.
-    const rowsOf: number[] = []; // -1: failed before its rows were placed
+    // Workers compile files in any order and hand their rows over; this thread places them in
+    // file order and writes them (positioned writes, on libuv's threads) while the workers go on
+    // computing. A worker that dies takes only the file it was compiling. Files in flight and
+    // rows waiting to be written are both bounded, so memory is too, whatever the corpus.
+    const rowsOf: number[] = []; // per file: its row count, or -1 (failed: no rows)
+    const rowsData: (RowsMessage | undefined)[] = []; // rows held until written
+    const results: (FileResult | undefined)[] = [];
+    const writeFailures: (Error | undefined)[] = [];
     const placed: (RowsPlace | undefined)[] = [];
-    const ports: (MessagePort | undefined)[] = [];
+    const written: boolean[] = [];
     const settled = files.map(() => deferred<FileResult | null>()); // null: never started
+    const spareBuffers: ArrayBuffer[] = [];
     let nextToPlace = first;
     let placing = true;
     let submitted = first;
     let inFlight = 0;
+    let held = 0;
+    // A file is done when its task has returned and its rows, if any, are written.
+    const settle = (i: number) => {
+      const result = results[i];
+      if (!result) return;
+      if (result.ok && !written[i]) {
+        if (!writeFailures[i]) return;
+        settled[i].resolve({ ok: false, error: { code: "E_OUTPUT", message: `cannot write the rows of ${files[i].label}: ${writeFailures[i]!.message}` } });
+        return;
+      }
+      settled[i].resolve(result);
+    };
+    const write = (i: number, m: RowsMessage, at: RowsPlace) => {
+      const bytes = new Uint8Array(m.data);
+      const done = Promise.all([out.writeX(bytes.subarray(0, m.xBytes), at.xAt), out.writeY(bytes.subarray(m.xBytes, m.xBytes + m.yBytes), at.yAt)]);
+      running.push(done.catch(() => undefined));
+      done.then(() => { written[i] = true; }, (e: Error) => { writeFailures[i] = e; }).finally(() => {
+        rowsData[i] = undefined;
+        held--;
+        spareBuffers.push(m.data);
+        settle(i);
+        fill();
+      });
+    };
     const place = () => {
       while (nextToPlace < submitted && rowsOf[nextToPlace] !== undefined) {
         const i = nextToPlace++;
-        const port = ports[i];
-        if (rowsOf[i] < 0 || !port) continue;
-        if (!placing) {
-          port.postMessage(null);
-          continue;
-        }
+        const m = rowsData[i];
+        if (rowsOf[i] < 0 || !m || !placing) continue;
         placed[i] = out.claim(rowsOf[i]);
-        port.postMessage(placed[i]);
+        write(i, m, placed[i]!);
       }
     };
     const stopping = () => !placing || Boolean(options.signal?.aborted);
     const fill = () => {
-      while (inFlight < workers && submitted < files.length) {
+      while (inFlight < workers && held < workers * MAX_HELD_PER_WORKER && submitted < files.length) {
         if (stopping()) {
           for (let k = submitted; k < files.length; k++) settled[k].resolve(null);
           submitted = files.length;
@@ -241,29 +265,33 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
     const submit = (i: number) => {
       const f = files[i];
       const { port1, port2 } = new MessageChannel();
-      ports[i] = port1;
       port1.on("message", (m: RowsMessage) => {
+        port1.close();
+        rowsData[i] = m;
         rowsOf[i] = m.rows;
+        held++;
         place();
       });
-      const task: FileTask = { path: f.path, label: f.label, id: modelId(seed, f.rel), options: kernelOptions, fds: out.fds, port: port2, setup };
+      const spare = spareBuffers.pop();
+      const task: FileTask = { path: f.path, label: f.label, id: modelId(seed, f.rel), options: kernelOptions, port: port2, setup, spare };
       inFlight++;
       submitted = i + 1;
-      const run = pool.run(task, { transferList: [port2] as never });
+      const run = pool.run(task, { transferList: (spare ? [port2, spare] : [port2]) as never });
       running.push(run.catch(() => undefined));
       run
         .catch((e: Error): FileResult => ({
           ok: false, error: { code: "E_WORKER", message: `${f.label}: the worker compiling this file failed: ${e.message}`, file: f.label },
         }))
         .then((result) => {
-          ports[i] = undefined;
-          port1.close();
-          if (rowsOf[i] === undefined) {
+          results[i] = result;
+          inFlight--;
+          // A file that failed made no rows; one that compiled has sent them (maybe not arrived yet).
+          if (!result.ok) {
+            port1.close();
             rowsOf[i] = -1;
             place();
           }
-          inFlight--;
-          settled[i].resolve(result);
+          settle(i);
           fill();
         });
     };
@@ -392,6 +420,9 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
 
 /** Bytes of train_y written between background flushes (output.ts, flushInBackground). */
 const FLUSH_BYTES = Number(process.env.HEADSNET_FLUSH_MB ?? 24) * 2 ** 20;
+
+/** Compiled files whose rows may wait in memory to be written, per worker. */
+const MAX_HELD_PER_WORKER = 2;
 
 /** How often, by default, the partial files are synced and the journal rewritten. */
 const CHECKPOINT_MS = 2000;

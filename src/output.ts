@@ -2,7 +2,6 @@
 // that describes them. Rows go to *.partial files; only a finished run renames them and writes
 // manifest.json last, so an interrupted run never leaves files that look complete.
 
-import { writeSync } from "node:fs";
 import { open, rename, rm, mkdir, writeFile, type FileHandle } from "node:fs/promises";
 import { endianness } from "node:os";
 import { join } from "node:path";
@@ -150,9 +149,14 @@ export class DatasetWriter {
     return writer;
   }
 
-  /** File descriptors of the partial files: workers write their rows with positioned writes. */
-  get fds(): { x: number; y: number } {
-    return { x: this.xFile.fd, y: this.yFile.fd };
+  /** Write x rows at a byte offset of train_x (positioned: writes may run in any order). */
+  writeX(bytes: Uint8Array, position: number): Promise<void> {
+    return writeAllAt(this.xFile, bytes, position);
+  }
+
+  /** Write y rows at a byte offset of train_y. */
+  writeY(bytes: Uint8Array, position: number): Promise<void> {
+    return writeAllAt(this.yFile, bytes, position);
   }
 
   /** Room for the next model's rows, in file order: where its x and y rows go. */
@@ -236,8 +240,11 @@ export class DatasetWriter {
   }
 }
 
-/** Write all of `bytes` at `position` of a file descriptor (a positioned write: threads share the fd). */
-export function writeAllAt(fd: number, bytes: Uint8Array, position: number): void {
+/** Write all of `bytes` at `position` of a file (a positioned write, on libuv's thread pool). */
+async function writeAllAt(file: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
   let done = 0;
-  while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done, position + done);
+  while (done < bytes.byteLength) {
+    const { bytesWritten } = await file.write(bytes, done, bytes.byteLength - done, position + done);
+    done += bytesWritten;
+  }
 }

@@ -1,13 +1,12 @@
-// A Piscina worker: one kernel instance per thread, one task per file. The worker tells the
-// main thread how many rows its file made, is told where they go (in file order), and writes
-// them there straight from kernel memory: no copies, nothing held by the main thread. Failures
-// come back as data, so the run goes on.
+// A Piscina worker: one kernel instance per thread, one task per file. The worker compiles its
+// file and hands the rows to the main thread (one copy out of kernel memory into a buffer that is
+// transferred, not copied again); the main thread writes them in file order while the workers go
+// on computing, as native code would write from a thread of its own. Failures come back as data,
+// so the run goes on.
 
-import { once } from "node:events";
 import type { MessagePort } from "node:worker_threads";
 import { Kernel, type KernelOptions, type WasmBuild } from "./kernel.js";
 import { HeadsnetError } from "./errors.js";
-import { writeAllAt, type RowsPlace } from "./output.js";
 import type { Icosphere } from "./icosphere.js";
 import type { SpatialHash } from "./spatial-hash.js";
 
@@ -23,16 +22,19 @@ export interface FileTask {
   label: string;
   id: number;
   options: KernelOptions;
-  /** Output file descriptors (positioned writes). */
-  fds: { x: number; y: number };
-  /** Receives { rows } from the worker; answers with a RowsPlace, or null to drop the rows. */
+  /** Receives a RowsMessage from the worker once the file has compiled. */
   port: MessagePort;
+  /** A buffer of rows already written, for this worker to reuse (transferred). */
+  spare?: ArrayBuffer;
   setup: KernelSetup;
 }
 
-/** What a worker says before writing: its row count. */
+/** A compiled file's rows: `rows` rows of x (`xBytes`) then y, at the start of `data`. */
 export interface RowsMessage {
   rows: number;
+  xBytes: number;
+  yBytes: number;
+  data: ArrayBuffer;
 }
 
 export type FileResult =
@@ -40,9 +42,17 @@ export type FileResult =
     ok: true; rows: number; vertices: number; bytesRead: number;
     normals: "file" | "computed"; skipped: { nonfinite: number; outsideSphere: number };
   }
-  | { ok: false; error: ReturnType<HeadsnetError["toJSON"]>; /** the rows were placed but not written */ placed?: boolean };
+  | { ok: false; error: ReturnType<HeadsnetError["toJSON"]> };
 
 let kernel: Kernel | undefined;
+
+// Buffers the main thread has written and sent back: a fresh one costs a page fault per 4 KiB.
+const spare: ArrayBuffer[] = [];
+
+function rowBuffer(bytes: number): ArrayBuffer {
+  const i = spare.findIndex((b) => b.byteLength >= bytes);
+  return i >= 0 ? spare.splice(i, 1)[0] : new ArrayBuffer(Math.max(bytes, 4 << 20));
+}
 
 function instance(setup: KernelSetup): Kernel {
   if (!kernel || kernel.icosphere.sha256 !== setup.icosphere.sha256 || kernel.build !== setup.build) {
@@ -51,7 +61,8 @@ function instance(setup: KernelSetup): Kernel {
   return kernel;
 }
 
-export default async function compileFileTask(task: FileTask): Promise<FileResult> {
+export default function compileFileTask(task: FileTask): FileResult {
+  if (task.spare) spare.push(task.spare);
   // For the test that a crashing worker fails its file only: this thread dies on that file.
   const crashOn = process.env.HEADSNET_TEST_CRASH;
   if (crashOn && task.label.endsWith(crashOn)) process.exit(70);
@@ -67,16 +78,12 @@ export default async function compileFileTask(task: FileTask): Promise<FileResul
       const message = e instanceof Error ? e.message : String(e);
       return { ok: false, error: { code: "E_WORKER", message: `${task.label}: the kernel failed: ${message}`, file: task.label } };
     }
-    // The rows stay in kernel memory until the main thread says where they go.
-    task.port.postMessage({ rows: out.rows } satisfies RowsMessage);
-    const [place] = (await once(task.port, "message")) as [RowsPlace | null];
-    if (!place) return { ok: false, error: { code: "E_INTERRUPTED", message: `${task.label}: not written (the run stopped)` } };
-    try {
-      writeAllAt(task.fds.x, new Uint8Array(out.x.buffer, out.x.byteOffset, out.x.byteLength), place.xAt);
-      writeAllAt(task.fds.y, new Uint8Array(out.y.buffer, out.y.byteOffset, out.y.byteLength), place.yAt);
-    } catch (e) {
-      return { ok: false, placed: true, error: { code: "E_OUTPUT", message: `cannot write the rows of ${task.label}: ${(e as Error).message}` } };
-    }
+    const xBytes = out.x.byteLength, yBytes = out.y.byteLength;
+    const data = rowBuffer(xBytes + yBytes);
+    const rows = new Uint8Array(data);
+    rows.set(new Uint8Array(out.x.buffer, out.x.byteOffset, xBytes), 0);
+    rows.set(new Uint8Array(out.y.buffer, out.y.byteOffset, yBytes), xBytes);
+    task.port.postMessage({ rows: out.rows, xBytes, yBytes, data } satisfies RowsMessage, [data]);
     return {
       ok: true, rows: out.rows, vertices: out.vertices, bytesRead: out.bytesRead,
       normals: out.normals, skipped: out.skipped,
