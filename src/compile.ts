@@ -237,7 +237,8 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
       done.then(() => { written[i] = true; }, (e: Error) => { writeFailures[i] = e; }).finally(() => {
         rowsData[i] = undefined;
         held--;
-        spareBuffers.push(m.data);
+        // Written buffers go back to the workers for reuse; those of unusually large files do not.
+        if (m.data.byteLength <= RECYCLE_MAX_BYTES && spareBuffers.length < workers) spareBuffers.push(m.data);
         settle(i);
         fill();
       });
@@ -423,6 +424,9 @@ const FLUSH_BYTES = Number(process.env.HEADSNET_FLUSH_MB ?? 24) * 2 ** 20;
 
 /** Compiled files whose rows may wait in memory to be written, per worker. */
 const MAX_HELD_PER_WORKER = 2;
+
+/** Row buffers up to this size are sent back to the workers for reuse. */
+const RECYCLE_MAX_BYTES = 64 << 20;
 
 /** How often, by default, the partial files are synced and the journal rewritten. */
 const CHECKPOINT_MS = 2000;
