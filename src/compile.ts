@@ -254,7 +254,9 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
     };
     const stopping = () => !placing || Boolean(options.signal?.aborted);
     const fill = () => {
-      while (inFlight < workers && held < workers * MAX_HELD_PER_WORKER && submitted < files.length) {
+      // A second task per worker waits in the pool's queue (not in a worker, so a crash still
+      // takes one file), ready the moment its worker is free.
+      while (inFlight < 2 * workers && held < workers * MAX_HELD_PER_WORKER && submitted < files.length) {
         if (stopping()) {
           for (let k = submitted; k < files.length; k++) settled[k].resolve(null);
           submitted = files.length;
@@ -423,7 +425,7 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
 const FLUSH_BYTES = Number(process.env.HEADSNET_FLUSH_MB ?? 24) * 2 ** 20;
 
 /** Compiled files whose rows may wait in memory to be written, per worker. */
-const MAX_HELD_PER_WORKER = 2;
+const MAX_HELD_PER_WORKER = 4;
 
 /** Row buffers up to this size are sent back to the workers for reuse. */
 const RECYCLE_MAX_BYTES = 64 << 20;
