@@ -51,13 +51,39 @@ export function buildNetwork(spec: NetworkSpec): tf.LayersModel {
 // Optimizers
 
 /**
+ * An optimizer with two moment slots per variable (m, v), made lazily; the slots stay fields named
+ * m and v, which is where saveOptimizerState finds them.
+ */
+abstract class MomentOptimizer extends tf.Optimizer {
+  protected readonly m: { originalName: string; variable: tf.Variable }[] = [];
+  protected readonly v: { originalName: string; variable: tf.Variable }[] = [];
+
+  /** Calls `update` for each variable that has a gradient, with its value and moment slots. */
+  protected eachGradient(
+    variableGradients: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[],
+    update: (value: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.Tensor) => void,
+  ): void {
+    const names = Array.isArray(variableGradients) ? variableGradients.map((g) => g.name) : Object.keys(variableGradients);
+    names.forEach((name, i) => {
+      const value = tf.engine().registeredVariables[name];
+      this.m[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+      this.v[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+      const g = Array.isArray(variableGradients) ? variableGradients[i].tensor : variableGradients[name];
+      if (g != null) update(value, this.m[i].variable, this.v[i].variable, g);
+    });
+  }
+
+  override dispose(): void {
+    tf.dispose([...this.m, ...this.v].map((s) => s.variable));
+  }
+}
+
+/**
  * Nadam as Keras computes it (Adam with Nesterov momentum and the 0.96^(0.004 t) momentum
  * schedule); tfjs has none.
  */
-export class NadamOptimizer extends tf.Optimizer {
+export class NadamOptimizer extends MomentOptimizer {
   static className = "Nadam";
-  private readonly m: { originalName: string; variable: tf.Variable }[] = [];
-  private readonly v: { originalName: string; variable: tf.Variable }[] = [];
   /** Product of the momentum schedule so far (a float64 number: checkpointed with the state). */
   mSchedule = 1;
 
@@ -66,7 +92,6 @@ export class NadamOptimizer extends tf.Optimizer {
   }
 
   override applyGradients(variableGradients: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[]): void {
-    const names = Array.isArray(variableGradients) ? variableGradients.map((g) => g.name) : Object.keys(variableGradients);
     const t = this.iterations + 1;
     const muT = this.beta1 * (1 - 0.5 * Math.pow(0.96, 0.004 * t));
     const muT1 = this.beta1 * (1 - 0.5 * Math.pow(0.96, 0.004 * (t + 1)));
@@ -74,16 +99,11 @@ export class NadamOptimizer extends tf.Optimizer {
     const scheduleNext = scheduleNew * muT1;
     const beta2Power = Math.pow(this.beta2, t);
     tf.tidy(() => {
-      names.forEach((name, i) => {
-        const value = tf.engine().registeredVariables[name];
-        if (!this.m[i]) this.m[i] = { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        if (!this.v[i]) this.v[i] = { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        const g = Array.isArray(variableGradients) ? variableGradients[i].tensor : variableGradients[name];
-        if (g == null) return;
-        const m = tf.add(tf.mul(this.m[i].variable, this.beta1), tf.mul(g, 1 - this.beta1));
-        const v = tf.add(tf.mul(this.v[i].variable, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
-        this.m[i].variable.assign(m);
-        this.v[i].variable.assign(v);
+      this.eachGradient(variableGradients, (value, mSlot, vSlot, g) => {
+        const m = tf.add(tf.mul(mSlot, this.beta1), tf.mul(g, 1 - this.beta1));
+        const v = tf.add(tf.mul(vSlot, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+        mSlot.assign(m);
+        vSlot.assign(v);
         const gHat = tf.div(g, 1 - scheduleNew);
         const mHat = tf.div(m, 1 - scheduleNext);
         const vHat = tf.div(v, 1 - beta2Power);
@@ -95,10 +115,6 @@ export class NadamOptimizer extends tf.Optimizer {
     this.incrementIterations();
   }
 
-  override dispose(): void {
-    tf.dispose([...this.m, ...this.v].map((s) => s.variable));
-  }
-
   override getConfig(): tf.serialization.ConfigDict {
     return { learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon };
   }
@@ -108,10 +124,8 @@ export class NadamOptimizer extends tf.Optimizer {
  * Adam, as tfjs computes it, with each variable's update done by one kernel (HeadsnetAdam in
  * fast-kernels.ts) rather than a dozen. The running beta powers are float64 numbers.
  */
-export class FastAdamOptimizer extends tf.Optimizer {
+export class FastAdamOptimizer extends MomentOptimizer {
   static className = "HeadsnetAdam";
-  private readonly m: { originalName: string; variable: tf.Variable }[] = [];
-  private readonly v: { originalName: string; variable: tf.Variable }[] = [];
   accBeta1: number;
   accBeta2: number;
 
@@ -126,31 +140,21 @@ export class FastAdamOptimizer extends tf.Optimizer {
   }
 
   override applyGradients(variableGradients: tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[]): void {
-    const names = Array.isArray(variableGradients) ? variableGradients.map((g) => g.name) : Object.keys(variableGradients);
     const attrs = {
       lr: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon,
       c1: 1 / (1 - this.accBeta1), c2: 1 / (1 - this.accBeta2),
     };
     tf.tidy(() => {
-      names.forEach((name, i) => {
-        const value = tf.engine().registeredVariables[name];
-        if (!this.m[i]) this.m[i] = { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        if (!this.v[i]) this.v[i] = { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        const g = Array.isArray(variableGradients) ? variableGradients[i].tensor : variableGradients[name];
-        if (g == null) return;
-        const [p2, m2, v2] = tf.engine().runKernel(ADAM_KERNEL, { param: value, m: this.m[i].variable, v: this.v[i].variable, g }, attrs) as tf.Tensor[];
+      this.eachGradient(variableGradients, (value, m, v, g) => {
+        const [p2, m2, v2] = tf.engine().runKernel(ADAM_KERNEL, { param: value, m, v, g }, attrs) as tf.Tensor[];
         value.assign(p2);
-        this.m[i].variable.assign(m2);
-        this.v[i].variable.assign(v2);
+        m.assign(m2);
+        v.assign(v2);
       });
     });
     this.accBeta1 *= this.beta1;
     this.accBeta2 *= this.beta2;
     this.incrementIterations();
-  }
-
-  override dispose(): void {
-    tf.dispose([...this.m, ...this.v].map((s) => s.variable));
   }
 
   override getConfig(): tf.serialization.ConfigDict {
