@@ -86,15 +86,15 @@ export function registerViewCommands(y: Argv, io: Io, setExitCode: (c: number) =
         .option("size", { type: "string", default: "800x600", describe: "WIDTHxHEIGHT in pixels (a trained model with training data shows two heads side by side)" })
         .option("json", { type: "boolean", default: false, describe: "print a machine-readable summary on stdout" }),
       async (args) => {
+        const { render, parseSize } = await import("./render.js");
         let size;
         try {
-          size = (await import("./render.js")).parseSize(args.size);
+          size = parseSize(args.size);
         } catch (e) {
           io.err(`headsnet: ${(e as Error).message}\n`);
           setExitCode(2);
           return;
         }
-        const { render } = await import("./render.js");
         const result = await render({
           input: args.input as string,
           out: args.out,
