@@ -1,6 +1,6 @@
 // The command line: thin wrappers over the programmatic API. main() returns the exit code.
 
-import type { Argv } from "yargs";
+import yargs, { type Argv } from "yargs";
 import { join } from "node:path";
 import { compile, type CompileSummary } from "./compile.js";
 // Commands other than compile load their modules when they run: start-up time is part of every
@@ -8,7 +8,7 @@ import { compile, type CompileSummary } from "./compile.js";
 import type { VerifyReport } from "./verify.js";
 import type { InspectReport } from "./inspect.js";
 import { ProgressBar, progressEnabled, formatCount, formatSeconds } from "./progress.js";
-import { defaultWorkers, startPoolEarly, discardEarlyPool } from "./pool.js";
+import { defaultWorkers } from "./pool.js";
 import { DEFAULT_ICOSPHERE_LEVEL } from "./icosphere.js";
 import { HeadsnetError } from "./errors.js";
 import { VERSION } from "./package.js";
@@ -125,35 +125,7 @@ function skipHelpCache(parser: Argv): void {
   if (usage && typeof usage.cacheHelpMessage === "function") usage.cacheHelpMessage = () => {};
 }
 
-/**
- * The worker count a compile command line asks for, read before the parser is loaded (see main);
- * undefined when the line is not a compile to a directory. A misreading costs only time: compile
- * takes the early pool only if it has the count the parser finds.
- */
-function earlyCompileWorkers(argv: string[]): number | undefined {
-  if (argv[0] !== "compile" || argv.some((a) => ["--stdout", "--help", "-h", "--version"].includes(a))) return undefined;
-  let workers = defaultWorkers();
-  argv.forEach((a, i) => {
-    const m = /^(?:-j|--workers)(?:=?(\d+))?$/.exec(a);
-    if (m) workers = Number(m[1] ?? argv[i + 1]);
-  });
-  return Number.isInteger(workers) && workers >= 1 && workers <= 256 ? workers : undefined;
-}
-
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
-  // A compile's threads start booting first: node's worker start-up (about 40 ms of CPU each)
-  // then overlaps the loading of yargs (about 60 ms) instead of following it.
-  const early = earlyCompileWorkers(argv);
-  if (early) startPoolEarly(early);
-  try {
-    return await run(argv, io);
-  } finally {
-    await discardEarlyPool();
-  }
-}
-
-async function run(argv: string[], io: Io): Promise<number> {
-  const { default: yargs } = await import("yargs");
   let exitCode = EXIT_OK;
   const parser: Argv = yargs(argv)
     .scriptName("headsnet")
