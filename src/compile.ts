@@ -6,14 +6,12 @@ import { X_WIDTH_2, X_WIDTH_5 } from "./abi.js";
 import { discoverInputs, type InputFile } from "./discover.js";
 import { HeadsnetError, errors, usageError } from "./errors.js";
 import { readJournal, removeJournal, runKey, writeJournal } from "./journal.js";
-import type { Icosphere } from "./icosphere.js";
 import { modelId } from "./ids.js";
 import type { InputWidth, InvalidVertexPolicy, NormalizeMode, NormalsMode, Projection, WasmBuild } from "./kernel.js";
 import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { DatasetWriter, MANIFEST_VERSION, type DataFormat, type FailedEntry, type Manifest, type ModelEntry, type RowsPlace } from "./output.js";
 import { createPool, defaultWorkers } from "./pool.js";
-import type { SpatialHash } from "./spatial-hash.js";
-import { loadSetup } from "./setup-cache.js";
+import { loadSetup, type Setup } from "./setup-cache.js";
 import type { Piscina } from "piscina";
 import { VERSION } from "./package.js";
 import type { FileResult, FileTask, KernelSetup, RowsMessage } from "./worker.js";
@@ -133,14 +131,14 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
 }
 
 async function compileWith(pool: Piscina, workers: number, files: InputFile[], options: CompileOptions, started: number): Promise<CompileResult> {
-  let icosphere: Icosphere;
-  let hash: SpatialHash;
+  let loaded: Setup;
   try {
-    ({ icosphere, hash } = loadSetup(options.icosphere));
+    loaded = loadSetup(options.icosphere);
   } catch (e) {
     if (e instanceof HeadsnetError) return { error: e };
     throw e;
   }
+  const { icosphere } = loaded;
   const projection = options.projection ?? "legacy";
   const inputWidth: InputWidth = options.inputWidth ?? 2;
   const seed = options.seed ?? 0;
@@ -197,7 +195,7 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
     lastCheckpoint = performance.now();
   };
 
-  const setup = sharedSetup(icosphere, hash, options.build ?? "release");
+  const setup = sharedSetup(loaded, options.build ?? "release");
   let bytesRead = 0;
   let filesDone = first;
   const running: Promise<unknown>[] = [];
@@ -402,7 +400,7 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
 }
 
 /** The icosphere and cube map in shared memory: every task carries them, and none copies them. */
-function sharedSetup(icosphere: Icosphere, hash: SpatialHash, build: WasmBuild): KernelSetup {
+function sharedSetup({ icosphere, hash, cells }: Setup, build: WasmBuild): KernelSetup {
   const share = <T extends Float32Array | Uint32Array | Uint16Array>(a: T): T => {
     const shared = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
     shared.set(a as never);
@@ -412,6 +410,7 @@ function sharedSetup(icosphere: Icosphere, hash: SpatialHash, build: WasmBuild):
     build,
     icosphere: { ...icosphere, vertices: share(icosphere.vertices) },
     hash: { grid: hash.grid, cellStart: share(hash.cellStart), candidates: share(hash.candidates) },
+    cells: { cells: share(cells.cells), candidates: share(cells.candidates), wide: cells.wide },
   };
 }
 

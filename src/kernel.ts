@@ -11,7 +11,7 @@ import {
 } from "./abi.js";
 import { errors, HeadsnetError } from "./errors.js";
 import { parseHeader, vertexLayout, findBodyOffset, MAX_HEADER_BYTES, type PlyHeader } from "./ply-header.js";
-import { buildSpatialHash, type SpatialHash } from "./spatial-hash.js";
+import { buildSpatialHash, kernelCells, type KernelCells, type SpatialHash } from "./spatial-hash.js";
 import type { Icosphere } from "./icosphere.js";
 
 export type Projection = "legacy" | "ray";
@@ -111,7 +111,8 @@ export class Kernel {
   private readonly layoutPtr: number;
   private readonly dataPtr: number;
 
-  constructor(icosphere: Icosphere, options: { build?: WasmBuild; hash?: SpatialHash } = {}) {
+  /** `cells`: kernelCells() of the hash, when the caller has them (the compile workers do). */
+  constructor(icosphere: Icosphere, options: { build?: WasmBuild; hash?: SpatialHash; cells?: KernelCells } = {}) {
     this.icosphere = icosphere;
     this.hash = options.hash ?? buildSpatialHash(icosphere.vertices);
     this.build = options.build ?? "release";
@@ -131,7 +132,7 @@ export class Kernel {
 
     // Static layout: icosphere table (one far row past the end pads candidate groups), cube-map
     // cells, candidate groups, layout block; then file data.
-    const groups = candidateGroups(this.hash, icosphere.count);
+    const groups = options.cells ?? kernelCells(this.hash, icosphere.count);
     let at = align(this.wasm.heapBase(), 64);
     const tablePtr = at; at = align(at + (icosphere.count + 1) * TABLE_STRIDE, 64);
     const cellsPtr = at; at = align(at + groups.cells.byteLength, 64);
@@ -411,57 +412,6 @@ function fit(staging: Float32Array): void {
 
 // Coordinates of the padding row: far from every point the cube map serves.
 const PAD_COORD = 1e18;
-
-/** Marks a cell record whose candidates are in the list, not inline (assembly/nearest.ts). */
-const MULTI_GROUP = 0xffff;
-
-/**
- * The cube map as the kernel reads it (assembly/nearest.ts), candidates padded to groups of 4
- * with the index `count`. Tables under 65,535 vertices: an 8-byte record per cell, holding its
- * one group inline, or [MULTI_GROUP, groups, start (u32)] into a u16 list of the larger cells'
- * candidates. Wider tables: a u32 start per cell (+ 1) into a u32 list.
- */
-function candidateGroups(hash: SpatialHash, count: number): { cells: Uint16Array | Uint32Array; candidates: Uint16Array | Uint32Array; wide: boolean } {
-  // Plain loops, no per-cell allocation: every worker builds this before its first file.
-  const cellCount = hash.cellStart.length - 1;
-  const from = hash.candidates, starts = hash.cellStart;
-  if (count >= 0xffff) {
-    const cells = new Uint32Array(cellCount + 1);
-    let total = 0;
-    for (let k = 0; k < cellCount; k++) {
-      cells[k] = total;
-      total += ((starts[k + 1] - starts[k] + 3) >>> 2) << 2;
-    }
-    cells[cellCount] = total;
-    const candidates = new Uint32Array(total).fill(count);
-    for (let k = 0; k < cellCount; k++) {
-      for (let i = starts[k], j = cells[k], end = starts[k + 1]; i < end; i++, j++) candidates[j] = from[i];
-    }
-    return { cells, candidates, wide: true };
-  }
-  let total = 0;
-  for (let k = 0; k < cellCount; k++) {
-    const n = starts[k + 1] - starts[k];
-    if (n > 4) total += ((n + 3) >>> 2) << 2;
-  }
-  const cells = new Uint16Array(cellCount * 4);
-  const candidates = new Uint16Array(total).fill(count);
-  let at = 0;
-  for (let k = 0, r = 0; k < cellCount; k++, r += 4) {
-    const first = starts[k], n = starts[k + 1] - first;
-    if (n <= 4) {
-      for (let j = 0; j < 4; j++) cells[r + j] = j < n ? from[first + j] : count;
-      continue;
-    }
-    cells[r] = MULTI_GROUP;
-    cells[r + 1] = (n + 3) >>> 2;
-    cells[r + 2] = at & 0xffff;
-    cells[r + 3] = at >>> 16;
-    for (let i = 0; i < n; i++) candidates[at + i] = from[first + i];
-    at += ((n + 3) >>> 2) << 2;
-  }
-  return { cells, candidates, wide: false };
-}
 
 function align(n: number, to: number): number {
   return Math.ceil(n / to) * to;

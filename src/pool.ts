@@ -2,11 +2,13 @@
 
 import { Piscina } from "piscina";
 import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { PACKAGE_ROOT } from "./package.js";
 
-/** The compiled worker module (tests run the TypeScript sources, whose worker is built to dist/). */
+/** The compiled worker module, found from the package root: the tests run the TypeScript sources, and the CLI runs a bundle. */
 function workerFile(): URL {
-  const here = import.meta.url;
-  return here.endsWith(".ts") ? new URL("../dist/src/worker.js", here) : new URL("./worker.js", here);
+  return pathToFileURL(join(PACKAGE_ROOT, "dist", "src", "worker.js"));
 }
 
 export function defaultWorkers(): number {

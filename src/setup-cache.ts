@@ -7,11 +7,11 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { loadIcosphere, type Icosphere } from "./icosphere.js";
-import { buildSpatialHash, type SpatialHash } from "./spatial-hash.js";
+import { buildSpatialHash, kernelCells, type KernelCells, type SpatialHash } from "./spatial-hash.js";
+import { PACKAGE_ROOT } from "./package.js";
 
-const MAGIC = "headsnet-setup-1";
+const MAGIC = "headsnet-setup-2";
 
 /** Where cached maps go: $HEADSNET_CACHE_DIR, else $XDG_CACHE_HOME/headsnet, else ~/.cache/headsnet. */
 export function cacheDir(): string {
@@ -24,10 +24,10 @@ let codeDigest: string | undefined;
 function builderDigest(): string {
   if (!codeDigest) {
     const hash = createHash("sha256");
-    const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js"; // the sources under the tests
-    for (const module of ["icosphere", "spatial-hash", "abi"]) {
-      hash.update(readFileSync(fileURLToPath(new URL(`./${module}${ext}`, import.meta.url))));
-    }
+    // The sources under the tests; the built modules otherwise (the CLI's bundle holds the same code).
+    const dir = import.meta.url.endsWith(".ts") ? join(PACKAGE_ROOT, "src") : join(PACKAGE_ROOT, "dist", "src");
+    const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+    for (const module of ["icosphere", "spatial-hash", "abi"]) hash.update(readFileSync(join(dir, module + ext)));
     codeDigest = hash.digest("hex");
   }
   return codeDigest;
@@ -36,6 +36,8 @@ function builderDigest(): string {
 export interface Setup {
   icosphere: Icosphere;
   hash: SpatialHash;
+  /** The cube map as the kernel reads it. */
+  cells: KernelCells;
 }
 
 /**
@@ -51,23 +53,25 @@ export function loadSetup(spec: number | string | undefined): Setup {
   const file = join(cacheDir(), `setup-${key}.bin`);
   const cached = read(file, key);
   if (cached && (!table || cached.icosphere.sha256 === table.sha256)) {
-    return { icosphere: { ...cached.icosphere, source: table ? table.source : cached.icosphere.source }, hash: cached.hash };
+    return { ...cached, icosphere: { ...cached.icosphere, source: table ? table.source : cached.icosphere.source } };
   }
   const icosphere = table ?? loadIcosphere(spec);
-  const setup = { icosphere, hash: buildSpatialHash(icosphere.vertices) };
+  const hash = buildSpatialHash(icosphere.vertices);
+  const setup = { icosphere, hash, cells: kernelCells(hash, icosphere.count) };
   write(file, key, setup);
   return setup;
 }
 
 // File: JSON header line (key, sizes, icosphere facts, sha256 of the body), then the body:
-// vertices (float32), cell starts (u32), candidates (u16 or u32).
-function write(file: string, key: string, { icosphere, hash }: Setup): void {
+// vertices (float32), cell starts (u32), candidates (u16 or u32), then the kernel's cell records
+// and candidate groups (u16, or u32 when wide).
+function write(file: string, key: string, { icosphere, hash, cells }: Setup): void {
   try {
-    const parts = [icosphere.vertices, hash.cellStart, hash.candidates].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+    const parts = [icosphere.vertices, hash.cellStart, hash.candidates, cells.cells, cells.candidates].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));
     const body = Buffer.concat(parts);
     const header = JSON.stringify({
       key, count: icosphere.count, sha256: icosphere.sha256, source: icosphere.source, grid: hash.grid,
-      sizes: parts.map((p) => p.byteLength), wide: hash.candidates instanceof Uint32Array,
+      sizes: parts.map((p) => p.byteLength), wide: hash.candidates instanceof Uint32Array, kernelWide: cells.wide,
       body: createHash("sha256").update(body).digest("hex"),
     });
     mkdirSync(cacheDir(), { recursive: true });
@@ -86,15 +90,20 @@ function read(file: string, key: string): Setup | undefined {
     const header = JSON.parse(bytes.subarray(0, newline).toString());
     const body = bytes.subarray(newline + 1);
     if (header.key !== key || createHash("sha256").update(body).digest("hex") !== header.body) return undefined;
-    const [v, s, c] = header.sizes as number[];
-    if (v + s + c !== body.byteLength) return undefined;
-    const copy = (from: number, length: number) => new Uint8Array(body.subarray(from, from + length)).buffer;
-    const vertices = new Float32Array(copy(0, v));
-    const cellStart = new Uint32Array(copy(v, s));
-    const candidates = header.wide ? new Uint32Array(copy(v + s, c)) : new Uint16Array(copy(v + s, c));
+    const sizes = header.sizes as number[];
+    if (sizes.length !== 5 || sizes.reduce((a, b) => a + b, 0) !== body.byteLength) return undefined;
+    let at = 0;
+    const [v, s, c, kc, kg] = sizes.map((n) => new Uint8Array(body.subarray(at, (at += n))).buffer);
+    const kernelWide = Boolean(header.kernelWide);
+    const vertices = new Float32Array(v);
+    const cellStart = new Uint32Array(s);
+    const candidates = header.wide ? new Uint32Array(c) : new Uint16Array(c);
+    const cells = kernelWide ? new Uint32Array(kc) : new Uint16Array(kc);
+    const groups = kernelWide ? new Uint32Array(kg) : new Uint16Array(kg);
     return {
       icosphere: { vertices, count: header.count, sha256: header.sha256, source: header.source },
       hash: { grid: header.grid, cellStart, candidates },
+      cells: { cells, candidates: groups, wide: kernelWide },
     };
   } catch {
     return undefined;

@@ -22,6 +22,14 @@ export interface SpatialHash {
   candidates: Uint16Array | Uint32Array;
 }
 
+/** The cube map as the kernel reads it: see kernelCells(). */
+export interface KernelCells {
+  cells: Uint16Array | Uint32Array;
+  candidates: Uint16Array | Uint32Array;
+  /** 32-bit layout (tables of 65,535 vertices or more). */
+  wide: boolean;
+}
+
 /** Cells per face edge for a table of n vertices: about 4 candidates per cell on an icosphere. */
 export function gridFor(n: number): number {
   let g = 1;
@@ -177,4 +185,55 @@ export function buildSpatialHash(table: Float32Array, grid = gridFor(table.lengt
 
   const candidates = n <= 0xffff ? Uint16Array.from(lists.data) : lists.data;
   return { grid: level, cellStart: lists.start, candidates };
+}
+
+/** Marks a cell record whose candidates are in the list, not inline (assembly/nearest.ts). */
+const MULTI_GROUP = 0xffff;
+
+/**
+ * The cube map as the kernel reads it (assembly/nearest.ts), candidates padded to groups of 4
+ * with the index `count`. Tables under 65,535 vertices: an 8-byte record per cell, holding its
+ * one group inline, or [MULTI_GROUP, groups, start (u32)] into a u16 list of the larger cells'
+ * candidates. Wider tables: a u32 start per cell (+ 1) into a u32 list. Built once per
+ * icosphere and cached with it (src/setup-cache.ts): cold, it costs each worker ~7 ms.
+ */
+export function kernelCells(hash: SpatialHash, count: number): KernelCells {
+  const cellCount = hash.cellStart.length - 1;
+  const from = hash.candidates, starts = hash.cellStart;
+  if (count >= 0xffff) {
+    const cells = new Uint32Array(cellCount + 1);
+    let total = 0;
+    for (let k = 0; k < cellCount; k++) {
+      cells[k] = total;
+      total += ((starts[k + 1] - starts[k] + 3) >>> 2) << 2;
+    }
+    cells[cellCount] = total;
+    const candidates = new Uint32Array(total).fill(count);
+    for (let k = 0; k < cellCount; k++) {
+      for (let i = starts[k], j = cells[k], end = starts[k + 1]; i < end; i++, j++) candidates[j] = from[i];
+    }
+    return { cells, candidates, wide: true };
+  }
+  let total = 0;
+  for (let k = 0; k < cellCount; k++) {
+    const n = starts[k + 1] - starts[k];
+    if (n > 4) total += ((n + 3) >>> 2) << 2;
+  }
+  const cells = new Uint16Array(cellCount * 4);
+  const candidates = new Uint16Array(total).fill(count);
+  let at = 0;
+  for (let k = 0, r = 0; k < cellCount; k++, r += 4) {
+    const first = starts[k], n = starts[k + 1] - first;
+    if (n <= 4) {
+      for (let j = 0; j < 4; j++) cells[r + j] = j < n ? from[first + j] : count;
+      continue;
+    }
+    cells[r] = MULTI_GROUP;
+    cells[r + 1] = (n + 3) >>> 2;
+    cells[r + 2] = at & 0xffff;
+    cells[r + 3] = at >>> 16;
+    for (let i = 0; i < n; i++) candidates[at + i] = from[first + i];
+    at += ((n + 3) >>> 2) << 2;
+  }
+  return { cells, candidates, wide: false };
 }

@@ -8,13 +8,14 @@ import type { MessagePort } from "node:worker_threads";
 import { Kernel, type KernelOptions, type WasmBuild } from "./kernel.js";
 import { HeadsnetError } from "./errors.js";
 import type { Icosphere } from "./icosphere.js";
-import type { SpatialHash } from "./spatial-hash.js";
+import type { KernelCells, SpatialHash } from "./spatial-hash.js";
 
 /** What a kernel is built from; tasks carry it (the tables in shared memory: the workers boot meanwhile). */
 export interface KernelSetup {
   build: WasmBuild;
   icosphere: Icosphere;
   hash: SpatialHash;
+  cells: KernelCells;
 }
 
 export interface FileTask {
@@ -56,7 +57,7 @@ function rowBuffer(bytes: number): ArrayBuffer {
 
 function instance(setup: KernelSetup): Kernel {
   if (!kernel || kernel.icosphere.sha256 !== setup.icosphere.sha256 || kernel.build !== setup.build) {
-    kernel = new Kernel(setup.icosphere, { build: setup.build, hash: setup.hash });
+    kernel = new Kernel(setup.icosphere, { build: setup.build, hash: setup.hash, cells: setup.cells });
   }
   return kernel;
 }

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { loadSetup } from "../src/setup-cache.js";
 import { generateIcosphere, loadIcosphere } from "../src/icosphere.js";
-import { buildSpatialHash } from "../src/spatial-hash.js";
+import { buildSpatialHash, kernelCells } from "../src/spatial-hash.js";
 import { BLENDER_ICOSPHERE } from "./paths.js";
 
 const same = (a: ArrayBufferView, b: ArrayBufferView) =>
@@ -31,6 +31,12 @@ describe("icosphere and cube map cache", () => {
       expect(same(s.icosphere.vertices, built.icosphere.vertices)).toBe(true);
       expect(same(s.hash.cellStart, built.hash.cellStart)).toBe(true);
       expect(same(s.hash.candidates, built.hash.candidates)).toBe(true);
+      // The kernel's records too, as the workers would build them.
+      const cells = kernelCells(built.hash, built.icosphere.count);
+      expect(s.cells.wide).toBe(false);
+      expect(s.cells.cells.constructor).toBe(Uint16Array);
+      expect(same(s.cells.cells, cells.cells)).toBe(true);
+      expect(same(s.cells.candidates, cells.candidates)).toBe(true);
     }
     // A table file is keyed by its contents, apart from every level.
     const table = loadSetup(BLENDER_ICOSPHERE);

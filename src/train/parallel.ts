@@ -5,12 +5,15 @@
 // at the same time, so no thread waits on another's copy or update.
 
 import { Worker } from "node:worker_threads";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { PACKAGE_ROOT } from "../package.js";
 import { Replica, type ReplicaSetup } from "./replica.js";
 import { sharedGradients, gradientSlots } from "./parallel-slots.js";
 
+// Found from the package root, not from this module: the CLI's bundle holds this code elsewhere.
 function workerFile(): URL {
-  const here = import.meta.url;
-  return here.endsWith(".ts") ? new URL("../../dist/src/train/worker.js", here) : new URL("./worker.js", here);
+  return pathToFileURL(join(PACKAGE_ROOT, "dist", "src", "train", "worker.js"));
 }
 
 interface Pending {
