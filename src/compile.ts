@@ -14,7 +14,7 @@ import { createPool, defaultWorkers } from "./pool.js";
 import { loadSetup, type Setup } from "./setup-cache.js";
 import type { Piscina } from "piscina";
 import { VERSION } from "./package.js";
-import type { FileResult, FileTask, KernelSetup, RowsMessage } from "./worker.js";
+import { releaseRows, type FileResult, type FileTask, type KernelSetup, type RowsMessage } from "./worker.js";
 
 export interface CompileOptions {
   inputs: string[];
@@ -200,10 +200,12 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
   let filesDone = first;
   const running: Promise<unknown>[] = [];
   try {
-    // Workers compile files in any order and hand their rows over; this thread places them in
-    // file order and writes them (positioned writes, on libuv's threads) while the workers go on
-    // computing. A worker that dies takes only the file it was compiling. Files in flight and
-    // rows waiting to be written are both bounded, so memory is too, whatever the corpus.
+    // Workers compile files in any order and hand their rows over, in their own memory; this
+    // thread places them in file order and writes them from there (positioned writes, on libuv's
+    // threads) while the workers go on computing. A worker that dies takes only the file it was
+    // compiling. Files in flight and rows waiting to be written are both bounded (a worker waits
+    // when this thread holds the rows of all its kernel instances), so memory is too, whatever
+    // the corpus.
     const rowsOf: number[] = []; // per file: its row count, or -1 (failed: no rows)
     const rowsData: (RowsMessage | undefined)[] = []; // rows held until written
     const results: (FileResult | undefined)[] = [];
@@ -211,7 +213,6 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
     const placed: (RowsPlace | undefined)[] = [];
     const written: boolean[] = [];
     const settled = files.map(() => deferred<FileResult | null>()); // null: never started
-    const spareBuffers: ArrayBuffer[] = [];
     let nextToPlace = first;
     let placing = true;
     let submitted = first;
@@ -228,15 +229,22 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
       }
       settled[i].resolve(result);
     };
+    // Rows not written (the run is stopping) go back to their worker all the same.
+    const drop = (i: number) => {
+      const m = rowsData[i];
+      if (!m) return;
+      rowsData[i] = undefined;
+      held--;
+      releaseRows(m);
+    };
     const write = (i: number, m: RowsMessage, at: RowsPlace) => {
-      const bytes = new Uint8Array(m.data);
-      const done = Promise.all([out.writeX(bytes.subarray(0, m.xBytes), at.xAt), out.writeY(bytes.subarray(m.xBytes, m.xBytes + m.yBytes), at.yAt)]);
+      const done = Promise.all([
+        out.writeX(new Uint8Array(m.memory, m.xAt, m.xBytes), at.xAt),
+        out.writeY(new Uint8Array(m.memory, m.yAt, m.yBytes), at.yAt),
+      ]);
       running.push(done.catch(() => undefined));
       done.then(() => { written[i] = true; }, (e: Error) => { writeFailures[i] = e; }).finally(() => {
-        rowsData[i] = undefined;
-        held--;
-        // Written buffers go back to the workers for reuse; those of unusually large files do not.
-        if (m.data.byteLength <= RECYCLE_MAX_BYTES && spareBuffers.length < workers) spareBuffers.push(m.data);
+        drop(i);
         settle(i);
         fill();
       });
@@ -245,10 +253,16 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
       while (nextToPlace < submitted && rowsOf[nextToPlace] !== undefined) {
         const i = nextToPlace++;
         const m = rowsData[i];
-        if (rowsOf[i] < 0 || !m || !placing) continue;
+        if (rowsOf[i] < 0 || !m) continue;
+        if (!placing) {
+          drop(i);
+          continue;
+        }
         placed[i] = out.claim(rowsOf[i]);
         write(i, m, placed[i]!);
       }
+      // Stopping: rows of later files will not be written either.
+      if (!placing) rowsData.forEach((_, i) => { if (!placed[i]) drop(i); });
     };
     const stopping = () => !placing || Boolean(options.signal?.aborted);
     const fill = () => {
@@ -273,11 +287,10 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
         held++;
         place();
       });
-      const spare = spareBuffers.pop();
-      const task: FileTask = { path: f.path, label: f.label, id: modelId(seed, f.rel), options: kernelOptions, port: port2, setup, spare };
+      const task: FileTask = { path: f.path, label: f.label, id: modelId(seed, f.rel), options: kernelOptions, port: port2, setup };
       inFlight++;
       submitted = i + 1;
-      const run = pool.run(task, { transferList: (spare ? [port2, spare] : [port2]) as never });
+      const run = pool.run(task, { transferList: [port2] as never });
       running.push(run.catch(() => undefined));
       run
         .catch((e: Error): FileResult => ({
@@ -425,9 +438,6 @@ const FLUSH_BYTES = Number(process.env.HEADSNET_FLUSH_MB ?? 24) * 2 ** 20;
 
 /** Compiled files whose rows may wait in memory to be written, per worker. */
 const MAX_HELD_PER_WORKER = 4;
-
-/** Row buffers up to this size are sent back to the workers for reuse. */
-const RECYCLE_MAX_BYTES = 64 << 20;
 
 /** How often, by default, the partial files are synced and the journal rewritten. */
 const CHECKPOINT_MS = 2000;
