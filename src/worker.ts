@@ -61,7 +61,7 @@ export type FileResult =
 
 /** Kernel instances per worker: one compiling while the main thread writes from the others. */
 const INSTANCES = 3;
-/** An instance whose memory grew past this (a huge mesh) is dropped once its rows are written. */
+/** Memory beyond which an instance is kept for the next file (see compileFileTask). */
 const LARGE_MEMORY = 256 << 20;
 
 const kernels: (Kernel | undefined)[] = [];
@@ -109,11 +109,16 @@ export default function compileFileTask(task: FileTask): FileResult {
     }
     Atomics.store(held, k, 1);
     const memory = out.x.buffer as SharedArrayBuffer;
-    if (memory.byteLength > LARGE_MEMORY) kernels[k] = undefined;
     task.port.postMessage({
       rows: out.rows, memory, xAt: out.x.byteOffset, xBytes: out.x.byteLength, yAt: out.y.byteOffset, yBytes: out.y.byteLength,
       held, instance: k,
     } satisfies RowsMessage);
+    if (memory.byteLength > LARGE_MEMORY) {
+      // A huge mesh: its instance takes the next file too, once these rows are written, so that
+      // a run of such meshes grows one instance, not all of them (wasm memory never shrinks).
+      while (Atomics.load(held, k) !== 0) Atomics.wait(held, k, 1, 1000);
+      nextInstance = k;
+    }
     return {
       ok: true, rows: out.rows, vertices: out.vertices, bytesRead: out.bytesRead,
       normals: out.normals, skipped: out.skipped,
