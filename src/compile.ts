@@ -204,7 +204,7 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
     // thread places them in file order and writes them from there (positioned writes, on libuv's
     // threads) while the workers go on computing. A worker that dies takes only the file it was
     // compiling. Files in flight and rows waiting to be written are both bounded (a worker waits
-    // when this thread holds the rows of all its kernel instances), so memory is too, whatever
+    // when this thread holds the rows of all its kernel regions), so memory is too, whatever
     // the corpus.
     const rowsOf: number[] = []; // per file: its row count, or -1 (failed: no rows)
     const rowsData: (RowsMessage | undefined)[] = []; // rows held until written

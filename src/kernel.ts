@@ -109,7 +109,14 @@ export class Kernel {
   readonly build: WasmBuild;
   private readonly wasm: KernelExports;
   private readonly layoutPtr: number;
-  private readonly dataPtr: number;
+  /**
+   * Regions of memory above the tables, each holding one file and its rows (see useRegion()),
+   * and the end of the highest. A region that must grow moves to the top when it is not there.
+   */
+  private readonly regions: { at: number; size: number }[] = [];
+  private readonly freed: { at: number; size: number }[] = [];
+  private top: number;
+  private region = 0;
 
   /** `cells`: kernelCells() of the hash, when the caller has them (the compile workers do). */
   constructor(icosphere: Icosphere, options: { build?: WasmBuild; hash?: SpatialHash; cells?: KernelCells } = {}) {
@@ -137,8 +144,8 @@ export class Kernel {
     const tablePtr = at; at = align(at + (icosphere.count + 1) * TABLE_STRIDE, 64);
     const cellsPtr = at; at = align(at + groups.cells.byteLength, 64);
     const candidatesPtr = at; at = align(at + groups.candidates.byteLength, 64);
-    this.layoutPtr = at; at = align(at + LAYOUT_BYTES, 16);
-    this.dataPtr = at;
+    this.layoutPtr = at; at = align(at + LAYOUT_BYTES, 64);
+    this.top = at;
     this.reserve(at);
     const rowFloats = TABLE_STRIDE / 4;
     const table = new Float32Array(this.wasm.memory.buffer, tablePtr, (icosphere.count + 1) * rowFloats);
@@ -165,6 +172,53 @@ export class Kernel {
     }
   }
 
+  /**
+   * Where the next file is loaded and its rows written: region `r` (0 to start with). The rows
+   * run() returns stay valid until their region is used again, so that a caller can write one
+   * file's rows from kernel memory while the kernel compiles the next file in another region.
+   */
+  useRegion(r: number): void {
+    if (!(Number.isInteger(r) && r >= 0 && r <= this.regions.length)) throw new Error(`no kernel region ${r}`);
+    this.region = r;
+  }
+
+  /** The current region's start. */
+  private get dataPtr(): number {
+    return this.regions[this.region]?.at ?? this.top;
+  }
+
+  /**
+   * Make the current region `bytes` long, keeping its first `keep` bytes; returns its start,
+   * which moves when the region must grow and other regions lie above it.
+   */
+  private ensureRegion(bytes: number, keep: number): number {
+    const r = this.regions[this.region];
+    if (r && bytes <= r.size) return r.at;
+    if (r && r.at + r.size === this.top) {
+      r.size = align(bytes, 64);
+      this.top = r.at + r.size;
+      this.reserve(this.top);
+      return r.at;
+    }
+    // Room to grow, so that files of similar sizes do not move it each time.
+    let size = align(Math.max(bytes, r ? r.size * 1.25 : 0), 64);
+    const hole = this.freed.findIndex((f) => f.size >= size);
+    let at: number;
+    if (hole >= 0) {
+      ({ at, size } = this.freed.splice(hole, 1)[0]);
+    } else {
+      at = this.top;
+      this.reserve(at + size);
+      this.top = at + size;
+    }
+    if (r) {
+      if (keep > 0) new Uint8Array(this.wasm.memory.buffer).copyWithin(at, r.at, r.at + keep);
+      this.freed.push(r);
+    }
+    this.regions[this.region] = { at, size };
+    return at;
+  }
+
   /** Nearest icosphere vertex by the spatial hash (the reference's answer). */
   nearest(x: number, y: number, z: number): number {
     return this.wasm.nearest(x, y, z);
@@ -189,8 +243,8 @@ export class Kernel {
 
   /** Put a file's bytes into kernel memory, for run(); returns their size. */
   load(bytes: Uint8Array): number {
-    this.reserve(this.dataPtr + bytes.byteLength);
-    new Uint8Array(this.wasm.memory.buffer, this.dataPtr, bytes.byteLength).set(bytes);
+    const at = this.ensureRegion(bytes.byteLength, 0);
+    new Uint8Array(this.wasm.memory.buffer, at, bytes.byteLength).set(bytes);
     return bytes.byteLength;
   }
 
@@ -214,8 +268,8 @@ export class Kernel {
     try {
       const size = fstatSync(fd).size;
       const readTo = (from: number, to: number) => {
-        this.reserve(this.dataPtr + to);
-        const target = new Uint8Array(this.wasm.memory.buffer, this.dataPtr, to);
+        const at = this.ensureRegion(to, from); // before taking the buffer: it may grow
+        const target = new Uint8Array(this.wasm.memory.buffer, at, to);
         let done = from;
         while (done < to) {
           const n = readSync(fd, target, done, to - done, done);
@@ -264,13 +318,13 @@ export class Kernel {
 
   /**
    * Compile the file that load() put in kernel memory. The rows returned are views of kernel
-   * memory, valid until the next call: what the benchmark times as "the kernel alone".
+   * memory, valid until their region is used again: what the benchmark times as "the kernel alone".
    */
   run(size: number, file: string, id: number, options: KernelOptions = {}): CompiledFile {
     const header = this.header(size, file);
     const layout = vertexLayout(header, file);
-    const base = this.dataPtr;
-    const end = base + size;
+    let base = this.dataPtr;
+    let end = base + size;
     const memory = () => this.wasm.memory.buffer;
 
     // A kernel status becomes an error naming the byte offset, and for ASCII the line and token.
@@ -315,10 +369,15 @@ export class Kernel {
     const staged = compute || options.normalize === "fit";
 
     const xWidth = options.inputs === 5 ? X_WIDTH_5 : X_WIDTH_2;
-    const xPtr = align(end, 16);
-    const yPtr = align(xPtr + count * xWidth * 4, 16);
-    const stagingPtr = align(yPtr + count * Y_WIDTH * 4, 16);
-    this.reserve(staged ? stagingPtr + count * STAGING_STRIDE : stagingPtr);
+    // The rows (and staged vertices) follow the file in its region, which may move to make room.
+    const xAt = align(size, 16);
+    const yAt = align(xAt + count * xWidth * 4, 16);
+    const stagingAt = align(yAt + count * Y_WIDTH * 4, 16);
+    const moved = this.ensureRegion(staged ? stagingAt + count * STAGING_STRIDE : stagingAt, size) - base;
+    base += moved;
+    end += moved;
+    start += moved;
+    const xPtr = base + xAt, yPtr = base + yAt, stagingPtr = base + stagingAt;
     // Absent properties: zero normals, the default colour.
     const slots = new Float32Array(memory(), this.wasm.slots.value as number, SLOT_COUNT);
     slots.fill(0);

@@ -1,9 +1,9 @@
 // A Piscina worker: one task per file. The worker compiles its file and hands the rows to the main
-// thread without copying them: each worker rotates through a few kernel instances whose memory is
-// shared, and the main thread writes a file's rows in file order straight from the memory of the
-// instance that computed them, while this worker goes on with the next file in another instance
-// (as native code would write from a thread of its own). Failures come back as data, so the run
-// goes on.
+// thread without copying them: its kernel's memory is shared, and holds a few files' rows at once
+// (regions), so the main thread writes a file's rows in file order straight from there while
+// this worker goes on with the next file in another region (as native code would write from a
+// thread of its own). One kernel, not one per region: its tables stay warm in the cache.
+// Failures come back as data, so the run goes on.
 
 import type { MessagePort } from "node:worker_threads";
 import { Kernel, type KernelOptions, type WasmBuild } from "./kernel.js";
@@ -30,9 +30,9 @@ export interface FileTask {
 }
 
 /**
- * A compiled file's rows, in the memory of the kernel instance that computed them: `rows` rows of
+ * A compiled file's rows, in the kernel memory of the worker that computed them: `rows` rows of
  * x (`xBytes` at `xAt`) and of y (`yBytes` at `yAt`). The receiver must call releaseRows() once
- * it has written them or will not: until then the worker does not reuse that instance.
+ * it has written them or will not: until then the worker does not reuse that region.
  */
 export interface RowsMessage {
   rows: number;
@@ -41,15 +41,15 @@ export interface RowsMessage {
   xBytes: number;
   yAt: number;
   yBytes: number;
-  /** One flag per instance of the worker: 1 while the receiver holds that instance's rows. */
+  /** One flag per region of the worker's kernel: 1 while the receiver holds that region's rows. */
   held: Int32Array;
-  instance: number;
+  region: number;
 }
 
-/** The worker may reuse the instance that holds these rows. */
+/** The worker may reuse the region that holds these rows. */
 export function releaseRows(m: RowsMessage): void {
-  Atomics.store(m.held, m.instance, 0);
-  Atomics.notify(m.held, m.instance);
+  Atomics.store(m.held, m.region, 0);
+  Atomics.notify(m.held, m.region);
 }
 
 export type FileResult =
@@ -59,33 +59,36 @@ export type FileResult =
   }
   | { ok: false; error: ReturnType<HeadsnetError["toJSON"]> };
 
-/** Kernel instances per worker: one compiling while the main thread writes from the others. */
-const INSTANCES = 3;
-/** Memory beyond which an instance is kept for the next file (see compileFileTask). */
+/** Kernel regions per worker: one compiling while the main thread writes from the others. */
+const REGIONS = 3;
+/** Memory beyond which a region is kept for the next file (see compileFileTask). */
 const LARGE_MEMORY = 256 << 20;
 
-const kernels: (Kernel | undefined)[] = [];
-const held = new Int32Array(new SharedArrayBuffer(4 * INSTANCES));
-let nextInstance = 0;
+let kernel: Kernel | undefined;
+const held = new Int32Array(new SharedArrayBuffer(4 * REGIONS));
+let nextRegion = 0;
+
+function instance(setup: KernelSetup): Kernel {
+  if (!kernel || kernel.icosphere.sha256 !== setup.icosphere.sha256 || kernel.build !== setup.build) {
+    kernel = new Kernel(setup.icosphere, { build: setup.build, hash: setup.hash, cells: setup.cells });
+  }
+  return kernel;
+}
 
 /**
- * An instance whose rows the main thread is not holding, made for `setup` if need be. Waits for
- * the main thread when it holds them all; it writes in file order, and every file it waits for
- * was started before this one, so the wait always ends.
+ * A region whose rows the main thread is not holding. Waits for the main thread when it holds
+ * them all; it writes in file order, and every file it waits for was started before this one,
+ * so the wait always ends.
  */
-function freeInstance(setup: KernelSetup): number {
+function freeRegion(): number {
   for (;;) {
-    for (let i = 0; i < INSTANCES; i++) {
-      const k = (nextInstance + i) % INSTANCES;
-      if (Atomics.load(held, k) !== 0) continue;
-      nextInstance = k + 1;
-      const kernel = kernels[k];
-      if (!kernel || kernel.icosphere.sha256 !== setup.icosphere.sha256 || kernel.build !== setup.build) {
-        kernels[k] = new Kernel(setup.icosphere, { build: setup.build, hash: setup.hash, cells: setup.cells });
-      }
-      return k;
+    for (let i = 0; i < REGIONS; i++) {
+      const r = (nextRegion + i) % REGIONS;
+      if (Atomics.load(held, r) !== 0) continue;
+      nextRegion = r + 1;
+      return r;
     }
-    Atomics.wait(held, nextInstance % INSTANCES, 1, 1000);
+    Atomics.wait(held, nextRegion % REGIONS, 1, 1000);
   }
 }
 
@@ -94,30 +97,31 @@ export default function compileFileTask(task: FileTask): FileResult {
   const crashOn = process.env.HEADSNET_TEST_CRASH;
   if (crashOn && task.label.endsWith(crashOn)) process.exit(70);
   try {
-    let k = -1;
+    let r: number;
     let out;
     try {
-      k = freeInstance(task.setup);
-      const kernel = kernels[k]!;
-      out = kernel.run(kernel.loadFile(task.path, task.label, task.options), task.label, task.id, task.options);
+      const k = instance(task.setup);
+      r = freeRegion();
+      k.useRegion(r);
+      out = k.run(k.loadFile(task.path, task.label, task.options), task.label, task.id, task.options);
     } catch (e) {
       if (e instanceof HeadsnetError) return { ok: false, error: e.toJSON() };
-      // A trap or a bug: fail this file with what happened; the instance is rebuilt for the next one.
-      if (k >= 0) kernels[k] = undefined;
+      // A trap or a bug: fail this file with what happened; the kernel is rebuilt for the next one.
+      kernel = undefined;
       const message = e instanceof Error ? e.message : String(e);
       return { ok: false, error: { code: "E_WORKER", message: `${task.label}: the kernel failed: ${message}`, file: task.label } };
     }
-    Atomics.store(held, k, 1);
+    Atomics.store(held, r, 1);
     const memory = out.x.buffer as SharedArrayBuffer;
     task.port.postMessage({
       rows: out.rows, memory, xAt: out.x.byteOffset, xBytes: out.x.byteLength, yAt: out.y.byteOffset, yBytes: out.y.byteLength,
-      held, instance: k,
+      held, region: r,
     } satisfies RowsMessage);
     if (memory.byteLength > LARGE_MEMORY) {
-      // A huge mesh: its instance takes the next file too, once these rows are written, so that
-      // a run of such meshes grows one instance, not all of them (wasm memory never shrinks).
-      while (Atomics.load(held, k) !== 0) Atomics.wait(held, k, 1, 1000);
-      nextInstance = k;
+      // A huge mesh: its region takes the next file too, once these rows are written, so that a
+      // run of such meshes grows one region, not all of them (wasm memory never shrinks).
+      while (Atomics.load(held, r) !== 0) Atomics.wait(held, r, 1, 1000);
+      nextRegion = r;
     }
     return {
       ok: true, rows: out.rows, vertices: out.vertices, bytesRead: out.bytesRead,

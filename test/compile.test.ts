@@ -45,8 +45,8 @@ describe("compile", () => {
     expect(read(one, "train_y.dat").length).toBe(s1.rows * 24);
   }, 60_000);
 
-  // Seven files through each worker's three kernel instances: the rows of each come from the
-  // instance that computed them, never from one reused before its rows were written.
+  // Seven files through each worker's three kernel regions: the rows of each come from the
+  // region where they were computed, never from one reused before its rows were written.
   it.each([1, 2])("rows come in sorted input order, each model's rows where the manifest says (-j%i)", async (workers) => {
     const out = tmp("order");
     await run({ inputs: [corpus], out, workers, seed: 5 });
