@@ -5,11 +5,18 @@
 // is exact in float64, and the float64 sum rounds correctly to float32 unless it landed exactly on
 // a float32 rounding midpoint (or below float32's normal range). Only then is the sum redone with
 // round-to-odd, which makes the final narrowing correct.
+//
+// The build with relaxed SIMD (build/release-fma.wasm) uses relaxed_madd instead: one fused
+// instruction where the CPU has fma, unfused elsewhere. The host uses that build only after
+// checking, in the running process, that it fuses (src/kernel.ts: fmaProbe).
 
 const F32_MIN_NORMAL: f64 = 1.1754943508222875e-38;
 
 @inline
 export function fma32(a: f32, b: f32, c: f32): f32 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return f32x4.extract_lane(f32x4.relaxed_madd(f32x4.splat(a), f32x4.splat(b), f32x4.splat(c)), 0);
+  }
   const p: f64 = <f64>a * <f64>b;
   const cd: f64 = <f64>c;
   const s: f64 = p + cd;

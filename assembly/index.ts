@@ -91,6 +91,11 @@ export function trace(x: f32, y: f32, z: f32, nx: f32, ny: f32, nz: f32, options
   return traceTo(x, y, z, nx, ny, nz, options);
 }
 
+/** fma32 as this build computes it: the host checks that a build's fma is fused before using it. */
+export function fmaProbe(a: f32, b: f32, c: f32): f32 {
+  return fma32(a, b, c);
+}
+
 // How the current file's vertex records are read (set by beginVertices).
 const slotOffset: usize = memory.data(SLOT_COUNT * 4);
 const slotType: usize = memory.data(SLOT_COUNT * 4);

@@ -581,7 +581,7 @@ async function main(): Promise<void> {
   add("reference", "reference C", `DatasetGen re-created: brute force, per-row fopen/fclose (-Ofast), ${REF_HEADS} heads`, refRows, 1);
   for (const n of THREADS) add(nKey(n), `native C -j${n}`, "headsnet's algorithm in C (-O3, AVX2), + fsync by the bench", totalRows, n);
   for (const n of THREADS) add(hKey(n), `headsnet -j${n}`, "`headsnet compile` end to end, child process incl. startup", totalRows, n);
-  add("kernel", "headsnet kernel", `one ${kernelRows.toLocaleString("en-US")}-vertex file in wasm memory, 1 thread`, kernelRows, 1);
+  add("kernel", "headsnet kernel", `one ${kernelRows.toLocaleString("en-US")}-vertex file in wasm memory, 1 thread, fma ${kernel.fma === "fused" ? "in hardware" : "emulated"}`, kernelRows, 1);
   const get = (key: string) => contenders.find((x) => x.key === key)!;
 
   const kernelRate = get("kernel").rowsPerSecond.median;
@@ -626,6 +626,7 @@ async function main(): Promise<void> {
     micro: {
       hashNs: { headsnet: stat(hashNs), native: nmStat((m) => m.hashNs), nativeBatched: nmStat((m) => m.batchedNs) },
       bruteNs: { headsnet: stat(bruteNs), native: nmStat((m) => m.bruteNs), nativeKind: nm0.bruteKind, nativeScalar: nmStat((m) => m.bruteScalarNs) },
+      fma: kernel.fma,
       parseMVerticesPerSecond: { kernel: summarize(get("kernel").samples.map((t) => kernelRows / t / 1e6)), plyLoaderFaces: plyFaces, plyLoaderVertexOnly: plyVertexOnly },
     },
     parallelProbe: parallelProbe.length ? stat(parallelProbe) : undefined,

@@ -3,6 +3,7 @@
 
 import { readFileSync, openSync, readSync, fstatSync, closeSync } from "node:fs";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
 import { PACKAGE_ROOT } from "./package.js";
 import {
   FMT_ASCII, FMT_BINARY_LE, SLOT_COUNT, SLOT_R, SLOT_G, SLOT_B, S_OK, S_BAD_NUMBER, S_TRUNCATED,
@@ -44,6 +45,7 @@ interface KernelExports {
   setHash(grid: number, cellsPtr: number, candidatesPtr: number, wide: number): void;
   nearest(x: number, y: number, z: number): number;
   nearestBrute(x: number, y: number, z: number): number;
+  fmaProbe(a: number, b: number, c: number): number;
   trace(x: number, y: number, z: number, nx: number, ny: number, nz: number, options: number): number;
   traced: WebAssembly.Global;
   slots: WebAssembly.Global;
@@ -59,18 +61,20 @@ interface KernelExports {
   cursorAddress(): number;
 }
 
-export type WasmBuild = "release" | "debug";
+/**
+ * The kernel build: "release" runs the reference's fused multiply-adds as one instruction where
+ * this process has been checked to do so (relaxed SIMD, on a CPU with fma), else emulates them
+ * exactly; "release-emulated" always emulates them; "debug" emulates them, with assertions.
+ */
+export type WasmBuild = "release" | "release-emulated" | "debug";
 
-const modules = new Map<WasmBuild, WebAssembly.Module>();
+const modules = new Map<string, WebAssembly.Module>();
 
-export function wasmPath(build: WasmBuild): string {
-  return join(PACKAGE_ROOT, "build", `${build}.wasm`);
-}
-
-function wasmModule(build: WasmBuild): WebAssembly.Module {
-  let module = modules.get(build);
+/** A build's file under build/: release.wasm, release-fma.wasm or debug.wasm. */
+function wasmFile(name: string): WebAssembly.Module {
+  let module = modules.get(name);
   if (!module) {
-    const path = wasmPath(build);
+    const path = join(PACKAGE_ROOT, "build", `${name}.wasm`);
     let bytes: Buffer;
     try {
       bytes = readFileSync(path);
@@ -78,9 +82,53 @@ function wasmModule(build: WasmBuild): WebAssembly.Module {
       throw new Error(`${path} is missing: the WebAssembly kernel is built by 'npm install' (or 'npm run build')`);
     }
     module = new WebAssembly.Module(new Uint8Array(bytes));
-    modules.set(build, module);
+    modules.set(name, module);
   }
   return module;
+}
+
+let fusedChecked: boolean | undefined;
+
+/**
+ * Whether this thread runs build/release-fma.wasm's fma fused, as the reference's -Ofast build
+ * does. Node 20's V8 has relaxed SIMD behind a flag (on by default in later versions), and
+ * relaxed_madd may be fused or not: the build is used only if, here and now, it gives what the
+ * exact emulation gives on inputs where fused and unfused results differ.
+ */
+export function fusedFma(): boolean {
+  if (fusedChecked === undefined) {
+    fusedChecked = false;
+    try {
+      setFlagsFromString("--experimental-wasm-relaxed-simd");
+      const probe = (name: string) => (new WebAssembly.Instance(wasmFile(name), {
+        env: { parseDecimal: () => NaN, abort: () => { throw new Error("abort"); } },
+      }).exports as unknown as { fmaProbe(a: number, b: number, c: number): number }).fmaProbe;
+      const fused = probe("release-fma"), exact = probe("release");
+      fusedChecked = FMA_PROBES.every(([a, b, c]) => Object.is(fused(a, b, c), exact(a, b, c)));
+    } catch {
+      // No relaxed SIMD in this runtime: the emulation.
+    }
+  }
+  return fusedChecked;
+}
+
+/** Inputs whose fused and unfused float32 results differ: exact products meet near cancellation. */
+const FMA_PROBES: [number, number, number][] = (() => {
+  const f = Math.fround;
+  const probes: [number, number, number][] = [[f(1 + 2 ** -12), f(1 + 2 ** -12), f(-(1 + 2 ** -11))]];
+  let seed = 12345;
+  const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  for (let i = 0; i < 64; i++) {
+    const a = f(next() * 4 - 2), b = f(next() * 4 - 2);
+    probes.push([a, b, f(-(a * b) * (1 + (next() - 0.5) * 2 ** -20))]);
+  }
+  return probes;
+})();
+
+function wasmModule(build: WasmBuild): WebAssembly.Module {
+  if (build === "debug") return wasmFile("debug");
+  if (build === "release" && fusedFma()) return wasmFile("release-fma");
+  return wasmFile("release");
 }
 
 export interface CompiledFile {
@@ -107,6 +155,8 @@ export class Kernel {
   readonly icosphere: Icosphere;
   readonly hash: SpatialHash;
   readonly build: WasmBuild;
+  /** How this instance computes the reference's fused multiply-adds. */
+  readonly fma: "fused" | "emulated";
   private readonly wasm: KernelExports;
   private readonly layoutPtr: number;
   /**
@@ -123,6 +173,7 @@ export class Kernel {
     this.icosphere = icosphere;
     this.hash = options.hash ?? buildSpatialHash(icosphere.vertices);
     this.build = options.build ?? "release";
+    this.fma = this.build === "release" && fusedFma() ? "fused" : "emulated";
     let exports: KernelExports | undefined;
     const instance = new WebAssembly.Instance(wasmModule(this.build), {
       env: {
@@ -222,6 +273,11 @@ export class Kernel {
   /** Nearest icosphere vertex by the spatial hash (the reference's answer). */
   nearest(x: number, y: number, z: number): number {
     return this.wasm.nearest(x, y, z);
+  }
+
+  /** The reference's float32 fma(a, b, c), as this instance computes it: rounded once. */
+  fma32(a: number, b: number, c: number): number {
+    return this.wasm.fmaProbe(a, b, c);
   }
 
   /** Nearest icosphere vertex by the reference's brute force. */

@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Kernel } from "../src/kernel.js";
+import { Kernel, fusedFma } from "../src/kernel.js";
 import { loadIcosphere } from "../src/icosphere.js";
 import { GOLDEN_DIR, BLENDER_ICOSPHERE, GOLDEN_NAMES } from "./paths.js";
 
@@ -10,10 +10,12 @@ function bits(bytes: Buffer | Float32Array): Uint32Array {
   return new Uint32Array(b.buffer, b.byteOffset, b.length);
 }
 
-describe("golden outputs of the reference, --projection legacy with its icosphere table", () => {
+// Every build: the emulated fma (debug, release-emulated) and release, which fuses in hardware
+// where this process has been checked to (see the last test).
+describe.each(["debug", "release-emulated", "release"] as const)("golden outputs of the reference, --projection legacy with its icosphere table (%s)", (build) => {
   let kernel: Kernel;
   beforeAll(() => {
-    kernel = new Kernel(loadIcosphere(BLENDER_ICOSPHERE), { build: "debug" });
+    kernel = new Kernel(loadIcosphere(BLENDER_ICOSPHERE), { build });
   });
 
   for (const name of GOLDEN_NAMES) {
@@ -33,4 +35,18 @@ describe("golden outputs of the reference, --projection legacy with its icospher
       expect(yMismatches).toBe(0);
     });
   }
+});
+
+describe("the reference's fused multiply-add", () => {
+  it("is rounded once in every build, whether fused in hardware or emulated", () => {
+    const f = Math.fround;
+    const a = f(1 + 2 ** -12), c = f(-(1 + 2 ** -11)); // a*a + c is exactly 2^-24; unfused, 0
+    const ico = loadIcosphere(BLENDER_ICOSPHERE);
+    for (const build of ["debug", "release-emulated", "release"] as const) {
+      const kernel = new Kernel(ico, { build });
+      expect(kernel.fma).toBe(build === "release" && fusedFma() ? "fused" : "emulated");
+      expect(kernel.fma32(a, a, c)).toBe(2 ** -24);
+      expect(kernel.fma32(-a, a, -c)).toBe(-(2 ** -24));
+    }
+  });
 });

@@ -70,6 +70,8 @@ export interface BenchResult {
   micro: {
     hashNs: { headsnet: Stat; native: Stat; nativeBatched: Stat };
     bruteNs: { headsnet: Stat; native: Stat; nativeKind: string; nativeScalar: Stat };
+    /** How the headsnet kernel computed the reference's fused multiply-adds. */
+    fma: "fused" | "emulated";
     parseMVerticesPerSecond: { kernel: Stat; plyLoaderFaces: Stat; plyLoaderVertexOnly: Stat };
   };
   /** Throughput of N concurrent compute-bound processes over one (N = cores): what -jN can gain here. */
@@ -153,7 +155,7 @@ export function renderMarkdown(r: BenchResult, svgPath: string): string {
     "| | headsnet (WebAssembly) | native C | other |",
     "|---|---|---|---|",
     `| nearest icosphere vertex, cube map | ${nsSpread(m.hashNs.headsnet)} per query, each call made from JavaScript (the JS→wasm call is included) | ${nsSpread(m.hashNs.native)} one at a time; ${nsSpread(m.hashNs.nativeBatched)} in prefetched blocks of 32 | |`,
-    `| nearest icosphere vertex, brute force | ${nsSpread(m.bruteNs.headsnet)} per query (fused multiply-add emulated exactly) | ${nsSpread(m.bruteNs.native)} (${m.bruteNs.nativeKind}); ${nsSpread(m.bruteNs.nativeScalar)} scalar | the reference's loop |`,
+    `| nearest icosphere vertex, brute force | ${nsSpread(m.bruteNs.headsnet)} per query (fused multiply-add ${m.fma === "fused" ? "in hardware, relaxed SIMD" : "emulated exactly"}) | ${nsSpread(m.bruteNs.native)} (${m.bruteNs.nativeKind}); ${nsSpread(m.bruteNs.nativeScalar)} scalar | the reference's loop |`,
     `| PLY parsing, M vertices/s | ${sig(m.parseMVerticesPerSecond.kernel.median)} (${sig(m.parseMVerticesPerSecond.kernel.min)}–${sig(m.parseMVerticesPerSecond.kernel.max)}): the whole kernel, decode + trace + lookup + rows, so an upper bound on decoding's cost | | three.js \`PLYLoader.parse\`: ${sig(m.parseMVerticesPerSecond.plyLoaderVertexOnly.median)} (${sig(m.parseMVerticesPerSecond.plyLoaderVertexOnly.min)}–${sig(m.parseMVerticesPerSecond.plyLoaderVertexOnly.max)}) on the head without its faces, ${sig(m.parseMVerticesPerSecond.plyLoaderFaces.median)} (${sig(m.parseMVerticesPerSecond.plyLoaderFaces.min)}–${sig(m.parseMVerticesPerSecond.plyLoaderFaces.max)}) with them (headsnet never reads the faces) |`,
     "",
     `The query points are those of \`native --micro\` (${n(r.params.queries)} for the cube map; ${n(r.params.bruteQueries)} for the WebAssembly brute force, ${n(r.params.nativeBruteQueries)} for C's).`,
