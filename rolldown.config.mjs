@@ -27,6 +27,7 @@ export default [
     input: { "worker.bundle": "dist/src/worker.js" },
     platform: "node",
     external: [/^node:/],
-    output: { dir: "dist/src", format: "cjs", entryFileNames: "[name].cjs", sourcemap: true },
+    // Named exports: Piscina calls the module's `default`.
+    output: { dir: "dist/src", format: "cjs", exports: "named", entryFileNames: "[name].cjs", sourcemap: true },
   },
 ];
