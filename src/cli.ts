@@ -267,11 +267,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         .option("out", { alias: "o", type: "string", demandOption: true, describe: "output directory" })
         .option("count", { alias: "n", type: "number", default: 10, describe: "number of heads" })
         .option("vertices", { type: "number", default: 94000, describe: "vertices per head" })
-        .option("seed", { type: "number", default: 0, describe: "corpus seed; head i is the same for any count" }),
+        .option("seed", { type: "number", default: 0, describe: "corpus seed; head i is the same for any count" })
+        .option("quiet", { alias: "q", type: "boolean", default: false, describe: "no summary" }),
       async (args) => {
         const { synthCorpus } = await import("./synth.js");
         const result = await synthCorpus({ out: args.out, count: args.count, vertices: args.vertices, seed: args.seed });
-        io.out(`wrote ${result.files.length} heads, ${result.vertices.toLocaleString("en-US")} vertices, ${formatCount(result.bytes)}B to ${result.dir}\n`);
+        if (!args.quiet) io.out(`wrote ${result.files.length} heads, ${result.vertices.toLocaleString("en-US")} vertices, ${formatCount(result.bytes)}B to ${result.dir}\n`);
       },
     )
     .command(

@@ -78,6 +78,10 @@ describe("headsnet CLI", () => {
     const dir = tmp("synth");
     const r = headsnet("synth", "-o", dir, "--count", "2", "--vertices", "600", "--seed", "4");
     expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^wrote 2 heads, 1,200 vertices, /);
+    const quiet = headsnet("synth", "-o", tmp("synth-quiet"), "--count", "1", "--vertices", "600", "--quiet");
+    expect(quiet.code).toBe(0);
+    expect(quiet.stdout).toBe("");
     expect(readdirSync(dir).sort()).toEqual(["head_00000.ply", "head_00001.ply"]);
     const c = headsnet("compile", dir, "-o", join(dir, "out"), "--quiet");
     expect(c.code).toBe(0);
