@@ -41,7 +41,10 @@ export interface RowsMessage {
   xBytes: number;
   yAt: number;
   yBytes: number;
-  /** One flag per region of the worker's kernel: 1 while the receiver holds that region's rows. */
+  /**
+   * One flag per region of the worker's kernel, 1 while the receiver holds that region's rows,
+   * then a count of releases (what the worker waits on when it needs a region).
+   */
   held: Int32Array;
   region: number;
 }
@@ -49,7 +52,8 @@ export interface RowsMessage {
 /** The worker may reuse the region that holds these rows. */
 export function releaseRows(m: RowsMessage): void {
   Atomics.store(m.held, m.region, 0);
-  Atomics.notify(m.held, m.region);
+  Atomics.add(m.held, m.held.length - 1, 1);
+  Atomics.notify(m.held, m.held.length - 1);
 }
 
 export type FileResult =
@@ -65,7 +69,8 @@ const REGIONS = 3;
 const LARGE_MEMORY = 256 << 20;
 
 let kernel: Kernel | undefined;
-const held = new Int32Array(new SharedArrayBuffer(4 * REGIONS));
+const held = new Int32Array(new SharedArrayBuffer(4 * (REGIONS + 1)));
+const RELEASES = REGIONS;
 let nextRegion = 0;
 
 function instance(setup: KernelSetup): Kernel {
@@ -82,13 +87,14 @@ function instance(setup: KernelSetup): Kernel {
  */
 function freeRegion(): number {
   for (;;) {
+    const releases = Atomics.load(held, RELEASES);
     for (let i = 0; i < REGIONS; i++) {
       const r = (nextRegion + i) % REGIONS;
       if (Atomics.load(held, r) !== 0) continue;
       nextRegion = r + 1;
       return r;
     }
-    Atomics.wait(held, nextRegion % REGIONS, 1, 1000);
+    Atomics.wait(held, RELEASES, releases);
   }
 }
 
@@ -120,7 +126,9 @@ export default function compileFileTask(task: FileTask): FileResult {
     if (memory.byteLength > LARGE_MEMORY) {
       // A huge mesh: its region takes the next file too, once these rows are written, so that a
       // run of such meshes grows one region, not all of them (wasm memory never shrinks).
-      while (Atomics.load(held, r) !== 0) Atomics.wait(held, r, 1, 1000);
+      for (let releases = Atomics.load(held, RELEASES); Atomics.load(held, r) !== 0; releases = Atomics.load(held, RELEASES)) {
+        Atomics.wait(held, RELEASES, releases);
+      }
       nextRegion = r;
     }
     return {
