@@ -10,7 +10,7 @@ import {
   S_OK, S_TRUNCATED, S_NONFINITE, S_OUTSIDE_SPHERE, S_ZERO_NORMAL, S_BAD_INDEX, TRACE_BATCH,
 } from "../src/abi";
 import { fma32 } from "./exact";
-import { cellOf, nearestInCell, icosphereCount } from "./nearest";
+import { cellOf, cellRecord, nearestInCell, icosphereCount } from "./nearest";
 import {
   cursor, end, status, slots, corners, cornerCount,
   readRecord, readFace, readBinary, storeSlot, skipRecords,
@@ -176,8 +176,8 @@ function readVertex(record: usize, k: i32): usize {
   return 0;
 }
 
-// One batch of traced points: x y z and the cube-map cell, 16 bytes each.
-const batch: usize = memory.data(TRACE_BATCH * 16);
+// One batch of traced points: x y z, the cube-map cell, and the cell's record: 24 bytes each.
+const batch: usize = memory.data(TRACE_BATCH * 24, 8);
 
 /**
  * Decode `count` vertices starting at `start`, trace each to the sphere, find its icosphere
@@ -210,8 +210,9 @@ export function compileVertices(
   const colourScale: f32 = <f32>0.003921569;
   const legacy = (options & OPT_PROJECTION_RAY) == 0;
 
-  // Stage 1 decodes and traces a batch of vertices, writing y rows; stage 2 then finds their
-  // icosphere vertices back to back, so the cube map's cache misses overlap.
+  // Stage 1 decodes and traces a batch of vertices, writing y rows; stage 2 then reads their
+  // cube-map records and finds their icosphere vertices back to back, so that the cube map's
+  // cache misses overlap.
   while (k < count) {
     let size: i32 = 0;
     while (size < TRACE_BATCH && k < count) {
@@ -264,7 +265,7 @@ export function compileVertices(
         k++;
         continue;
       }
-      const slot = batch + (<usize>size << 4);
+      const slot = batch + <usize>size * 24;
       store<f32>(slot, px);
       store<f32>(slot, py, 4);
       store<f32>(slot, pz, 8);
@@ -287,9 +288,14 @@ export function compileVertices(
       size++;
       k++;
     }
+    // The batch's cell records first, in a loop of nothing else: their cache misses overlap.
     for (let j: i32 = 0; j < size; j++) {
-      const slot = batch + (<usize>j << 4);
-      const index = nearestInCell(load<f32>(slot), load<f32>(slot, 4), load<f32>(slot, 8), load<i32>(slot, 12));
+      const slot = batch + <usize>j * 24;
+      store<u64>(slot, cellRecord(load<i32>(slot, 12)), 16);
+    }
+    for (let j: i32 = 0; j < size; j++) {
+      const slot = batch + <usize>j * 24;
+      const index = nearestInCell(load<f32>(slot), load<f32>(slot, 4), load<f32>(slot, 8), load<i32>(slot, 12), load<u64>(slot, 16));
       const xp = xOut + <usize>(rows + j) * xWidth;
       const indexFloat: i32 = 3 * index;
       store<f32>(xp, id);

@@ -120,14 +120,7 @@ function groupDistances(list: usize, j: u32, px: v128, py: v128, pz: v128): v128
   const r1 = v128.load(ico + <usize>indexAt(list, j + 1) * TABLE_STRIDE);
   const r2 = v128.load(ico + <usize>indexAt(list, j + 2) * TABLE_STRIDE);
   const r3 = v128.load(ico + <usize>indexAt(list, j + 3) * TABLE_STRIDE);
-  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5); // x0 x1 y0 y1
-  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5); // x2 x3 y2 y3
-  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7); // z0 z1 . .
-  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7); // z2 z3 . .
-  const dx = f32x4.sub(v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), px);
-  const dy = f32x4.sub(v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), py);
-  const dz = f32x4.sub(v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), pz);
-  return f32x4.add(f32x4.add(f32x4.mul(dx, dx), f32x4.mul(dy, dy)), f32x4.mul(dz, dz));
+  return rowDistances(r0, r1, r2, r3, px, py, pz);
 }
 
 // The smallest lane (pmin: plain minps; no NaN can occur here).
@@ -138,12 +131,45 @@ function laneMin(d: v128): f32 {
 }
 
 export function nearest(px: f32, py: f32, pz: f32): i32 {
-  return nearestInCell(px, py, pz, cellOf(px, py, pz));
+  const cell = cellOf(px, py, pz);
+  return nearestInCell(px, py, pz, cell, cellRecord(cell));
 }
 
-/** Nearest vertex to p, given p's cell from cellOf(). */
+/**
+ * A cell's 8-byte record (16-bit layout; 0 otherwise). The kernel reads a whole batch of them
+ * in a loop of its own before ranking any candidates, so that their cache misses overlap.
+ */
 @inline
-export function nearestInCell(px: f32, py: f32, pz: f32, cell: i32): i32 {
+export function cellRecord(cell: i32): u64 {
+  return cell >= 0 && !wideIndices ? load<u64>(cells + (<usize>cell << 3)) : 0;
+}
+
+// Squared distances from p to the four candidates of a one-group record held in a register.
+@inline
+function inlineDistances(record: u64, px: v128, py: v128, pz: v128): v128 {
+  const r0 = v128.load(ico + <usize>(record & 0xffff) * TABLE_STRIDE);
+  const r1 = v128.load(ico + <usize>((record >> 16) & 0xffff) * TABLE_STRIDE);
+  const r2 = v128.load(ico + <usize>((record >> 32) & 0xffff) * TABLE_STRIDE);
+  const r3 = v128.load(ico + <usize>(record >> 48) * TABLE_STRIDE);
+  return rowDistances(r0, r1, r2, r3, px, py, pz);
+}
+
+// Squared distances from p to four table rows, transposed into x, y and z vectors.
+@inline
+function rowDistances(r0: v128, r1: v128, r2: v128, r3: v128, px: v128, py: v128, pz: v128): v128 {
+  const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5); // x0 x1 y0 y1
+  const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5); // x2 x3 y2 y3
+  const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7); // z0 z1 . .
+  const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7); // z2 z3 . .
+  const dx = f32x4.sub(v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), px);
+  const dy = f32x4.sub(v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), py);
+  const dz = f32x4.sub(v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), pz);
+  return f32x4.add(f32x4.add(f32x4.mul(dx, dx), f32x4.mul(dy, dy)), f32x4.mul(dz, dz));
+}
+
+/** Nearest vertex to p, given p's cell from cellOf() and that cell's cellRecord(). */
+@inline
+export function nearestInCell(px: f32, py: f32, pz: f32, cell: i32, record: u64): i32 {
   if (cell < 0) return nearestBrute(px, py, pz);
   const vx = f32x4.splat(px);
   const vy = f32x4.splat(py);
@@ -151,17 +177,16 @@ export function nearestInCell(px: f32, py: f32, pz: f32, cell: i32): i32 {
   let list: usize;
   let n: u32;
   if (!wideIndices) {
-    const record = cells + (<usize>cell << 3);
-    if (load<u16>(record) != MULTI_GROUP) {
+    if (<u16>record != MULTI_GROUP) {
       // One group, inline in the cell's record.
-      const d = groupDistances(record, 0, vx, vy, vz);
+      const d = inlineDistances(record, vx, vy, vz);
       const limit = laneMin(d) * (<f32>1.0 + TIE_SLACK) + TIE_FLOOR;
       const mask = i32x4.bitmask(f32x4.le(d, f32x4.splat(limit)));
-      if ((mask & (mask - 1)) == 0) return indexAt(record, <u32>ctz(mask));
-      return nearestExact(px, py, pz, record, 4);
+      if ((mask & (mask - 1)) == 0) return <i32>((record >> (<u64>ctz(mask) << 4)) & 0xffff);
+      return nearestExact(px, py, pz, cells + (<usize>cell << 3), 4);
     }
-    list = candidates + (<usize>load<u32>(record, 4) << 1);
-    n = <u32>load<u16>(record, 2) << 2;
+    list = candidates + (<usize>(record >> 32) << 1);
+    n = <u32>((record >> 16) & 0xffff) << 2;
   } else {
     const first = load<u32>(cells + (<usize>cell << 2));
     list = candidates + (<usize>first << 2);
