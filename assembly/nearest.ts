@@ -30,6 +30,7 @@ const MULTI_GROUP: u16 = 0xffff;
 // few float32 ulps (about 6e-8 each), so candidates within 4e-6 of the best are re-ranked exactly.
 const TIE_SLACK: f32 = 4e-6;
 const TIE_FLOOR: f32 = 1e-30;
+const ROUNDING_SHIFT: f64 = 6755399441055744.0; // 1.5 * 2^52
 const RMIN2: f64 = HASH_RMIN * HASH_RMIN;
 const RMAX2: f64 = HASH_RMAX * HASH_RMAX;
 
@@ -97,8 +98,11 @@ export function cellOf(px: f32, py: f32, pz: f32): i32 {
     u = x * inv;
     v = y * inv;
   }
-  let iu = <i32>((u + 1.0) * halfGrid);
-  let iv = <i32>((v + 1.0) * halfGrid);
+  // floor(t) as round-to-nearest(t - 1/2) by adding 1.5 * 2^52, whose low bits then hold it:
+  // cheaper than a checked conversion. At exact integers (cell edges) it may pick the cell
+  // below; the cube map's cells overlap by CELL_PAD there, so either cell answers exactly.
+  let iu = <i32>reinterpret<i64>((u + 1.0) * halfGrid - 0.5 + ROUNDING_SHIFT);
+  let iv = <i32>reinterpret<i64>((v + 1.0) * halfGrid - 0.5 + ROUNDING_SHIFT);
   if (iu >= grid) iu = grid - 1;
   if (iv >= grid) iv = grid - 1;
   if (iu < 0) iu = 0;

@@ -70,10 +70,11 @@ function queries(ico: Icosphere, count: number, seed: number): Float32Array {
       if (random() < 0.5) push(sx * m * r, sy * m * r, z * r);
       else push(sx * r, sy * r, (Math.sign(z) || 1) * r);
     } else {
-      // Grid lines of the hash: one coordinate ratio exactly on a cell boundary.
-      const g = 128;
+      // Grid lines of the hash: one coordinate ratio on a cell boundary, exactly so at radii
+      // that are powers of two (the kernel's floor there may give either neighbouring cell).
+      const g = random() < 0.5 ? 128 : 256;
       const u = -1 + (2 * Math.floor(random() * (g + 1))) / g;
-      const r = 0.5 + random();
+      const r = random() < 0.5 ? [0.5, 1, 2][Math.floor(random() * 3)] : 0.5 + random();
       const face = Math.floor(random() * 3);
       const w = random() * 2 - 1;
       const p = face === 0 ? [r, u * r, w * r] : face === 1 ? [u * r, r, w * r] : [u * r, w * r, r];
