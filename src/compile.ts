@@ -8,7 +8,6 @@ import { HeadsnetError, errors, usageError } from "./errors.js";
 import { readJournal, removeJournal, runKey, writeJournal } from "./journal.js";
 import { modelId } from "./ids.js";
 import type { InputWidth, InvalidVertexPolicy, NormalizeMode, NormalsMode, Projection, WasmBuild } from "./kernel.js";
-import { MessageChannel, type MessagePort } from "node:worker_threads";
 import { DatasetWriter, MANIFEST_VERSION, type DataFormat, type FailedEntry, type Manifest, type ModelEntry, type RowsPlace } from "./output.js";
 import { createPool, defaultWorkers } from "./pool.js";
 import { loadSetup, type Setup } from "./setup-cache.js";
@@ -279,18 +278,10 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
     };
     const submit = (i: number) => {
       const f = files[i];
-      const { port1, port2 } = new MessageChannel();
-      port1.on("message", (m: RowsMessage) => {
-        port1.close();
-        rowsData[i] = m;
-        rowsOf[i] = m.rows;
-        held++;
-        place();
-      });
-      const task: FileTask = { path: f.path, label: f.label, id: modelId(seed, f.rel), options: kernelOptions, port: port2, setup };
+      const task: FileTask = { path: f.path, label: f.label, id: modelId(seed, f.rel), options: kernelOptions, setup };
       inFlight++;
       submitted = i + 1;
-      const run = pool.run(task, { transferList: [port2] as never });
+      const run = pool.run(task);
       running.push(run.catch(() => undefined));
       run
         .catch((e: Error): FileResult => ({
@@ -299,12 +290,14 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
         .then((result) => {
           results[i] = result;
           inFlight--;
-          // A file that failed made no rows; one that compiled has sent them (maybe not arrived yet).
-          if (!result.ok) {
-            port1.close();
-            rowsOf[i] = -1;
-            place();
+          if (result.ok) {
+            rowsData[i] = result.out;
+            rowsOf[i] = result.rows;
+            held++;
+          } else {
+            rowsOf[i] = -1; // no rows
           }
+          place();
           settle(i);
           fill();
         });

@@ -5,7 +5,6 @@
 // thread of its own). One kernel, not one per region: its tables stay warm in the cache.
 // Failures come back as data, so the run goes on.
 
-import type { MessagePort } from "node:worker_threads";
 import { Kernel, type KernelOptions, type WasmBuild } from "./kernel.js";
 import { HeadsnetError } from "./errors.js";
 import type { Icosphere } from "./icosphere.js";
@@ -24,18 +23,15 @@ export interface FileTask {
   label: string;
   id: number;
   options: KernelOptions;
-  /** Receives a RowsMessage from the worker once the file has compiled. */
-  port: MessagePort;
   setup: KernelSetup;
 }
 
 /**
- * A compiled file's rows, in the kernel memory of the worker that computed them: `rows` rows of
- * x (`xBytes` at `xAt`) and of y (`yBytes` at `yAt`). The receiver must call releaseRows() once
+ * A compiled file's rows, in the kernel memory of the worker that computed them: x rows
+ * (`xBytes` at `xAt`) and y rows (`yBytes` at `yAt`). The receiver must call releaseRows() once
  * it has written them or will not: until then the worker does not reuse that region.
  */
 export interface RowsMessage {
-  rows: number;
   memory: SharedArrayBuffer;
   xAt: number;
   xBytes: number;
@@ -60,6 +56,8 @@ export type FileResult =
   | {
     ok: true; rows: number; vertices: number; bytesRead: number;
     normals: "file" | "computed"; skipped: { nonfinite: number; outsideSphere: number };
+    /** Where the rows are. */
+    out: RowsMessage;
   }
   | { ok: false; error: ReturnType<HeadsnetError["toJSON"]> };
 
@@ -80,6 +78,9 @@ function instance(setup: KernelSetup): Kernel {
   return kernel;
 }
 
+/** A region to take next, once the main thread releases it: the last file's, when it was huge. */
+let reuse = -1;
+
 /**
  * A region whose rows the main thread is not holding. Waits for the main thread when it holds
  * them all; it writes in file order, and every file it waits for was started before this one,
@@ -88,11 +89,19 @@ function instance(setup: KernelSetup): Kernel {
 function freeRegion(): number {
   for (;;) {
     const releases = Atomics.load(held, RELEASES);
-    for (let i = 0; i < REGIONS; i++) {
-      const r = (nextRegion + i) % REGIONS;
-      if (Atomics.load(held, r) !== 0) continue;
-      nextRegion = r + 1;
-      return r;
+    if (reuse >= 0) {
+      if (Atomics.load(held, reuse) === 0) {
+        const r = reuse;
+        reuse = -1;
+        return r;
+      }
+    } else {
+      for (let i = 0; i < REGIONS; i++) {
+        const r = (nextRegion + i) % REGIONS;
+        if (Atomics.load(held, r) !== 0) continue;
+        nextRegion = r + 1;
+        return r;
+      }
     }
     Atomics.wait(held, RELEASES, releases);
   }
@@ -102,40 +111,28 @@ export default function compileFileTask(task: FileTask): FileResult {
   // For the test that a crashing worker fails its file only: this thread dies on that file.
   const crashOn = process.env.HEADSNET_TEST_CRASH;
   if (crashOn && task.label.endsWith(crashOn)) process.exit(70);
+  let r: number;
+  let out;
   try {
-    let r: number;
-    let out;
-    try {
-      const k = instance(task.setup);
-      r = freeRegion();
-      k.useRegion(r);
-      out = k.run(k.loadFile(task.path, task.label, task.options), task.label, task.id, task.options);
-    } catch (e) {
-      if (e instanceof HeadsnetError) return { ok: false, error: e.toJSON() };
-      // A trap or a bug: fail this file with what happened; the kernel is rebuilt for the next one.
-      kernel = undefined;
-      const message = e instanceof Error ? e.message : String(e);
-      return { ok: false, error: { code: "E_WORKER", message: `${task.label}: the kernel failed: ${message}`, file: task.label } };
-    }
-    Atomics.store(held, r, 1);
-    const memory = out.x.buffer as SharedArrayBuffer;
-    task.port.postMessage({
-      rows: out.rows, memory, xAt: out.x.byteOffset, xBytes: out.x.byteLength, yAt: out.y.byteOffset, yBytes: out.y.byteLength,
-      held, region: r,
-    } satisfies RowsMessage);
-    if (memory.byteLength > LARGE_MEMORY) {
-      // A huge mesh: its region takes the next file too, once these rows are written, so that a
-      // run of such meshes grows one region, not all of them (wasm memory never shrinks).
-      for (let releases = Atomics.load(held, RELEASES); Atomics.load(held, r) !== 0; releases = Atomics.load(held, RELEASES)) {
-        Atomics.wait(held, RELEASES, releases);
-      }
-      nextRegion = r;
-    }
-    return {
-      ok: true, rows: out.rows, vertices: out.vertices, bytesRead: out.bytesRead,
-      normals: out.normals, skipped: out.skipped,
-    };
-  } finally {
-    task.port.close();
+    const k = instance(task.setup);
+    r = freeRegion();
+    k.useRegion(r);
+    out = k.run(k.loadFile(task.path, task.label, task.options), task.label, task.id, task.options);
+  } catch (e) {
+    if (e instanceof HeadsnetError) return { ok: false, error: e.toJSON() };
+    // A trap or a bug: fail this file with what happened; the kernel is rebuilt for the next one.
+    kernel = undefined;
+    const message = e instanceof Error ? e.message : String(e);
+    return { ok: false, error: { code: "E_WORKER", message: `${task.label}: the kernel failed: ${message}`, file: task.label } };
   }
+  Atomics.store(held, r, 1);
+  const memory = out.x.buffer as SharedArrayBuffer;
+  // A huge mesh: its region takes the next file too, once these rows are written, so that a run
+  // of such meshes grows one region, not all of them (wasm memory never shrinks).
+  if (memory.byteLength > LARGE_MEMORY) reuse = r;
+  return {
+    ok: true, rows: out.rows, vertices: out.vertices, bytesRead: out.bytesRead,
+    normals: out.normals, skipped: out.skipped,
+    out: { memory, xAt: out.x.byteOffset, xBytes: out.x.byteLength, yAt: out.y.byteOffset, yBytes: out.y.byteLength, held, region: r },
+  };
 }

@@ -5,7 +5,6 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MessageChannel, receiveMessageOnPort } from "node:worker_threads";
 import compileFileTask, { releaseRows, type KernelSetup, type RowsMessage } from "../src/worker.js";
 import { synthCorpus } from "../src/synth.js";
 import { generateIcosphere } from "../src/icosphere.js";
@@ -25,12 +24,9 @@ describe("compile worker", () => {
   });
 
   const compileOne = (path: string, id: number): RowsMessage => {
-    const { port1, port2 } = new MessageChannel();
-    const result = compileFileTask({ path, label: path, id, options: {}, port: port2, setup });
-    expect(result.ok).toBe(true);
-    const message = receiveMessageOnPort(port1)?.message as RowsMessage;
-    port1.close();
-    return message;
+    const result = compileFileTask({ path, label: path, id, options: {}, setup });
+    if (!result.ok) throw new Error(result.error.message as string);
+    return result.out;
   };
   const rowsOf = (m: RowsMessage) => Buffer.concat([
     Buffer.from(new Uint8Array(m.memory, m.xAt, m.xBytes)), Buffer.from(new Uint8Array(m.memory, m.yAt, m.yBytes)),
