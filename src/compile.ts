@@ -216,7 +216,6 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
     let placing = true;
     let submitted = first;
     let inFlight = 0;
-    let held = 0;
     // A file is done when its task has returned and its rows, if any, are written.
     const settle = (i: number) => {
       const result = results[i];
@@ -233,7 +232,6 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
       const m = rowsData[i];
       if (!m) return;
       rowsData[i] = undefined;
-      held--;
       releaseRows(m);
     };
     const write = (i: number, m: RowsMessage, at: RowsPlace) => {
@@ -267,7 +265,7 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
     const fill = () => {
       // A second task per worker waits in the pool's queue (not in a worker, so a crash still
       // takes one file), ready the moment its worker is free.
-      while (inFlight < 2 * workers && held < workers * MAX_HELD_PER_WORKER && submitted < files.length) {
+      while (inFlight < 2 * workers && submitted < files.length) {
         if (stopping()) {
           for (let k = submitted; k < files.length; k++) settled[k].resolve(null);
           submitted = files.length;
@@ -293,7 +291,6 @@ async function compileWith(pool: Piscina, workers: number, files: InputFile[], o
           if (result.ok) {
             rowsData[i] = result.out;
             rowsOf[i] = result.rows;
-            held++;
           } else {
             rowsOf[i] = -1; // no rows
           }
@@ -428,9 +425,6 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
 
 /** Bytes of train_y written between background flushes (output.ts, flushInBackground). */
 const FLUSH_BYTES = Number(process.env.HEADSNET_FLUSH_MB ?? 24) * 2 ** 20;
-
-/** Compiled files whose rows may wait in memory to be written, per worker. */
-const MAX_HELD_PER_WORKER = 4;
 
 /** How often, by default, the partial files are synced and the journal rewritten. */
 const CHECKPOINT_MS = 2000;

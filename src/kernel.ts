@@ -189,7 +189,7 @@ export class Kernel {
     this.wasm = exports;
 
     // Static layout: icosphere table (one far row past the end pads candidate groups), cube-map
-    // cells, candidate groups, layout block; then file data.
+    // cells, candidate groups, layout block; then the regions, each a file and its rows.
     const groups = options.cells ?? kernelCells(this.hash, icosphere.count);
     let at = align(this.wasm.heapBase(), 64);
     const tablePtr = at; at = align(at + (icosphere.count + 1) * TABLE_STRIDE, 64);
