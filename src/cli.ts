@@ -2,7 +2,8 @@
 
 import yargs, { type Argv } from "yargs";
 import { join } from "node:path";
-import { compile, type CompileSummary } from "./compile.js";
+import { homedir } from "node:os";
+import { compile, type CompileSummary } from "./compile/index.js";
 // Commands other than compile load their modules when they run: start-up time is part of every
 // compile's time.
 import type { VerifyReport } from "./verify.js";
@@ -10,7 +11,8 @@ import type { InspectReport } from "./inspect.js";
 import { ProgressBar, progressEnabled, formatCount, formatSeconds } from "./progress.js";
 import { defaultWorkers } from "./pool.js";
 import { DEFAULT_ICOSPHERE_LEVEL } from "./icosphere.js";
-import { HeadsnetError } from "./errors.js";
+import { setCacheDir } from "./setup-cache.js";
+import { HeadsnetError, cliMessage, setMessageStyle } from "./errors.js";
 import { VERSION } from "./package.js";
 import { registerTrainCommands } from "./train/cli.js";
 import { registerViewCommands } from "./view/cli.js";
@@ -30,19 +32,20 @@ const defaultIo: Io = {
   err: (t) => process.stderr.write(t),
 };
 
-function printError(io: Io, error: HeadsnetError | { message: string }): void {
-  io.err(`headsnet: ${error.message}\n`);
+function printError(io: Io, error: unknown): void {
+  io.err(`headsnet: ${cliMessage(error)}\n`);
 }
 
 function summaryText(s: CompileSummary): string {
   const lines = [
     ...(s.resumedFrom ? [`resumed an interrupted run after ${s.resumedFrom.files} files (${s.resumedFrom.rows.toLocaleString("en-US")} rows)`] : []),
     `compiled ${s.compiled} of ${s.files} files: ${s.rows.toLocaleString("en-US")} rows in ${formatSeconds(s.seconds)} (${formatCount(s.rowsPerSecond)} rows/s, ${s.workers} worker${s.workers > 1 ? "s" : ""})`,
-    `  ${join(s.out, s.outputs.x)}, ${join(s.out, s.outputs.y)}, ${join(s.out, s.outputs.manifest)}`,
+    `  ${s.outputs.map((name) => join(s.out, name)).join(", ")}`,
     `  icosphere: ${s.icosphere.vertices} vertices (${s.icosphere.source})`,
   ];
   if (s.skipped.nonfinite) lines.push(`  skipped ${s.skipped.nonfinite} non-finite vertices (--on-nonfinite skip; counted per model in the manifest)`);
   if (s.skipped.outsideSphere) lines.push(`  skipped ${s.skipped.outsideSphere} vertices outside the unit sphere (--projection ray)`);
+  if (s.skipped.tooFar) lines.push(`  skipped ${s.skipped.tooFar} vertices traced 9999 or more from every icosphere vertex (the reference writes no row for them)`);
   for (const f of s.failed) lines.push(`  failed: ${f.message}`);
   if (s.failed.length) lines.push(`${s.failed.length} of ${s.files} files failed; the dataset holds the others (see "failed" in the manifest)`);
   return lines.join("\n") + "\n";
@@ -50,8 +53,9 @@ function summaryText(s: CompileSummary): string {
 
 function verifyText(r: VerifyReport): string {
   const lines = [`${r.ok ? "ok" : "FAILED"}: ${r.dir}: ${r.rows.toLocaleString("en-US")} rows, ${r.models} models`];
-  if (r.columns.x.length) {
-    for (const c of [...r.columns.x, ...r.columns.y]) {
+  const columns = Object.values(r.columns).flat();
+  if (columns.length) {
+    for (const c of columns) {
       lines.push(`  ${c.name.padEnd(12)} [${c.min.toPrecision(6)}, ${c.max.toPrecision(6)}]  NaN ${c.nan}  Inf ${c.inf}`);
     }
     lines.push(`  ${r.distinctIds} distinct model ids, ${r.indicesUsed} icosphere vertices used`);
@@ -87,6 +91,11 @@ function inspectText(r: InspectReport): string {
   }
   if (r.error) lines.push(`  error: ${r.error.message}`);
   return lines.join("\n") + "\n";
+}
+
+/** Where the icosphere's cube map is cached: $HEADSNET_CACHE_DIR, else $XDG_CACHE_HOME/headsnet, else ~/.cache/headsnet. */
+function cacheDirFromEnv(): string {
+  return process.env.HEADSNET_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "headsnet");
 }
 
 const icosphereOption = {
@@ -126,6 +135,8 @@ function skipHelpCache(parser: Argv): void {
 }
 
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  setCacheDir(cacheDirFromEnv());
+  setMessageStyle("cli");
   let exitCode = EXIT_OK;
   const parser: Argv = yargs(argv)
     .scriptName("headsnet")
@@ -161,6 +172,8 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         .option("on-nonfinite", { choices: ["fail", "skip"] as const, default: "fail" as const, describe: "a NaN/Inf vertex (or, with --projection ray, one outside the unit sphere) fails its file, or is skipped and counted" })
         .option("default-color", { type: "string", describe: "R,G,B (0-1 each) for files without colours [default: such files fail]" })
         .option("strict", { type: "boolean", default: false, describe: "stop at the first file that fails and leave no output" })
+        .option("overwrite", { type: "boolean", default: false, describe: "replace a finished dataset in -o DIR (it is kept until the new one is complete)" })
+        .option("ids", { choices: ["hash", "spread"] as const, default: "hash" as const, describe: "model ids: hash (of the seed and path; adding a file moves no other id) or spread (evenly spaced in sorted order)" })
         .option("resume", { type: "boolean", default: false, describe: "finish the interrupted run in -o DIR from its last checkpoint (same inputs and options); starts afresh if there is none" })
         .option("quiet", { alias: "q", type: "boolean", default: false, describe: "no progress bar or summary" })
         .option("json", { type: "boolean", default: false, describe: "print a machine-readable summary on stdout" }),
@@ -211,7 +224,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           onNonfinite: kernelOptions.onInvalid,
           defaultColor: kernelOptions.defaultColor,
           strict: args.strict,
+          overwrite: args.overwrite,
+          ids: args.ids,
           resume: args.resume,
+          checkpointMs: process.env.HEADSNET_CHECKPOINT_MS ? Number(process.env.HEADSNET_CHECKPOINT_MS) : undefined,
+          onWarning: (file, w) => { if (!args.quiet) io.err(`headsnet: warning: ${file}: ${cliMessage({ template: w })}\n`); },
           signal: stop.signal,
           onProgress: bar ? (p) => bar.update(p) : undefined,
         }).finally(() => {
@@ -291,7 +308,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         await synthCorpus({ out: corpus, count: args.count, vertices: args.vertices, seed: 0 });
         io.out(`2/3 compiling into ${out}\n`);
         const bar = progressEnabled(false) ? new ProgressBar() : undefined;
-        const result = await compile({ inputs: [corpus], out, workers: args.workers, onProgress: bar ? (p) => bar.update(p) : undefined });
+        // The demo's own folder: each run replaces its dataset.
+        const result = await compile({
+          inputs: [corpus], out, workers: args.workers, overwrite: true,
+          onProgress: bar ? (p) => bar.update(p) : undefined,
+        });
         bar?.done();
         if (result.error) {
           printError(io, result.error);

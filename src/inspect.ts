@@ -20,7 +20,7 @@ export interface InspectReport {
   hasColors?: boolean;
   bounds?: { min: number[]; max: number[]; maxRadius: number };
   colors?: { min: number[]; max: number[] };
-  compile?: { rows: number; projection: Projection; icosphereVertices: number; indicesUsed: number; normals: "file" | "computed" };
+  compile?: { rows: number; projection: Projection; icosphereVertices: number; indicesUsed: number; normals: "file" | "computed" | "none" };
   error?: ReturnType<HeadsnetError["toJSON"]>;
 }
 

@@ -1,6 +1,6 @@
 // A one-line progress bar on stderr: only on a terminal, never in CI or with --quiet.
 
-import type { CompileProgress } from "./compile.js";
+import type { CompileProgress } from "./compile/index.js";
 
 export function progressEnabled(quiet: boolean): boolean {
   return !quiet && Boolean(process.stderr.isTTY) && !process.env.CI;

@@ -37,7 +37,7 @@ describe("headsnet CLI", () => {
     const out = join(tmp("m"), "out");
     const r = headsnet("compile", "/no/such/heads", "-o", out);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe("headsnet: input not found: /no/such/heads (pass existing .ply files or directories)\n");
+    expect(r.stderr).toBe("headsnet: /no/such/heads: no such file or directory (pass existing .ply files or directories)\n");
   });
 
   it("compile --json prints a machine-readable summary; verify accepts the result", () => {
@@ -54,7 +54,7 @@ describe("headsnet CLI", () => {
     expect(v.stdout).toMatch(/^ok: .*165,156 rows, 7 models/);
     const bad = headsnet("verify", tmp("nothing"));
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toMatch(/problem: no manifest\.json/);
+    expect(bad.stdout).toMatch(/problem: .*: no manifest\.json: not a finished headsnet dataset/);
   }, 60_000);
 
   it("inspect shows the header, counts, bounds and what compile would do", () => {

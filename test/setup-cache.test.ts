@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import { loadSetup } from "../src/setup-cache.js";
+import { loadSetup, setCacheDir } from "../src/setup-cache.js";
 import { generateIcosphere, loadIcosphere } from "../src/icosphere.js";
 import { buildSpatialHash, kernelCells } from "../src/spatial-hash.js";
 import { BLENDER_ICOSPHERE } from "./paths.js";
@@ -18,7 +18,7 @@ describe("icosphere and cube map cache", () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "headsnet-cache-"));
-    process.env.HEADSNET_CACHE_DIR = dir;
+    setCacheDir(dir);
   });
 
   it("stores what it builds and gives back the same icosphere and lists", () => {
@@ -69,7 +69,7 @@ describe("icosphere and cube map cache", () => {
   it("works without a writable cache directory", () => {
     // A directory that cannot exist: its parent is a file.
     writeFileSync(join(dir, "file"), "");
-    process.env.HEADSNET_CACHE_DIR = join(dir, "file", "cache");
+    setCacheDir(join(dir, "file", "cache"));
     const s = loadSetup(1);
     expect(s.icosphere.count).toBe(42);
     expect(same(s.hash.candidates, buildSpatialHash(s.icosphere.vertices).candidates)).toBe(true);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import yargs from "yargs";
 import { synthCorpus } from "../src/synth.js";
-import { compile } from "../src/compile.js";
+import { compile } from "../src/compile/index.js";
 import { parseHeader, vertexLayout } from "../src/ply-header.js";
 import { tf, initBackend } from "../src/train/backend.js";
 import { installFastKernels, uninstallFastKernels } from "../src/train/fast-kernels.js";
@@ -156,7 +156,7 @@ describe("data", () => {
     await compile({ inputs: [corpus], out: copy, build: "debug", workers: 1 });
     truncateSync(join(copy, "train_y.dat"), 1000);
     const r = await train({ data: copy, out: join(dir, "m"), epochs: 1, ...SMALL });
-    expect(r.error?.message).toBe(`${join(copy, "train_y.dat")}: has 1000 bytes, but the manifest's 1500 rows of 6 float32 need 36000; the data does not match its manifest (recompile, or run 'headsnet verify')`);
+    expect(r.error?.message).toBe(`${join(copy, "train_y.dat")}: has 1000 bytes, but the manifest's 1500 rows of 6 float32 need 36000; the data does not match its manifest (run 'headsnet verify' on it, or compile it again)`);
     expect(existsSync(join(dir, "m", MODEL_JSON))).toBe(false);
 
     const noManifest = await train({ data: corpus, out: join(dir, "m2"), epochs: 1 });

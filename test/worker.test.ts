@@ -5,7 +5,8 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import compileFileTask, { releaseRows, type KernelSetup, type RowsMessage } from "../src/worker.js";
+import compileFileTask from "../src/compile/worker.js";
+import { releaseRows, type KernelSetup, type RowsMessage } from "../src/compile/protocol.js";
 import { synthCorpus } from "../src/synth.js";
 import { generateIcosphere } from "../src/icosphere.js";
 import { buildSpatialHash, kernelCells } from "../src/spatial-hash.js";
@@ -24,13 +25,11 @@ describe("compile worker", () => {
   });
 
   const compileOne = (path: string, id: number): RowsMessage => {
-    const result = compileFileTask({ path, label: path, id, options: {}, setup });
+    const result = compileFileTask({ path, label: path, id, target: { kind: "headsnet", options: {}, setup } });
     if (!result.ok) throw new Error(result.error.message as string);
     return result.out;
   };
-  const rowsOf = (m: RowsMessage) => Buffer.concat([
-    Buffer.from(new Uint8Array(m.memory, m.xAt, m.xBytes)), Buffer.from(new Uint8Array(m.memory, m.yAt, m.yBytes)),
-  ]);
+  const rowsOf = (m: RowsMessage) => Buffer.concat(m.parts.map((p) => Buffer.from(new Uint8Array(m.memory, p.at, p.bytes))));
 
   it("rotates through its kernel regions and reuses one only once its rows are released", () => {
     const alone = new Kernel(setup.icosphere, { build: "debug" });
@@ -87,5 +86,5 @@ describe("compile worker", () => {
     expect(grownToo()).toEqual(expected(b1));
     expect(first).toBeTypeOf("function");
     expect(() => kernel.useRegion(4)).toThrow(/no kernel region 4/);
-  });
+  }, 60_000);
 });

@@ -11,7 +11,7 @@ import { PACKAGE_ROOT, VERSION } from "../package.js";
 import { HeadsnetError } from "../errors.js";
 import { openSource, sourceIcosphere, type Cloud, type OpenOptions, type Source } from "./source.js";
 import { BACKGROUND, VIEW_DIRECTIONS, type ColorMode, type ViewName } from "./raster.js";
-import { viewErrors } from "./errors.js";
+import { errors } from "../errors.js";
 
 export interface ViewOptions extends OpenOptions {
   input: string;
@@ -166,7 +166,7 @@ export async function startViewServer(options: ViewOptions): Promise<ViewServer>
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) =>
-      reject(viewErrors.usage(`cannot listen on ${HOST}:${options.port ?? 0}: ${e.code === "EADDRINUSE" ? "the port is in use (pass another --port, or 0 for a free one)" : e.message}`)));
+      reject(errors.usage(`cannot listen on ${HOST}:${options.port ?? 0}: ${e.code === "EADDRINUSE" ? "the port is in use (pass another --port, or 0 for a free one)" : e.message}`)));
     server.listen(options.port ?? 0, HOST, () => resolve());
   });
   port = (server.address() as AddressInfo).port;
