@@ -5,9 +5,9 @@
 import {
   T_U8, T_F32, FMT_ASCII, FMT_BINARY_BE, FMT_BINARY_LE,
   SLOT_NONE, SLOT_COUNT, SLOT_X, SLOT_Y, SLOT_Z, SLOT_NX, SLOT_NY, SLOT_NZ, SLOT_R, SLOT_G, SLOT_B,
-  LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS, STAGING_STRIDE,
+  LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS, STAGING_STRIDE, UCHAR_COLOR_SCALE,
   OPT_PROJECTION_RAY, OPT_INPUTS_5, OPT_SKIP_INVALID, OPT_RADIAL,
-  S_OK, S_TRUNCATED, S_NONFINITE, S_OUTSIDE_SPHERE, S_ZERO_NORMAL, S_BAD_INDEX, S_TOO_FAR, TRACE_BATCH,
+  X_WIDTH_2, X_WIDTH_5, S_OK, S_TRUNCATED, S_NONFINITE, S_OUTSIDE_SPHERE, S_ZERO_NORMAL, S_BAD_INDEX, S_TOO_FAR, TRACE_BATCH,
 } from "../src/abi";
 import { fma32 } from "./exact";
 import { cellOf, cellRecord, nearestInCell, nearestBrute, icosphereCount } from "./nearest";
@@ -158,7 +158,7 @@ function beginVertices(start: usize, stop: usize, count: i32, layout: usize): i3
 @inline
 function readVertex(record: usize, k: i32): usize {
   if (recordCommon) {
-    const scale: f32 = <f32>0.003921569;
+    const scale: f32 = <f32>UCHAR_COLOR_SCALE;
     store<f32>(slots, load<f32>(record + <usize>load<i32>(slotOffset)));
     store<f32>(slots, load<f32>(record + <usize>load<i32>(slotOffset, 4)), 4);
     store<f32>(slots, load<f32>(record + <usize>load<i32>(slotOffset, 8)), 8);
@@ -216,9 +216,11 @@ function compileBatches(
   const begun = beginVertices(start, stop, count, layout);
   if (begun != S_OK) return begun;
 
-  const xWidth: usize = (options & OPT_INPUTS_5) != 0 ? 20 : 8;
+  const xRowBytes: usize = (options & OPT_INPUTS_5) != 0 ? X_WIDTH_5 << 2 : X_WIDTH_2 << 2;
   const skipInvalid = (options & OPT_SKIP_INVALID) != 0;
   const tableFloats: i32 = 3 * icosphereCount();
+  // The index value float32(3i) * float32(1 / 3n), as the reference's -Ofast build computes it
+  // (dataset/format.ts indexValue() is the same formula for the host).
   const recip: f32 = <f32>1.0 / <f32>tableFloats;
   let record = start;
   let k: i32 = 0;
@@ -228,7 +230,7 @@ function compileBatches(
   const oX = <usize>load<i32>(slotOffset), oY = <usize>load<i32>(slotOffset, 4), oZ = <usize>load<i32>(slotOffset, 8);
   const oNX = <usize>load<i32>(slotOffset, 12), oNY = <usize>load<i32>(slotOffset, 16), oNZ = <usize>load<i32>(slotOffset, 20);
   const oR = <usize>load<i32>(slotOffset, 24), oG = <usize>load<i32>(slotOffset, 28), oB = <usize>load<i32>(slotOffset, 32);
-  const colourScale: f32 = <f32>0.003921569;
+  const colourScale: f32 = <f32>UCHAR_COLOR_SCALE;
   const legacy = (options & OPT_PROJECTION_RAY) == 0;
   const radial = (options & OPT_RADIAL) != 0;
   let maxR2: f64 = 0;
@@ -322,8 +324,8 @@ function compileBatches(
       store<i32>(slot, cell, 12);
 
       const row = rows + size;
-      const xp = xOut + <usize>row * xWidth;
-      if (xWidth == 20) {
+      const xp = xOut + <usize>row * xRowBytes;
+      if (xRowBytes == X_WIDTH_5 << 2) {
         store<f32>(xp, -nx, 8);
         store<f32>(xp, -ny, 12);
         store<f32>(xp, -nz, 16);
@@ -347,7 +349,7 @@ function compileBatches(
       const slot = batch + <usize>j * 24;
       const cell = load<i32>(slot, 12);
       const index = cell < 0 ? -2 - cell : nearestInCell(load<f32>(slot), load<f32>(slot, 4), load<f32>(slot, 8), cell, load<u64>(slot, 16));
-      const xp = xOut + <usize>(rows + j) * xWidth;
+      const xp = xOut + <usize>(rows + j) * xRowBytes;
       const indexFloat: i32 = 3 * index;
       store<f32>(xp, id);
       store<f32>(xp, <f32>indexFloat * recip, 4);

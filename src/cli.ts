@@ -118,9 +118,6 @@ function parseColor(value: string): [number, number, number] {
   return parts as [number, number, number];
 }
 
-function icosphereSpec(value: string): number | string {
-  return /^\d+$/.test(value) ? Number(value) : value;
-}
 
 /**
  * yargs renders a command's whole help text before running it, in case the command fails and the
@@ -186,7 +183,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           // The rows go to stdout, so nothing else may: messages go to stderr.
           const { compileToRowStream } = await import("./train/compile-stream.js");
           const r = await compileToRowStream({
-            inputs: args.paths as string[], icosphere: icosphereSpec(args.icosphere), projection: args.projection,
+            inputs: args.paths as string[], icosphere: args.icosphere, projection: args.projection,
             inputWidth: args.inputs, seed: args.seed, kernel: kernelOptions,
           }, process.stdout);
           if (r.error) {
@@ -214,7 +211,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           inputs: args.paths as string[],
           out: args.out!,
           workers: args.workers,
-          icosphere: icosphereSpec(args.icosphere),
+          icosphere: args.icosphere,
           projection: args.projection,
           inputWidth: args.inputs,
           seed: args.seed,
@@ -272,7 +269,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         .option("json", { type: "boolean", default: false, describe: "print the report as JSON" }),
       async (args) => {
         const { inspect } = await import("./inspect.js");
-        const report = inspect(args.file as string, { projection: args.projection, icosphere: icosphereSpec(args.icosphere) });
+        const report = inspect(args.file as string, { projection: args.projection, icosphere: args.icosphere });
         io.out(args.json ? JSON.stringify(report) + "\n" : inspectText(report));
         if (report.error) exitCode = EXIT_FAILURE;
       },

@@ -233,7 +233,7 @@ describe("train", () => {
       const first = await train({ ...opts, out: join(dir, "resumed"), epochs: 1 });
       expect(first.summary!.epochsRun).toBe(1);
       const refused = await train({ ...opts, out: join(dir, "resumed"), epochs: 3 });
-      expect(refused.error?.message).toMatch(/already holds a trained model.*--resume/);
+      expect(refused.error?.message).toMatch(/already holds a trained model.*`resume`/);
       const rest = await train({ data, out: join(dir, "resumed"), epochs: 3, resume: true, threads: 1 });
       expect(rest.error).toBeUndefined();
       expect(rest.summary!.resumedFrom).toBe(1);

@@ -6,7 +6,7 @@ import type { TrainProgress, TrainSummary } from "./train.js";
 import { TRAIN_DEFAULTS, SAMPLE_DEFAULTS, OPTIMIZERS, ACTIVATIONS, defaultThreads } from "./defaults.js";
 import { progressEnabled, formatCount, formatSeconds } from "../progress.js";
 import { DEFAULT_ICOSPHERE_LEVEL } from "../icosphere.js";
-import type { HeadsnetError } from "../errors.js";
+import { cliMessage, type HeadsnetError } from "../errors.js";
 
 export interface TrainIo {
   out(t: string): void;
@@ -17,7 +17,7 @@ const EXIT_FAILURE = 1, EXIT_USAGE = 2;
 
 function fail(io: TrainIo, setExitCode: (c: number) => void, error: HeadsnetError, json: boolean): void {
   if (json) io.out(JSON.stringify({ ok: false, error: error.toJSON() }) + "\n");
-  io.err(`headsnet: ${error.message}\n`);
+  io.err(`headsnet: ${cliMessage(error)}\n`);
   setExitCode(error.code === "E_USAGE" ? EXIT_USAGE : EXIT_FAILURE);
 }
 

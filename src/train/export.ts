@@ -6,7 +6,7 @@ import { writeFile, mkdir } from "node:fs/promises";
 import { dirname, basename } from "node:path";
 import { tf, initBackend } from "./backend.js";
 import { loadModel } from "./model.js";
-import { errors, captureErrors } from "../errors.js";
+import { errors, captureErrors, opt } from "../errors.js";
 import type { HeadsnetError } from "../errors.js";
 import { VERSION } from "../package.js";
 
@@ -100,9 +100,9 @@ export function cHeader(layers: ExportedLayer[], name: string, source: string): 
 export async function exportModel(options: ExportOptions): Promise<{ error?: HeadsnetError; summary?: ExportSummary }> {
   const r = await captureErrors(async () => {
     const format = options.format ?? "c-header";
-    if (format !== "c-header") throw errors.usage(`--format must be c-header, got ${format}`);
+    if (format !== "c-header") throw errors.usage(`${opt("format")} must be c-header, got ${format}`);
     const name = options.name ?? "headsnet";
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw errors.usage(`--name must be a C identifier, got ${JSON.stringify(name)}`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw errors.usage(`${opt("name")} must be a C identifier, got ${JSON.stringify(name)}`);
     await initBackend();
     const { model } = await loadModel(options.model);
     try {

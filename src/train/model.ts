@@ -6,7 +6,7 @@ import { mkdir, readFile, rename, writeFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { tf } from "./backend.js";
 import { SEED_INIT, mixSeed } from "./rng.js";
-import { errors } from "../errors.js";
+import { errors, opt } from "../errors.js";
 import { VERSION } from "../package.js";
 import { ADAM_KERNEL } from "./fast-kernels.js";
 
@@ -233,19 +233,19 @@ export async function loadOptimizerState(optimizer: tf.Optimizer, dir: string): 
     throw errors.model(jsonPath, `cannot read the optimizer state to resume from: ${(e as Error).message}`);
   }
   if (meta.className !== optimizer.getClassName()) {
-    throw errors.model(jsonPath, `the checkpoint was trained with ${meta.className}, not ${optimizer.getClassName()}; resume with the same --optimizer (and --stock-kernels if it was trained with them)`);
+    throw errors.model(jsonPath, `the checkpoint was trained with ${meta.className}, not ${optimizer.getClassName()}; resume with the same ${opt("optimizer")} (and ${opt("stockKernels")} if it was trained with them)`);
   }
   const tensors = tf.io.decodeWeights(new Uint8Array(bin).buffer as ArrayBuffer, meta.specs);
   const vars = stateVariables(optimizer);
   if (vars.size !== Object.keys(tensors).length) {
     tf.dispose(Object.values(tensors));
-    throw errors.model(jsonPath, `the optimizer state has ${Object.keys(tensors).length} tensors; this network's optimizer has ${vars.size} (resume with the same --layers and --units)`);
+    throw errors.model(jsonPath, `the optimizer state has ${Object.keys(tensors).length} tensors; this network's optimizer has ${vars.size} (resume with the same ${opt("layers")} and ${opt("units")})`);
   }
   for (const [name, v] of vars) {
     const t = tensors[name];
     if (!t || !tf.util.arraysEqual(t.shape, v.shape)) {
       tf.dispose(Object.values(tensors));
-      throw errors.model(jsonPath, `the optimizer state's ${name} does not fit this network (resume with the same --layers and --units)`);
+      throw errors.model(jsonPath, `the optimizer state's ${name} does not fit this network (resume with the same ${opt("layers")} and ${opt("units")})`);
     }
     v.assign(t);
   }

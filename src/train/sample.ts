@@ -14,7 +14,7 @@ import { writeFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { tf, initBackend } from "./backend.js";
 import { loadModel } from "./model.js";
-import { errors, captureErrors } from "../errors.js";
+import { errors, captureErrors, opt } from "../errors.js";
 import { Rng, mixSeed, SEED_SAMPLE_ID, SEED_CONE } from "./rng.js";
 import { writePly } from "../ply-write.js";
 import { loadIcosphere, type Icosphere } from "../icosphere.js";
@@ -106,12 +106,12 @@ export async function sample(options: SampleOptions): Promise<{ error?: Headsnet
 async function sampleOrThrow(o: SampleOptions): Promise<SampleSummary> {
   const started = performance.now();
   const points = o.points ?? SAMPLE_DEFAULTS.points;
-  if (!Number.isInteger(points) || points < 1 || points > 1 << 28) throw errors.usage(`--points must be an integer from 1 to ${1 << 28}, got ${points}`);
-  if (o.id !== undefined && !Number.isFinite(o.id)) throw errors.usage(`--id must be a number (model ids are in [0, 1]), got ${o.id}`);
+  if (!Number.isInteger(points) || points < 1 || points > 1 << 28) throw errors.usage(`${opt("points")} must be an integer from 1 to ${1 << 28}, got ${points}`);
+  if (o.id !== undefined && !Number.isFinite(o.id)) throw errors.usage(`${opt("id")} must be a number (model ids are in [0, 1]), got ${o.id}`);
   const seed = o.seed ?? SAMPLE_DEFAULTS.seed;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw errors.usage(`--seed must be an integer from 0 to 4294967295, got ${seed}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw errors.usage(`${opt("seed")} must be an integer from 0 to 4294967295, got ${seed}`);
   const cone = o.cone ?? SAMPLE_DEFAULTS.cone;
-  if (!(cone >= 0 && cone <= 180)) throw errors.usage(`--cone must be an angle from 0 to 180 degrees, got ${cone}`);
+  if (!(cone >= 0 && cone <= 180)) throw errors.usage(`${opt("cone")} must be an angle from 0 to 180 degrees, got ${cone}`);
   const format = o.format ?? (o.out.toLowerCase().endsWith(".csv") ? "csv" : "ply");
   await initBackend();
   const { model, meta, inputs, outputs } = await loadModel(o.model);
@@ -124,7 +124,7 @@ async function sampleOrThrow(o: SampleOptions): Promise<SampleSummary> {
       const spec = o.icosphere ?? (meta.icosphere?.source?.startsWith("level ") ? Number(meta.icosphere.source.slice(6)) : meta.icosphere?.source);
       const icosphere = loadIcosphere(spec);
       if (meta.icosphere && icosphere.count !== meta.icosphere.vertices) {
-        throw errors.usage(`the model was trained with an icosphere of ${meta.icosphere.vertices} vertices; --icosphere gives ${icosphere.count}`);
+        throw errors.usage(`the model was trained with an icosphere of ${meta.icosphere.vertices} vertices; ${opt("icosphere")} gives ${icosphere.count}`);
       }
       rays = { icosphere, cosMax: Math.cos((cone * Math.PI) / 180), rng: new Rng(mixSeed(seed, SEED_CONE)) };
     }

@@ -15,7 +15,7 @@ import { ParallelTrainer } from "./parallel.js";
 import { openDataset, fileSource, streamSource, shuffledBatches, Y_WIDTH, type RowSource } from "./data.js";
 import { openRowStream } from "./stream.js";
 import { compiledChunks, type StreamFailure } from "./compile-stream.js";
-import { errors, captureErrors } from "../errors.js";
+import { errors, captureErrors, opt } from "../errors.js";
 import type { HeadsnetError } from "../errors.js";
 import { loadIcosphere } from "../icosphere.js";
 import type { InputWidth, Projection, WasmBuild } from "../kernel.js";
@@ -136,28 +136,28 @@ export interface TrainResult {
 
 function checkInt(name: string, v: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void {
   if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) {
-    throw errors.usage(`--${name} must be an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : " up"}, got ${v}`);
+    throw errors.usage(`${opt(name)} must be an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : " up"}, got ${v}`);
   }
 }
 
 function validate(o: TrainOptions): void {
   const sources = [o.data !== undefined, o.fromPly !== undefined].filter(Boolean).length;
-  if (sources !== 1) throw errors.usage("train needs exactly one source: a dataset directory, '-' for a row stream on stdin, or --from-ply DIR");
-  if (!o.out) throw errors.usage("train needs a model directory (-o MODEL_DIR)");
+  if (sources !== 1) throw errors.usage("train needs exactly one source: a dataset directory, '-' for a row stream on stdin, or " + opt("fromPly") + " DIR");
+  if (!o.out) throw errors.usage(`train needs a model directory (${opt("out")} MODEL_DIR)`);
   checkInt("layers", o.layers, 1, 64);
   checkInt("units", o.units, 1, 1 << 16);
   checkInt("batch", o.batch, 1, 1 << 20);
   checkInt("epochs", o.epochs, 1, 1 << 20);
   checkInt("limit", o.limit, 1);
-  checkInt("shuffle-buffer", o.shuffleBuffer, 1, 1 << 28);
+  checkInt("shuffleBuffer", o.shuffleBuffer, 1, 1 << 28);
   checkInt("seed", o.seed, 0, 0xffffffff);
   checkInt("threads", o.threads, 1, 64);
-  if (o.lr !== undefined && !(Number.isFinite(o.lr) && o.lr > 0)) throw errors.usage(`--lr must be a positive number, got ${o.lr}`);
+  if (o.lr !== undefined && !(Number.isFinite(o.lr) && o.lr > 0)) throw errors.usage(`${opt("lr")} must be a positive number, got ${o.lr}`);
   if (o.optimizer !== undefined && !OPTIMIZERS.includes(o.optimizer)) {
-    throw errors.usage(`--optimizer must be one of ${OPTIMIZERS.join(", ")}, got ${o.optimizer}`);
+    throw errors.usage(`${opt("optimizer")} must be one of ${OPTIMIZERS.join(", ")}, got ${o.optimizer}`);
   }
   if (o.activation !== undefined && !(ACTIVATIONS as readonly string[]).includes(o.activation)) {
-    throw errors.usage(`--activation must be one of ${ACTIVATIONS.join(", ")}, got ${o.activation}`);
+    throw errors.usage(`${opt("activation")} must be one of ${ACTIVATIONS.join(", ")}, got ${o.activation}`);
   }
 }
 
@@ -245,7 +245,7 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
     history = previous.history;
   } else {
     if (previous) {
-      throw errors.usage(`${o.out} already holds a trained model (${TRAINING_JSON}); pass --resume to continue it, or choose another -o`);
+      throw errors.usage(`${o.out} already holds a trained model (${TRAINING_JSON}); pass ${opt("resume")} to continue it, or choose another ${opt("out")}`);
     }
     settings = {
       layers: o.layers ?? TRAIN_DEFAULTS.layers,
@@ -269,7 +269,7 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
         throw errors.usage(`the checkpoint in ${o.out} was trained on rows of ${previous.data.xWidth} inputs; ${source.label} has ${source.xWidth}`);
       }
       if (source.rows !== undefined && source.rows !== previous.data.rows) {
-        throw errors.usage(`the checkpoint in ${o.out} was trained on ${previous.data.rows} rows; ${source.label} has ${source.rows} (resume with the same data and --limit)`);
+        throw errors.usage(`the checkpoint in ${o.out} was trained on ${previous.data.rows} rows; ${source.label} has ${source.rows} (resume with the same data and ${opt("limit")})`);
       }
     }
     let loaded: tf.LayersModel | undefined;
@@ -310,7 +310,7 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
           const value = parallel ? await parallel.step(b.x, b.y, b.rows) : replica.step(b.x, b.y, b.rows);
           o.onStep?.(value);
           if (!Number.isFinite(value)) {
-            throw errors.usage(`the loss became ${value} at epoch ${e + 1}, step ${steps + 1}: lower --lr, or check the data with 'headsnet verify'`);
+            throw errors.usage(`the loss became ${value} at epoch ${e + 1}, step ${steps + 1}: lower ${opt("lr")}, or check the data with 'headsnet verify'`);
           }
           lossSum += value * b.rows;
           rows += b.rows;

@@ -1,7 +1,7 @@
 // `headsnet view` and `headsnet render`: thin wrappers over startViewServer() and render().
 
 import type { Argv } from "yargs";
-import { HeadsnetError } from "../errors.js";
+import { HeadsnetError, cliMessage } from "../errors.js";
 import type { RenderSummary } from "./render.js";
 import { VIEW_NAMES, COLOR_MODES } from "./raster.js";
 
@@ -12,10 +12,6 @@ interface Io {
 
 const inputDescription = "a .ply file, a compiled dataset directory (manifest.json) or a trained model directory (model.json)";
 
-function icosphereSpec(value: string | undefined): number | string | undefined {
-  if (value === undefined) return undefined;
-  return /^\d+$/.test(value) ? Number(value) : value;
-}
 
 function commonOptions<T>(y: Argv<T>) {
   return y
@@ -56,11 +52,11 @@ export function registerViewCommands(y: Argv, io: Io, setExitCode: (c: number) =
             model: args.model,
             id: args.id,
             data: args.data,
-            icosphere: icosphereSpec(args.icosphere),
+            icosphere: args.icosphere,
           });
         } catch (e) {
           if (!(e instanceof HeadsnetError)) throw e;
-          io.err(`headsnet: ${e.message}\n`);
+          io.err(`headsnet: ${cliMessage(e)}\n`);
           setExitCode(exitCodeOf(e));
           return;
         }
@@ -91,7 +87,7 @@ export function registerViewCommands(y: Argv, io: Io, setExitCode: (c: number) =
         try {
           size = parseSize(args.size);
         } catch (e) {
-          io.err(`headsnet: ${(e as Error).message}\n`);
+          io.err(`headsnet: ${cliMessage(e)}\n`);
           setExitCode(2);
           return;
         }
@@ -104,11 +100,11 @@ export function registerViewCommands(y: Argv, io: Io, setExitCode: (c: number) =
           model: args.model,
           id: args.id,
           data: args.data,
-          icosphere: icosphereSpec(args.icosphere),
+          icosphere: args.icosphere,
         });
         if (result.error) {
           if (args.json) io.out(JSON.stringify({ ok: false, error: result.error.toJSON() }) + "\n");
-          io.err(`headsnet: ${result.error.message}\n`);
+          io.err(`headsnet: ${cliMessage(result.error)}\n`);
           setExitCode(exitCodeOf(result.error));
           return;
         }

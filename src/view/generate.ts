@@ -4,7 +4,8 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { indexValue, type Cloud, type ModelSource } from "./source.js";
+import { indexValue } from "../dataset/format.js";
+import type { Cloud, ModelSource } from "./source.js";
 import type { Icosphere } from "../icosphere.js";
 import { errors } from "../errors.js";
 

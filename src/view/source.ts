@@ -365,7 +365,4 @@ export function sourceIcosphere(source: Source): Icosphere {
   return source.kind === "ply" ? source.icosphere : source.icosphere();
 }
 
-/** index_value for icosphere vertex i of n, exactly as compile writes it. */
-export function indexValue(i: number, n: number): number {
-  return Math.fround(Math.fround(3 * i) * Math.fround(1 / (3 * n)));
-}
+
