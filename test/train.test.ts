@@ -467,7 +467,7 @@ describe("sample and export", () => {
     expect(bad.err).toMatch(/Invalid values:[\s\S]*optimizer/);
     const badLr = await run("train", data, "-o", join(dir, "m3"), "--lr", "-1");
     expect(badLr.code).toBe(2);
-    expect(badLr.err).toBe("headsnet: --lr must be a positive number, got -1\n");
+    expect(badLr.err).toBe("headsnet: --lr must be a positive number, got -1\nRun 'headsnet train --help' for usage.\n");
     const missing = await run("sample", join(dir, "nope"), "-o", join(dir, "x.ply"));
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/nope\/model\.json: no model\.json: not a model directory/);

@@ -109,6 +109,7 @@ async function run(pool: Piscina, workers: number, files: InputFile[], options: 
     writer = await DatasetWriter.create(options.out, format, plan.streams);
   }
 
+  options.onStart?.({ files: files.length, resumedFrom: tally.resumedFrom });
   const records = files.map((f, i) => new FileRecord(i, f, ids[i]));
   const committer = new InOrderCommitter(writer, records, first);
   const dispatcher = new Dispatcher(pool, records, first, 2 * workers,

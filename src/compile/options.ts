@@ -39,6 +39,8 @@ export interface CompileOptions {
   checkpointMs?: number;
   /** Bytes written between background flushes to disk (default 24 MiB). */
   flushBytes?: number;
+  /** Called once the run is open, before any file is compiled: how many files, and what a resumed run had done. */
+  onStart?: (start: { files: number; resumedFrom?: { files: number; rows: number } }) => void;
   /** Called after each file is written. */
   onProgress?: (progress: CompileProgress) => void;
   /** Called once per file with something to say that did not stop it. */

@@ -32,6 +32,8 @@ export interface SampleOptions {
   cone?: number;
   /** Five-input models: the icosphere the index values refer to (default: the one the model was trained with). */
   icosphere?: number | string;
+  /** Called as points are evaluated: done so far, and in all. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface SampleSummary {
@@ -107,12 +109,16 @@ async function sampleOrThrow(o: SampleOptions): Promise<SampleSummary> {
   const started = performance.now();
   const points = o.points ?? SAMPLE_DEFAULTS.points;
   if (!Number.isInteger(points) || points < 1 || points > 1 << 28) throw errors.usage(`${opt("points")} must be an integer from 1 to ${1 << 28}, got ${points}`);
-  if (o.id !== undefined && !Number.isFinite(o.id)) throw errors.usage(`${opt("id")} must be a number (model ids are in [0, 1]), got ${o.id}`);
+  if (o.id !== undefined && !(o.id >= 0 && o.id <= 1)) throw errors.usage(`${opt("id")} must be a model id from 0 to 1, got ${o.id}`);
   const seed = o.seed ?? SAMPLE_DEFAULTS.seed;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw errors.usage(`${opt("seed")} must be an integer from 0 to 4294967295, got ${seed}`);
   const cone = o.cone ?? SAMPLE_DEFAULTS.cone;
   if (!(cone >= 0 && cone <= 180)) throw errors.usage(`${opt("cone")} must be an angle from 0 to 180 degrees, got ${cone}`);
-  const format = o.format ?? (o.out.toLowerCase().endsWith(".csv") ? "csv" : "ply");
+  const extension = /\.(ply|csv)$/i.exec(o.out)?.[1].toLowerCase() as "ply" | "csv" | undefined;
+  if (o.format && extension && o.format !== extension) {
+    throw errors.usage(`${opt("format")} ${o.format} and the file name ${o.out} disagree: name the file .${o.format}, or pass ${opt("format")} ${extension}`);
+  }
+  const format = o.format ?? extension ?? "ply";
   await initBackend();
   const { model, meta, inputs, outputs } = await loadModel(o.model);
   try {
@@ -136,6 +142,7 @@ async function sampleOrThrow(o: SampleOptions): Promise<SampleSummary> {
       const y = tf.tidy(() => model.predict(tf.tensor2d(x, [n, inputs])) as tf.Tensor);
       const values = (await y.data()) as Float32Array;
       y.dispose();
+      o.onProgress?.(first + n, points);
       for (let r = 0; r < n; r++) {
         for (let c = 0; c < 3; c++) {
           pos[c][first + r] = values[r * 6 + c];
