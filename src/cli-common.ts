@@ -2,9 +2,10 @@
 // `--json` envelope, how errors and results are printed, the options every command takes, and
 // how numbers, counts and paths are written.
 
+import { existsSync } from "node:fs";
 import { isAbsolute, relative } from "node:path";
 import type { Argv } from "yargs";
-import { cliMessage, HeadsnetError, type ErrorCode } from "./errors.js";
+import { cliMessage, errors, HeadsnetError, type ErrorCode } from "./errors.js";
 
 export interface Io {
   out(text: string): void;
@@ -70,6 +71,11 @@ export async function outcomeOf(body: () => Promise<Outcome>): Promise<Outcome> 
     if (e instanceof HeadsnetError) return { error: e };
     throw e;
   }
+}
+
+/** A path named on the command line must exist: the same error in every command. */
+export function mustExist(path: string): void {
+  if (!existsSync(path)) throw errors.notFound(path);
 }
 
 /** -q/--quiet and --json: every command takes both. */

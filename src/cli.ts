@@ -4,7 +4,6 @@
 // Every command takes -h/--help, -q/--quiet and --json, and prints through cli-common.ts.
 
 import yargs, { type Argv } from "yargs";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { homedir } from "node:os";
 import { compile, type CompileSummary } from "./compile/index.js";
@@ -16,13 +15,13 @@ import { ProgressBar, progressEnabled, compileProgressText, formatCount, formatS
 import { defaultWorkers } from "./pool.js";
 import { DEFAULT_ICOSPHERE_LEVEL } from "./icosphere.js";
 import { setCacheDir } from "./setup-cache.js";
-import { HeadsnetError, errors, setMessageStyle, usageError } from "./errors.js";
+import { HeadsnetError, setMessageStyle, usageError } from "./errors.js";
 import { VERSION } from "./package.js";
 import { registerTrainCommands } from "./train/cli.js";
 import { registerViewCommands } from "./view/cli.js";
 import {
   EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, finish, outcomeOf, withCommonOptions, workersOption, fmtInt, plural,
-  displayPath, didYouMean, helpHint, type Io, type Outcome,
+  displayPath, didYouMean, helpHint, mustExist, type Io, type Outcome,
 } from "./cli-common.js";
 
 export { EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED } from "./cli-common.js";
@@ -116,11 +115,6 @@ function parseColor(value: string): [number, number, number] {
     throw usageError(`--default-color expects R,G,B with each from 0 to 1 (e.g. 0.8,0.6,0.5), got ${JSON.stringify(value)}`);
   }
   return parts as [number, number, number];
-}
-
-/** A path named on the command line must exist: the same error in every command. */
-function mustExist(path: string): void {
-  if (!existsSync(path)) throw errors.notFound(path);
 }
 
 /**
@@ -363,7 +357,11 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
   skipHelpCache(parser);
 
   try {
-    await parser.parseAsync();
+    // Help and version text come back here rather than going to the console, so that they go
+    // through `io` like everything else.
+    await parser.parseAsync(argv, {}, (_error, _args, output) => {
+      if (output) io.out(output.endsWith("\n") ? output : `${output}\n`);
+    });
   } catch (e) {
     if (e instanceof HeadsnetError) return finish(io, command ?? "", {}, { error: e });
     if (e instanceof Error && e.name === "YError") {

@@ -1,7 +1,7 @@
 // The trainer: fast kernels against stock ones, streaming data, checkpoints, pipes, sample, export.
 
 import { describe, it, expect, beforeAll } from "vitest";
-import { mkdtempSync, readFileSync, writeFileSync, truncateSync, existsSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, truncateSync, existsSync, statSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -279,7 +279,7 @@ describe("train", () => {
   it("nothing to resume is a clear error", async () => {
     const out = join(tmp("nores"), "m");
     const r = await train({ data, out, resume: true });
-    expect(r.error?.message).toBe(`${join(out, TRAINING_JSON)}: nothing to resume: no checkpoint here (train without --resume first)`);
+    expect(r.error?.message).toBe(`${join(out, TRAINING_JSON)}: nothing to resume: no checkpoint here (train without `resume` first)`);
   });
 });
 
@@ -469,7 +469,12 @@ describe("sample and export", () => {
     expect(badLr.code).toBe(2);
     expect(badLr.err).toBe("headsnet: --lr must be a positive number, got -1\nRun 'headsnet train --help' for usage.\n");
     const missing = await run("sample", join(dir, "nope"), "-o", join(dir, "x.ply"));
-    expect(missing.code).toBe(1);
-    expect(missing.err).toMatch(/nope\/model\.json: no model\.json: not a model directory/);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/nope: no such file or directory/);
+    const empty = join(dir, "empty");
+    mkdirSync(empty);
+    const notModel = await run("sample", empty, "-o", join(dir, "s2.ply"));
+    expect(notModel.code).toBe(1);
+    expect(notModel.err).toMatch(/empty\/model\.json: no model\.json: not a model directory/);
   });
 });

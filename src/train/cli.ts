@@ -1,12 +1,14 @@
 // The train, sample and export commands: thin wrappers over train(), sample() and exportModel().
 
 import type { Argv } from "yargs";
+import { existsSync } from "node:fs";
+import { errors } from "../errors.js";
 // The commands load the trainer (and TensorFlow.js) only when they run.
 import type { TrainProgress, TrainSummary } from "./train.js";
 import { TRAIN_DEFAULTS, SAMPLE_DEFAULTS, OPTIMIZERS, ACTIVATIONS, defaultThreads } from "./defaults.js";
 import { progressEnabled, formatCount, formatSeconds, ProgressBar } from "../progress.js";
 import { DEFAULT_ICOSPHERE_LEVEL } from "../icosphere.js";
-import { finish, outcomeOf, withCommonOptions, workersOption, fmtInt, plural, displayPath, type Io } from "../cli-common.js";
+import { finish, outcomeOf, withCommonOptions, workersOption, fmtInt, plural, displayPath, mustExist, type Io } from "../cli-common.js";
 
 export type TrainIo = Io;
 
@@ -85,6 +87,7 @@ export function registerTrainCommands(y: Argv, io: TrainIo, setExitCode: (c: num
       async (args) => {
         const bar = progressEnabled(args.quiet || args.json) ? new ProgressBar() : undefined;
         const outcome = await outcomeOf(async () => {
+          mustExist(args.model as string);
           const { sample } = await import("./sample.js");
           const result = await sample({
             model: args.model as string, out: args.out, id: args.id, seed: args.seed, points: args.points,
@@ -111,6 +114,7 @@ export function registerTrainCommands(y: Argv, io: TrainIo, setExitCode: (c: num
         .option("out", { alias: "o", type: "string", describe: "output file (default: stdout)" })
         .option("name", { type: "string", default: "headsnet", describe: "prefix of the C identifiers" }), "no summary"),
       async (args) => {
+        if (!existsSync(args.model as string)) return setExitCode(finish(io, "export", args, { error: errors.notFound(args.model as string) }));
         const { exportModel } = await import("./export.js");
         const result = await exportModel({ model: args.model as string, format: args.format, out: args.out, name: args.name });
         if (result.error) return setExitCode(finish(io, "export", args, { error: result.error }));

@@ -9,7 +9,7 @@ import { discoverInputs } from "../discover.js";
 import { loadIcosphere, type Icosphere } from "../icosphere.js";
 import { Kernel, type InputWidth, type Projection, type WasmBuild } from "../kernel.js";
 import { modelId } from "../ids.js";
-import { HeadsnetError, usageError } from "../errors.js";
+import { HeadsnetError, errors } from "../errors.js";
 import { X_COLUMNS_2, X_COLUMNS_5, Y_COLUMNS } from "../dataset/format.js";
 import { RowStreamWriter, type RowChunk } from "./stream.js";
 
@@ -51,7 +51,7 @@ export async function* compiledChunks(o: StreamCompileOptions, failed: StreamFai
     compiled++;
     if (result.rows > 0) yield { x: result.x, y: result.y, rows: result.rows, path: f.rel, id };
   }
-  if (compiled === 0) throw usageError(`none of the ${files.length} PLY files compiled: ${failed[0]?.message ?? ""}`);
+  if (compiled === 0) throw errors.noneCompiled(files.length, failed[0]?.message ?? "");
 }
 
 export interface StreamCompileSummary {

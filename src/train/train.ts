@@ -2,6 +2,7 @@
 // on the fly), a tfjs model directory out, checkpointed every epoch. Returns errors, never exits.
 
 import { readFile, writeFile, rename, stat } from "node:fs/promises";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { performance } from "node:perf_hooks";
@@ -233,13 +234,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
 async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
   validate(o);
+  if (existsSync(o.out) && !statSync(o.out).isDirectory()) throw errors.notDirectory(o.out, `${opt("out")} names the directory the model goes to`);
   const epochs = o.epochs ?? TRAIN_DEFAULTS.epochs;
   const previous = await readState(o.out);
   let settings: TrainSettings;
   let startEpoch = 0;
   let history: EpochRecord[] = [];
   if (o.resume) {
-    if (!previous) throw errors.model(join(o.out, TRAINING_JSON), "nothing to resume: no checkpoint here (train without --resume first)");
+    if (!previous) throw errors.model(join(o.out, TRAINING_JSON), `nothing to resume: no checkpoint here (train without ${opt("resume")} first)`);
     settings = previous.settings;
     startEpoch = previous.epochsDone;
     history = previous.history;
@@ -310,7 +312,7 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
           const value = parallel ? await parallel.step(b.x, b.y, b.rows) : replica.step(b.x, b.y, b.rows);
           o.onStep?.(value);
           if (!Number.isFinite(value)) {
-            throw errors.usage(`the loss became ${value} at epoch ${e + 1}, step ${steps + 1}: lower ${opt("lr")}, or check the data with 'headsnet verify'`);
+            throw errors.train(`the loss became ${value} at epoch ${e + 1}, step ${steps + 1}: lower ${opt("lr")}, or check the data with 'headsnet verify'`);
           }
           lossSum += value * b.rows;
           rows += b.rows;
