@@ -279,7 +279,7 @@ describe("train", () => {
   it("nothing to resume is a clear error", async () => {
     const out = join(tmp("nores"), "m");
     const r = await train({ data, out, resume: true });
-    expect(r.error?.message).toBe(`${join(out, TRAINING_JSON)}: nothing to resume: no checkpoint here (train without `resume` first)`);
+    expect(r.error?.message).toBe(`${join(out, TRAINING_JSON)}: nothing to resume: no checkpoint here (train without \`resume\` first)`);
   });
 });
 
