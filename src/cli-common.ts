@@ -78,6 +78,25 @@ export function mustExist(path: string): void {
   if (!existsSync(path)) throw errors.notFound(path);
 }
 
+/** Ctrl-C (or SIGTERM) while `run` runs: the first asks it to stop (abort), a second quits at once. */
+export async function withInterrupt<T>(onStop: () => void, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const stop = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    if (++signals > 1) process.exit(EXIT_INTERRUPTED);
+    onStop();
+    stop.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    return await run(stop.signal);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
 /** -q/--quiet and --json: every command takes both. */
 export function withCommonOptions<T>(y: Argv<T>, quiet = "no progress and no summary") {
   return y

@@ -20,8 +20,8 @@ import { VERSION } from "./package.js";
 import { registerTrainCommands } from "./train/cli.js";
 import { registerViewCommands } from "./view/cli.js";
 import {
-  EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, finish, outcomeOf, withCommonOptions, workersOption, fmtInt, plural,
-  displayPath, didYouMean, helpHint, mustExist, type Io, type Outcome,
+  EXIT_FAILURE, EXIT_USAGE, finish, outcomeOf, withCommonOptions, workersOption, fmtInt, plural,
+  displayPath, didYouMean, helpHint, mustExist, withInterrupt, type Io, type Outcome,
 } from "./cli-common.js";
 
 export { EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED } from "./cli-common.js";
@@ -127,25 +127,6 @@ function skipHelpCache(parser: Argv): void {
   const internal = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } });
   const usage = internal.getInternalMethods?.().getUsageInstance?.();
   if (usage && typeof usage.cacheHelpMessage === "function") usage.cacheHelpMessage = () => {};
-}
-
-/** Ctrl-C (or SIGTERM) while `run` runs: the first asks it to stop (abort), a second quits at once. */
-async function withInterrupt<T>(onStop: () => void, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const stop = new AbortController();
-  let signals = 0;
-  const onSignal = () => {
-    if (++signals > 1) process.exit(EXIT_INTERRUPTED);
-    onStop();
-    stop.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  try {
-    return await run(stop.signal);
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  }
 }
 
 export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean } = defaultIo): Promise<number> {

@@ -231,6 +231,8 @@ export const errors = {
   stream: (source: string, what: string, offset?: number) =>
     new HeadsnetError("E_READ", `${source}: bad row stream${offset !== undefined ? ` (byte ${offset})` : ""}: ${what}`, { file: source, offset }),
   train: (what: string) => new HeadsnetError("E_TRAIN", what),
+  trainInterrupted: (dir: string, epoch: number, step: number) =>
+    new HeadsnetError("E_INTERRUPTED", `interrupted at epoch ${epoch}, step ${step.toLocaleString("en-US")}; the model so far is saved in ${dir}: run the same command with ${opt("resume")} to continue from there`, { file: dir }),
 
   // The viewer and renderer.
   unknownKind: (path: string, why: string) =>

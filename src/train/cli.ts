@@ -5,10 +5,10 @@ import { existsSync } from "node:fs";
 import { errors } from "../errors.js";
 // The commands load the trainer (and TensorFlow.js) only when they run.
 import type { TrainProgress, TrainSummary } from "./train.js";
-import { TRAIN_DEFAULTS, SAMPLE_DEFAULTS, OPTIMIZERS, ACTIVATIONS, defaultThreads } from "./defaults.js";
+import { TRAIN_DEFAULTS, SAMPLE_DEFAULTS, OPTIMIZERS, ACTIVATIONS, CHECKPOINT_SECONDS, defaultThreads } from "./defaults.js";
 import { progressEnabled, formatCount, formatSeconds, ProgressBar } from "../progress.js";
 import { DEFAULT_ICOSPHERE_LEVEL } from "../icosphere.js";
-import { finish, outcomeOf, withCommonOptions, workersOption, fmtInt, plural, displayPath, mustExist, type Io } from "../cli-common.js";
+import { finish, outcomeOf, withCommonOptions, workersOption, fmtInt, plural, displayPath, mustExist, withInterrupt, type Io } from "../cli-common.js";
 
 export type TrainIo = Io;
 
@@ -53,11 +53,17 @@ export function registerTrainCommands(y: Argv, io: TrainIo, setExitCode: (c: num
         .option("icosphere", { type: "string", default: String(DEFAULT_ICOSPHERE_LEVEL), describe: "--from-ply: icosphere level 0-9 or float32 x y z table file" })
         .option("projection", { choices: ["legacy", "ray"] as const, default: "legacy" as const, describe: "--from-ply: legacy (the reference's step) or ray" })
         .option("inputs", { choices: [2, 5] as const, default: 2 as const, describe: "--from-ply: train_x width (5 adds the ray direction)" })
-        .option("id-seed", { type: "number", default: 0, describe: "--from-ply: the compile --seed that model ids derive from" })),
+        .option("id-seed", { type: "number", default: 0, describe: "--from-ply: the compile --seed that model ids derive from" })
+        .option("checkpoint-every", { type: "number", default: CHECKPOINT_SECONDS, describe: "seconds between checkpoints within an epoch (0: only at each epoch's end); Ctrl-C also saves one" })),
       async (args) => {
         const bar = progressEnabled(args.quiet || args.json) ? new ProgressBar() : undefined;
         const { train } = await import("./train.js");
-        const result = await train({
+        // On a terminal the bar shows progress; in a log, a line per checkpoint does.
+        const logCheckpoints = !args.quiet && !args.json && !bar;
+        const result = await withInterrupt(() => {
+          bar?.clear();
+          io.err("headsnet: stopping after this step, with a checkpoint (press Ctrl-C again to quit at once)\n");
+        }, (signal) => train({
           // yargs turns a lone '-' into an empty string.
           data: args.data === "" ? "-" : (args.data as string | undefined),
           fromPly: args.fromPly as string[] | undefined,
@@ -66,8 +72,10 @@ export function registerTrainCommands(y: Argv, io: TrainIo, setExitCode: (c: num
           lr: args.lr, batch: args.batch, epochs: args.epochs, limit: args.limit, seed: args.seed,
           shuffleBuffer: args.shuffleBuffer, resume: args.resume, fast: !args.stockKernels, threads: args.workers,
           icosphere: args.icosphere, projection: args.projection, inputs: args.inputs, idSeed: args.idSeed,
+          checkpointSeconds: args.checkpointEvery, signal,
           onProgress: bar ? (p) => bar.show(p.epochRows ? p.rows / p.epochRows : 0, progressText(p)) : undefined,
-        });
+          onCheckpoint: logCheckpoints ? (c) => io.err(`headsnet: checkpoint: epoch ${c.epoch}, ${c.endOfEpoch ? "end" : `step ${fmtInt(c.step)}`}, loss ${c.loss.toPrecision(5)} (${displayPath(c.out)})\n`) : undefined,
+        }));
         bar?.clear();
         setExitCode(finish(io, "train", args, result.error ? { error: result.error } : { data: { ...result.summary }, text: trainText(result.summary!) }));
       },
