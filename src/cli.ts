@@ -15,6 +15,9 @@ import { ProgressBar, progressEnabled, compileProgressText, formatCount, formatS
 import { defaultWorkers } from "./pool.js";
 import { DEFAULT_ICOSPHERE_LEVEL } from "./icosphere.js";
 import { setCacheDir } from "./setup-cache.js";
+import { parseShard } from "./compile/shard.js";
+// (Part of the core bundle anyway: the dataset reader uses it.)
+import { merge } from "./dataset/shards.js";
 import { HeadsnetError, setMessageStyle, usageError } from "./errors.js";
 import { VERSION } from "./package.js";
 import { registerTrainCommands } from "./train/cli.js";
@@ -26,7 +29,7 @@ import {
 
 export { EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED } from "./cli-common.js";
 
-const COMMANDS = ["compile", "verify", "inspect", "synth", "demo", "train", "sample", "export", "view", "render", "help"];
+const COMMANDS = ["compile", "merge", "verify", "inspect", "synth", "demo", "train", "sample", "export", "view", "render", "help"];
 
 const defaultIo: Io & { stdoutIsTerminal?: boolean } = {
   out: (t) => process.stdout.write(t),
@@ -143,7 +146,7 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
     .help("help", "show help")
     .alias("h", "help")
     .strict()
-    .demandCommand(1, "name a command: compile, verify, inspect, synth, demo, view, render, train, sample, export or help")
+    .demandCommand(1, "name a command: compile, merge, verify, inspect, synth, demo, view, render, train, sample, export or help")
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .exitProcess(false)
@@ -172,7 +175,8 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
         .option("min-opacity", { type: "number", describe: "3D Gaussian splats: leave out splats less opaque than this (0-1)" })
         .option("strict", { type: "boolean", default: false, describe: "stop at the first file that fails and leave no output" })
         .option("overwrite", { type: "boolean", default: false, describe: "replace a finished dataset in -o DIR (it is kept until the new one is complete)" })
-        .option("resume", { type: "boolean", default: false, describe: "finish the interrupted run in -o DIR from its last checkpoint (same inputs and options); starts afresh if there is none" }),
+        .option("resume", { type: "boolean", default: false, describe: "finish the interrupted run in -o DIR from its last checkpoint (same inputs and options); starts afresh if there is none" })
+        .option("shard", { type: "string", describe: "K/N: compile the K-th of N parts of the sorted inputs (balanced by bytes), a dataset of its own for 'headsnet merge'; auto (or auto/N): K and N from a Kubernetes Indexed Job or a Slurm array" }),
         "no progress bar, no summary and no warnings"),
       async (args) => {
         const flags = { json: args.json, quiet: args.quiet };
@@ -207,7 +211,7 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
             projection: args.projection, inputWidth: args.inputs, seed: args.seed, ids: args.ids, format: args.format,
             normals: kernel.normals, normalize: kernel.normalize, onNonfinite: kernel.onInvalid,
             defaultColor: kernel.defaultColor, minOpacity: kernel.minOpacity, strict: args.strict, overwrite: args.overwrite,
-            resume: args.resume, signal,
+            resume: args.resume, signal, shard: args.shard === undefined ? undefined : parseShard(args.shard, process.env),
             checkpointMs: process.env.HEADSNET_CHECKPOINT_MS ? Number(process.env.HEADSNET_CHECKPOINT_MS) : undefined,
             onStart: (s) => {
               if (s.resumedFrom && !args.quiet && !args.json) {
@@ -231,15 +235,16 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
       },
     )
     .command(
-      "verify <dir>",
+      "verify <dirs..>",
       "check a compiled dataset: sizes against the manifest, NaN/Inf, ids, index values and ranges",
       (y) => withCommonOptions(y
-        .positional("dir", { type: "string", demandOption: true, describe: "a compile output directory" }), "no report; the exit code says"),
+        .positional("dirs", { type: "string", array: true, demandOption: true, describe: "a compile output directory (merged or linked), or several shard directories read as one" }), "no report; the exit code says"),
       async (args) => {
         done("verify", args, await outcomeOf(async () => {
-          mustExist(args.dir as string);
+          const dirs = args.dirs as string[];
+          dirs.forEach(mustExist);
           const { verify } = await import("./verify.js");
-          const report = await verify(args.dir as string);
+          const report = await verify(dirs.length === 1 ? dirs[0] : dirs);
           return { data: { ...report }, text: verifyText(report), failed: !report.ok };
         }));
       },
@@ -317,6 +322,27 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
           const report = await verify(out);
           say(verifyText(report));
           return { data: { compile: result.summary, verify: report }, failed: !report.ok || result.summary!.failed.length > 0 };
+        }));
+      },
+    )
+    .command(
+      "merge <shards..>",
+      "join the shards of one run (compile --shard K/N) into the dataset a single run makes, byte for byte",
+      (y) => withCommonOptions(y
+        .positional("shards", { type: "string", array: true, demandOption: true, describe: "the shard directories, in any order" })
+        .option("out", { alias: "o", type: "string", demandOption: true, describe: "output directory" })
+        .option("link", { type: "boolean", default: false, describe: "write only a manifest that lists the shards' files in order (nothing copied; train and verify read it)" })
+        .option("overwrite", { type: "boolean", default: false, describe: "replace a finished dataset in -o DIR (kept until the new one is complete)" })),
+      async (args) => {
+        done("merge", args, await outcomeOf(async () => {
+          (args.shards as string[]).forEach(mustExist);
+          const r = await merge({ shards: args.shards as string[], out: args.out, link: args.link, overwrite: args.overwrite });
+          if (r.error) return { error: r.error };
+          const s = r.summary!;
+          return {
+            data: { ...s },
+            text: `${s.linked ? "linked" : "merged"} ${plural(s.shards, "shard")}: ${plural(s.rows, "row")}, ${plural(s.models, "model")}${s.failed ? `, ${fmtInt(s.failed)} failed` : ""} in ${displayPath(s.out)}${s.linked ? "" : ` (${formatCount(s.bytes)}B in ${formatSeconds(s.seconds)})`}\n`,
+          };
         }));
       },
     )

@@ -36,6 +36,7 @@ export type ErrorCode =
   | "E_WORKER"
   | "E_MANIFEST"
   | "E_NO_ROWS"
+  | "E_SHARDS"
   | "E_INTERRUPTED"
   | "E_RESUME"
   | "E_TRAIN"
@@ -222,6 +223,10 @@ export const errors = {
     new HeadsnetError("E_MANIFEST", `${path}: ${what}; the data does not match its manifest (run 'headsnet verify' on it, or compile it again)`, { file: path }),
   wrongTarget: (dir: string, target: string, wanted: string) =>
     new HeadsnetError("E_MANIFEST", `${dir} holds a ${target} dataset; this needs a ${wanted} dataset`, { file: dir }),
+  shards: (path: string, what: string) =>
+    new HeadsnetError("E_SHARDS", `${path} ${what}`, { file: path }),
+  missingShards: (given: string[], missing: number[], count: number) =>
+    new HeadsnetError("E_SHARDS", `shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of ${count} ${missing.length > 1 ? "are" : "is"} missing (given: ${given.join(", ")}); compile ${missing.length > 1 ? "each" : "it"} with the same command and ${opt("shard")} ${missing[0]}/${count}${missing.length > 1 ? " and so on" : ""}, then name ${missing.length > 1 ? "them" : "it"} here too`),
   emptyDataset: (dir: string) =>
     new HeadsnetError("E_MANIFEST", `${dir}: the manifest lists no compiled models; there is nothing to show`, { file: dir }),
 

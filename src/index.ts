@@ -16,6 +16,7 @@ export { synthCorpus, synthHead, type SynthCorpusOptions, type SynthCorpusResult
 export { Kernel, type KernelOptions, type CompiledFile } from "./kernel.js";
 export { loadIcosphere, generateIcosphere, type Icosphere } from "./icosphere.js";
 export { readDataset, checkDataset, type Dataset, type DatasetFile, type DatasetCheck } from "./dataset/read.js";
+export { merge, type MergeOptions, type MergeSummary } from "./dataset/shards.js";
 export * as format from "./dataset/format.js";
 export { HeadsnetError, type ErrorCode, type ErrorJson } from "./errors.js";
 export { VERSION } from "./package.js";

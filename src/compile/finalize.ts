@@ -8,6 +8,7 @@ import { publish, type DatasetWriter } from "../dataset/writer.js";
 import { VERSION } from "../package.js";
 import { writeJournal } from "./journal.js";
 import type { TargetPlan } from "./targets.js";
+import type { ShardInfo } from "./shard.js";
 
 export interface CompileSummary {
   out: string;
@@ -29,6 +30,7 @@ export interface CompileSummary {
   workers: number;
   icosphere: Manifest["icosphere"];
   outputs: string[];
+  shard?: ShardInfo;
 }
 
 export interface CompileResult {
@@ -45,11 +47,13 @@ export interface RunTally {
   resumedFrom?: { files: number; rows: number };
   workers: number;
   started: number;
+  shard?: ShardInfo;
 }
 
 /** Write the manifest and publish the dataset; or, when nothing compiled, leave no dataset. */
 export async function finalize(out: string, key: string, writer: DatasetWriter, plan: TargetPlan, tally: RunTally): Promise<CompileResult> {
-  if (tally.models.length === 0) {
+  // (A shard may hold no files at all: it is then an empty dataset, which merges as such.)
+  if (tally.models.length === 0 && tally.files > 0) {
     await writer.close(true);
     return { error: errors.noneCompiled(tally.files, tally.failed[0]?.message ?? "") };
   }
@@ -68,6 +72,7 @@ export async function finalize(out: string, key: string, writer: DatasetWriter, 
     rows: writer.rows,
     models: tally.models,
     failed: tally.failed,
+    ...(tally.shard ? { shard: tally.shard } : {}),
   };
   await writer.finish(manifest);
   await writeJournal(out, { key, filesDone: tally.files, rows: writer.rows, bytes: [], models: [], failed: [], publishing: true });
@@ -97,5 +102,6 @@ export function summarize(out: string, manifest: Manifest, tally: RunTally): Com
     workers: tally.workers,
     icosphere: manifest.icosphere,
     outputs: [...files.map((f) => f.name), "manifest.json"],
+    ...(manifest.shard ? { shard: manifest.shard } : {}),
   };
 }

@@ -5,6 +5,7 @@ import type { DataFormat } from "../dataset/format.js";
 import { ID_MODES, type IdMode } from "../ids.js";
 import type { InputWidth, InvalidVertexPolicy, NormalizeMode, NormalsMode, Projection, WasmBuild } from "../kernel.js";
 import type { FileStats } from "./protocol.js";
+import { checkShard, type ShardSpec } from "./shard.js";
 
 export interface CompileOptions {
   inputs: string[];
@@ -16,6 +17,8 @@ export interface CompileOptions {
   /** train_x width: 2 ([id, index]) or 5 (plus the negated normal). */
   inputWidth?: InputWidth;
   seed?: number;
+  /** Compile only shard `index` of `count` of the sorted inputs (compile/shard.ts). */
+  shard?: ShardSpec;
   /** How model ids are given (ids.ts): hashed from the path (default) or evenly spread. */
   ids?: IdMode;
   format?: DataFormat;
@@ -91,5 +94,6 @@ export function validateCompileOptions(options: CompileOptions): void {
     throw usageError(`${opt("defaultColor")} must be three numbers from 0 to 1, as R,G,B; got ${defaultColor.join(",")}`);
   }
   if (minOpacity !== undefined && !(minOpacity >= 0 && minOpacity <= 1)) throw usageError(`${opt("minOpacity")} must be a number from 0 to 1, got ${minOpacity}`);
+  if (options.shard) checkShard(options.shard);
   if (checkpointMs !== undefined && !(checkpointMs >= 0)) throw usageError(`${opt("checkpointMs")} must be a number of milliseconds, got ${checkpointMs}`);
 }

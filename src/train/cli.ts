@@ -28,13 +28,20 @@ function trainText(s: TrainSummary): string {
   return lines.join("\n") + "\n";
 }
 
+/** yargs turns a lone '-' into an empty string; one path is a string, several a list of shards. */
+function dataArgument(data: string[] | undefined): string | string[] | undefined {
+  if (!data?.length) return undefined;
+  const paths = data.map((d) => (d === "" ? "-" : d));
+  return paths.length === 1 ? paths[0] : paths;
+}
+
 export function registerTrainCommands(y: Argv, io: TrainIo, setExitCode: (c: number) => void): Argv {
   return y
     .command(
-      "train [data]",
+      "train [data..]",
       "train the HeadsNet network (TensorFlow.js, wasm backend) on a dataset, a row stream on stdin ('-'), or PLY files (--from-ply)",
       (c) => withCommonOptions(c
-        .positional("data", { type: "string", describe: "a compile output directory, or '-' to read a row stream (compile --stdout) from stdin" })
+        .positional("data", { type: "string", array: true, describe: "a compile output directory (merged, linked, or several shard directories), or '-' to read a row stream (compile --stdout) from stdin" })
         .option("out", { alias: "o", type: "string", demandOption: true, describe: "model directory (model.json, weights.bin, checkpoint)" })
         .option("from-ply", { type: "string", array: true, describe: "compile these PLY files/directories in this process and train on the rows as they come" })
         .option("layers", { type: "number", default: TRAIN_DEFAULTS.layers, describe: "hidden Dense layers" })
@@ -65,7 +72,7 @@ export function registerTrainCommands(y: Argv, io: TrainIo, setExitCode: (c: num
           io.err("headsnet: stopping after this step, with a checkpoint (press Ctrl-C again to quit at once)\n");
         }, (signal) => train({
           // yargs turns a lone '-' into an empty string.
-          data: args.data === "" ? "-" : (args.data as string | undefined),
+          data: dataArgument(args.data as string[] | undefined),
           fromPly: args.fromPly as string[] | undefined,
           out: args.out,
           layers: args.layers, units: args.units, activation: args.activation, optimizer: args.optimizer,

@@ -29,7 +29,7 @@ export { TRAIN_DEFAULTS, defaultThreads } from "./defaults.js";
 
 export interface TrainOptions {
   /** A compiled dataset (its directory, manifest or a data file), or "-" for a row stream on `input`. */
-  data?: string;
+  data?: string | string[];
   /** PLY files and directories to compile in this process instead of `data`. */
   fromPly?: string[];
   /** The row stream when data is "-" (default process.stdin). */
