@@ -46,6 +46,7 @@ function summaryText(s: CompileSummary): string {
   if (s.skipped.nonfinite) lines.push(`  skipped ${s.skipped.nonfinite} non-finite vertices (--on-nonfinite skip; counted per model in the manifest)`);
   if (s.skipped.outsideSphere) lines.push(`  skipped ${s.skipped.outsideSphere} vertices outside the unit sphere (--projection ray)`);
   if (s.skipped.tooFar) lines.push(`  skipped ${s.skipped.tooFar} vertices traced 9999 or more from every icosphere vertex (the reference writes no row for them)`);
+  if (s.skipped.transparent) lines.push(`  left out ${s.skipped.transparent} splats less opaque than --min-opacity (counted per model in the manifest)`);
   for (const f of s.failed) lines.push(`  failed: ${f.message}`);
   if (s.failed.length) lines.push(`${s.failed.length} of ${s.files} files failed; the dataset holds the others (see "failed" in the manifest)`);
   return lines.join("\n") + "\n";
@@ -76,7 +77,7 @@ function inspectText(r: InspectReport): string {
     }
   }
   if (r.vertices !== undefined) {
-    lines.push(`  ${r.vertices} vertices; normals: ${r.hasNormals ? "yes" : "no (computed from the faces)"}; colours: ${r.hasColors ? "yes" : "no (compile needs --default-color)"}`);
+    lines.push(`  ${r.vertices} vertices; normals: ${r.hasNormals ? "yes" : r.kind === "mesh" ? "no (computed from the faces)" : "no"}; colours: ${r.hasColors ? "yes" : "no (compile needs --default-color)"}`);
   }
   if (r.bounds) {
     const f = (v: number[]) => v.map((n) => n.toFixed(4)).join(", ");
@@ -89,6 +90,8 @@ function inspectText(r: InspectReport): string {
   if (r.compile) {
     lines.push(`  compile (--projection ${r.compile.projection}): ${r.compile.rows} rows, ${r.compile.indicesUsed} of ${r.compile.icosphereVertices} icosphere vertices used`);
   }
+  for (const n of r.notes) lines.push(`  ${n}`);
+  for (const w of r.warnings) lines.push(`  warning: ${w}`);
   if (r.error) lines.push(`  error: ${r.error.message}`);
   return lines.join("\n") + "\n";
 }
@@ -168,6 +171,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         .option("normalize", { choices: ["none", "fit"] as const, default: "none" as const, describe: "fit: centre each mesh's bounding box and scale its largest half-extent to 0.55 (the published corpus's scaling)" })
         .option("on-nonfinite", { choices: ["fail", "skip"] as const, default: "fail" as const, describe: "a NaN/Inf vertex (or, with --projection ray, one outside the unit sphere) fails its file, or is skipped and counted" })
         .option("default-color", { type: "string", describe: "R,G,B (0-1 each) for files without colours [default: such files fail]" })
+        .option("min-opacity", { type: "number", describe: "3D Gaussian splats: leave out splats less opaque than this (0-1)" })
         .option("strict", { type: "boolean", default: false, describe: "stop at the first file that fails and leave no output" })
         .option("overwrite", { type: "boolean", default: false, describe: "replace a finished dataset in -o DIR (it is kept until the new one is complete)" })
         .option("ids", { choices: ["hash", "spread"] as const, default: "hash" as const, describe: "model ids: hash (of the seed and path; adding a file moves no other id) or spread (evenly spaced in sorted order)" })
@@ -178,6 +182,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const kernelOptions = {
           normals: args.normals, normalize: args.normalize, onInvalid: args.onNonfinite,
           defaultColor: args.defaultColor === undefined ? undefined : parseColor(args.defaultColor),
+          minOpacity: args.minOpacity,
         };
         if (args.stdout) {
           // The rows go to stdout, so nothing else may: messages go to stderr.
@@ -220,6 +225,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
           normalize: kernelOptions.normalize,
           onNonfinite: kernelOptions.onInvalid,
           defaultColor: kernelOptions.defaultColor,
+          minOpacity: kernelOptions.minOpacity,
           strict: args.strict,
           overwrite: args.overwrite,
           ids: args.ids,
@@ -266,10 +272,11 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         .positional("file", { type: "string", demandOption: true, describe: "a PLY file" })
         .option("icosphere", icosphereOption)
         .option("projection", projectionOption)
+        .option("min-opacity", { type: "number", describe: "3D Gaussian splats: count the splats compile --min-opacity would leave out (0-1)" })
         .option("json", { type: "boolean", default: false, describe: "print the report as JSON" }),
       async (args) => {
         const { inspect } = await import("./inspect.js");
-        const report = inspect(args.file as string, { projection: args.projection, icosphere: args.icosphere });
+        const report = inspect(args.file as string, { projection: args.projection, icosphere: args.icosphere, minOpacity: args.minOpacity });
         io.out(args.json ? JSON.stringify(report) + "\n" : inspectText(report));
         if (report.error) exitCode = EXIT_FAILURE;
       },

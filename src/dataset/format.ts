@@ -110,8 +110,8 @@ export interface ModelEntry {
   rows: number;
   vertices: number;
   normals: "file" | "computed" | "none";
-  /** Vertices without a row (on-nonfinite skip). */
-  skipped?: { nonfinite: number; outsideSphere: number; tooFar?: number };
+  /** Vertices without a row: on-nonfinite skip; splats below minOpacity (transparent). */
+  skipped?: { nonfinite: number; outsideSphere: number; tooFar?: number; transparent?: number };
 }
 
 export interface FailedEntry {

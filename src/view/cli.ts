@@ -1,7 +1,7 @@
 // `headsnet view` and `headsnet render`: thin wrappers over startViewServer() and render().
 
 import type { Argv } from "yargs";
-import { HeadsnetError, cliMessage } from "../errors.js";
+import { HeadsnetError, cliMessage, errors } from "../errors.js";
 import type { RenderSummary } from "./render.js";
 import { VIEW_NAMES, COLOR_MODES } from "./raster.js";
 
@@ -20,7 +20,17 @@ function commonOptions<T>(y: Argv<T>) {
     .option("model", { type: "string", describe: "dataset: the model to show, by its path in the manifest or its id (default: the first)" })
     .option("id", { type: "number", describe: "trained model: the id to generate (default: the first training head's id, or 0.5)" })
     .option("data", { type: "string", describe: "trained model: the dataset it was trained on, to show the training head with the nearest id" })
-    .option("icosphere", { type: "string", describe: "PLY input: icosphere level 0-9 or table file for the index colours (default 5); a model: overrides what its dataset says" });
+    .option("icosphere", { type: "string", describe: "PLY input: icosphere level 0-9 or table file for the index colours (default 5); a model: overrides what its dataset says" })
+    .option("default-color", { type: "string", describe: "PLY input: R,G,B (0-1 each) for a file without colours, as compile takes it [default: white]" })
+    .option("min-opacity", { type: "number", describe: "PLY input, 3D Gaussian splats: leave out splats less opaque than this (0-1), as compile does" });
+}
+
+/** --default-color R,G,B as numbers, or a usage error (exit 2) that shows what was given. */
+function colorOf(text: string | undefined): [number, number, number] | undefined {
+  if (text === undefined) return undefined;
+  const color = text.split(",").map((c) => (c.trim() === "" ? NaN : Number(c)));
+  if (!(color.length === 3 && color.every((c) => c >= 0 && c <= 1))) throw errors.defaultColor(text);
+  return color as [number, number, number];
 }
 
 function exitCodeOf(error: HeadsnetError): number {
@@ -53,6 +63,8 @@ export function registerViewCommands(y: Argv, io: Io, setExitCode: (c: number) =
             id: args.id,
             data: args.data,
             icosphere: args.icosphere,
+            defaultColor: colorOf(args.defaultColor),
+            minOpacity: args.minOpacity,
           });
         } catch (e) {
           if (!(e instanceof HeadsnetError)) throw e;
@@ -101,6 +113,8 @@ export function registerViewCommands(y: Argv, io: Io, setExitCode: (c: number) =
           id: args.id,
           data: args.data,
           icosphere: args.icosphere,
+          defaultColor: colorOf(args.defaultColor),
+          minOpacity: args.minOpacity,
         });
         if (result.error) {
           if (args.json) io.out(JSON.stringify({ ok: false, error: result.error.toJSON() }) + "\n");
