@@ -278,7 +278,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
         const { inspect } = await import("./inspect.js");
         const report = inspect(args.file as string, { projection: args.projection, icosphere: args.icosphere, minOpacity: args.minOpacity });
         io.out(args.json ? JSON.stringify(report) + "\n" : inspectText(report));
-        if (report.error) exitCode = EXIT_FAILURE;
+        if (report.error) exitCode = report.error.code === "E_USAGE" ? EXIT_USAGE : EXIT_FAILURE;
       },
     )
     .command(

@@ -43,8 +43,14 @@ export interface InspectOptions {
   minOpacity?: number;
 }
 
+/** The report; bad options (E_USAGE) and files headsnet cannot read are its `error`, never thrown. */
 export function inspect(file: string, options: InspectOptions = {}): InspectReport {
-  validatePlyOptions(options);
+  try {
+    validatePlyOptions(options);
+  } catch (e) {
+    if (!(e instanceof HeadsnetError)) throw e;
+    return { file, bytes: 0, notes: [], warnings: [], error: e.toJSON() };
+  }
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);

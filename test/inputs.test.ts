@@ -335,6 +335,9 @@ describe("3D Gaussian splats", () => {
     expect(text.out).toMatch(/compile \(--projection legacy\): 4000 rows/);
     const json = JSON.parse((await cli("inspect", files.splats, "--min-opacity", "0.6", "--json")).out);
     expect(json.compile.skipped.transparent).toBe(2400);
+    const bad = await cli("inspect", files.splats, "--min-opacity", "2");
+    expect(bad.code).toBe(2);
+    expect(bad.out).toMatch(/error: --min-opacity must be a number from 0 to 1, got 2/);
   }, 60_000);
 });
 
