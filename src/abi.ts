@@ -48,7 +48,9 @@ export const FACE_MAX_CORNERS = 4096;
 //   type, list count type (T_NONE for a scalar), slot, byte offset in the record (fixed stride only).
 export const LAYOUT_HEADER_WORDS = 3;
 export const LAYOUT_PROP_WORDS = 4;
-export const LAYOUT_MAX_PROPS = 64;
+// 3D Gaussian splat files have 62 properties with third-degree harmonics, and more with extras
+// (per-splat features, filters): room for 256 costs 4 KiB.
+export const LAYOUT_MAX_PROPS = 256;
 export const LAYOUT_BYTES = (LAYOUT_HEADER_WORDS + LAYOUT_PROP_WORDS * LAYOUT_MAX_PROPS) * 4;
 
 // Kernel options (bit flags).

@@ -233,6 +233,27 @@ describe("3D Gaussian splats", () => {
     }
   }, 60_000);
 
+  it("a splat file with extra per-splat properties (190 in all) reads the same", () => {
+    const n = VERTICES;
+    const extra = Array.from({ length: 128 }, (_, k) => `f_feature_${k}`);
+    const plain = kernel.compileBytes(readFileSync(files.splats), "splats.ply", 0.5);
+    const bytes = splatPly(mesh);
+    // The same file with 128 more float properties after the others.
+    const body = Buffer.from(bytes).indexOf("end_header\n") + "end_header\n".length;
+    const stride = 62 * 4;
+    const records = new Uint8Array(n * (stride + 128 * 4));
+    const view = new DataView(records.buffer);
+    for (let i = 0; i < n; i++) {
+      records.set(bytes.subarray(body + i * stride, body + (i + 1) * stride), i * (stride + 512));
+      for (let k = 0; k < 128; k++) view.setFloat32(i * (stride + 512) + stride + 4 * k, k, true);
+    }
+    const head = Buffer.from(bytes.subarray(0, body)).toString("latin1")
+      .replace("end_header\n", extra.map((name) => `property float ${name}\n`).join("") + "end_header\n");
+    const wide = kernel.compileBytes(Buffer.concat([Buffer.from(head, "latin1"), records]), "wide.ply", 0.5);
+    expect(Buffer.from(wide.y.buffer).equals(Buffer.from(plain.y.buffer))).toBe(true);
+    expect(Buffer.from(wide.x.buffer).equals(Buffer.from(plain.x.buffer))).toBe(true);
+  });
+
   it("their zero normals are no normals: legacy keeps each splat where it is, ray traces it out from the centre", () => {
     const splats = readFileSync(files.splats), cloud = readFileSync(files.cloud);
     for (const projection of ["legacy", "ray"] as const) {
