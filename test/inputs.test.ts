@@ -319,6 +319,22 @@ describe("3D Gaussian splats", () => {
     expect(bad.err).toMatch(/--min-opacity must be a number from 0 to 1, got -1/);
   }, 120_000);
 
+  it("--normalize fit scales the splats that are kept", () => {
+    const out = kernel.compileBytes(readFileSync(files.splats), "splats.ply", 0.5, { minOpacity: 0.4, normalize: "fit" });
+    expect(out.rows).toBe(VERTICES - 1600);
+    const min = [Infinity, Infinity, Infinity], max = [-Infinity, -Infinity, -Infinity];
+    for (let r = 0; r < out.rows; r++) for (let c = 0; c < 3; c++) {
+      min[c] = Math.min(min[c], out.y[6 * r + c]);
+      max[c] = Math.max(max[c], out.y[6 * r + c]);
+    }
+    expect(Math.max(...[0, 1, 2].map((c) => (max[c] - min[c]) / 2))).toBeCloseTo(0.55, 5);
+    // Still their own colours, in order.
+    const kept = Array.from({ length: VERTICES }, (_, i) => i).filter((i) => OPACITY[i % 5] >= 0.4);
+    kept.forEach((i, r) => {
+      for (let k = 0; k < 3; k++) if (out.y[6 * r + 3 + k] !== expectedColor(dcOf(mesh, i, k))) throw new Error(`row ${r} (vertex ${i})`);
+    });
+  });
+
   it("an error after splats left out names the file's vertex and its byte", () => {
     // Vertex 12 (opacity 0.5, kept) has a NaN position; six splats before it are left out.
     const bytes = splatPly(mesh, "binary_little_endian", (name, i, v) => (name === "x" && i === 12 ? NaN : v));

@@ -130,6 +130,8 @@ export interface HeadsnetOptionsRecord {
   normalize: string;
   onNonfinite: string;
   defaultColor: number[] | null;
+  /** 3D Gaussian splats' least opacity, when given. */
+  minOpacity?: number;
 }
 
 export interface Manifest {
