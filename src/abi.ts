@@ -27,13 +27,18 @@ export const SLOT_NZ = 5;
 export const SLOT_R = 6;
 export const SLOT_G = 7;
 export const SLOT_B = 8;
-export const SLOT_COUNT = 9;
+// 3D Gaussian splats only: the opacity logit (their f_dc_0..2 go to the colour slots, raw).
+export const SLOT_OPACITY = 9;
+export const SLOT_COUNT = 10;
 export const SLOT_NONE = 15;
 // In a face element's layout: the list of vertex indices.
 export const SLOT_FACE_INDICES = 14;
 
 // Staged vertices, when normals are computed or positions rescaled: float32 x y z nx ny nz r g b.
 export const STAGING_STRIDE = 36;
+// Staged 3D Gaussian splats: float32 x y z nx ny nz f_dc_0 f_dc_1 f_dc_2 opacity, which the host
+// turns into staged vertices (src/splats.ts).
+export const SPLAT_STAGING_STRIDE = 40;
 // The largest polygon whose normal is computed.
 export const FACE_MAX_CORNERS = 4096;
 
@@ -43,7 +48,9 @@ export const FACE_MAX_CORNERS = 4096;
 //   type, list count type (T_NONE for a scalar), slot, byte offset in the record (fixed stride only).
 export const LAYOUT_HEADER_WORDS = 3;
 export const LAYOUT_PROP_WORDS = 4;
-export const LAYOUT_MAX_PROPS = 64;
+// 3D Gaussian splat files have 62 properties with third-degree harmonics, and more with extras
+// (per-splat features, filters): room for 256 costs 4 KiB.
+export const LAYOUT_MAX_PROPS = 256;
 export const LAYOUT_BYTES = (LAYOUT_HEADER_WORDS + LAYOUT_PROP_WORDS * LAYOUT_MAX_PROPS) * 4;
 
 // Kernel options (bit flags).

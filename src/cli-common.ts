@@ -97,6 +97,13 @@ export async function withInterrupt<T>(onStop: () => void, run: (signal: AbortSi
   }
 }
 
+/** --default-color R,G,B as numbers, or a usage error (exit 2) that shows what was given. */
+export function parseColor(text: string): [number, number, number] {
+  const color = text.split(",").map((c) => (c.trim() === "" ? NaN : Number(c)));
+  if (!(color.length === 3 && color.every((c) => c >= 0 && c <= 1))) throw errors.defaultColor(text);
+  return color as [number, number, number];
+}
+
 /** -q/--quiet and --json: every command takes both. */
 export function withCommonOptions<T>(y: Argv<T>, quiet = "no progress and no summary") {
   return y

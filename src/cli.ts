@@ -24,7 +24,7 @@ import { registerTrainCommands } from "./train/cli.js";
 import { registerViewCommands } from "./view/cli.js";
 import {
   EXIT_FAILURE, EXIT_USAGE, finish, outcomeOf, withCommonOptions, workersOption, fmtInt, plural,
-  displayPath, didYouMean, helpHint, mustExist, withInterrupt, type Io, type Outcome,
+  displayPath, didYouMean, helpHint, mustExist, withInterrupt, parseColor, type Io, type Outcome,
 } from "./cli-common.js";
 
 export { EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED } from "./cli-common.js";
@@ -50,6 +50,7 @@ function summaryText(s: CompileSummary): string {
   if (s.skipped.nonfinite) lines.push(`  skipped ${plural(s.skipped.nonfinite, "non-finite vertex", "non-finite vertices")} (--on-nonfinite skip; counted per model in the manifest)`);
   if (s.skipped.outsideSphere) lines.push(`  skipped ${plural(s.skipped.outsideSphere, "vertex", "vertices")} outside the unit sphere (--projection ray)`);
   if (s.skipped.tooFar) lines.push(`  skipped ${plural(s.skipped.tooFar, "vertex", "vertices")} traced 9999 or more from every icosphere vertex (the reference writes no row for them)`);
+  if (s.skipped.transparent) lines.push(`  left out ${plural(s.skipped.transparent, "splat")} less opaque than --min-opacity (counted per model in the manifest)`);
   for (const f of s.failed) lines.push(`  failed: ${f.message}`);
   if (s.failed.length) lines.push(`${fmtInt(s.failed.length)} of ${plural(s.files, "file")} failed; the dataset holds the others (see "failed" in the manifest)`);
   return lines.join("\n") + "\n";
@@ -81,7 +82,7 @@ function inspectText(r: InspectReport): string {
     }
   }
   if (r.vertices !== undefined) {
-    const normals = r.hasNormals ? "yes" : r.compile?.normals === "computed" ? "no (computed from the faces)" : "no (a point cloud: legacy keeps each point, ray traces it out from the centre)";
+    const normals = r.hasNormals ? "yes" : r.kind === "mesh" ? "no (computed from the faces)" : "no";
     lines.push(`  ${plural(r.vertices, "vertex", "vertices")}; normals: ${normals}; colours: ${r.hasColors ? "yes" : "no (compile needs --default-color)"}`);
   }
   if (r.bounds) {
@@ -95,7 +96,8 @@ function inspectText(r: InspectReport): string {
   if (r.compile) {
     lines.push(`  compile (--projection ${r.compile.projection}): ${plural(r.compile.rows, "row")}, ${fmtInt(r.compile.indicesUsed)} of ${fmtInt(r.compile.icosphereVertices)} icosphere vertices used`);
   }
-  for (const w of r.warnings ?? []) lines.push(`  warning: ${w}`);
+  for (const n of r.notes) lines.push(`  ${n}`);
+  for (const w of r.warnings) lines.push(`  warning: ${w}`);
   if (r.error) lines.push(`  error: ${r.error.message}`);
   return lines.join("\n") + "\n";
 }
@@ -111,14 +113,6 @@ const projectionOption = {
   default: "legacy" as const,
   describe: "legacy: the reference's step along the normal (bit-exact); ray: exact ray-sphere hit",
 };
-
-function parseColor(value: string): [number, number, number] {
-  const parts = value.split(",").map((p) => Number(p.trim()));
-  if (parts.length !== 3 || parts.some((p) => !(p >= 0 && p <= 1))) {
-    throw usageError(`--default-color expects R,G,B with each from 0 to 1 (e.g. 0.8,0.6,0.5), got ${JSON.stringify(value)}`);
-  }
-  return parts as [number, number, number];
-}
 
 /**
  * yargs renders a command's whole help text before running it, in case the command fails and the
@@ -255,12 +249,14 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
       (y) => withCommonOptions(y
         .positional("file", { type: "string", demandOption: true, describe: "a PLY file" })
         .option("icosphere", icosphereOption)
-        .option("projection", projectionOption), "no report; the exit code says"),
+        .option("projection", projectionOption)
+        .option("min-opacity", { type: "number", describe: "3D Gaussian splats: count the splats compile --min-opacity would leave out (0-1)" }), "no report; the exit code says"),
       async (args) => {
         done("inspect", args, await outcomeOf(async () => {
           mustExist(args.file as string);
           const { inspect } = await import("./inspect.js");
-          const report = inspect(args.file as string, { projection: args.projection, icosphere: args.icosphere });
+          const report = inspect(args.file as string, { projection: args.projection, icosphere: args.icosphere, minOpacity: args.minOpacity });
+          if (report.error?.code === "E_USAGE") return { error: HeadsnetError.fromJSON(report.error) };
           // A file compile would fail is still described: the report goes out, and the exit code is 1.
           if (report.error && !args.json) io.err(`headsnet: ${report.error.message}\n`);
           return { data: { ...report }, text: inspectText(report), failed: Boolean(report.error) };

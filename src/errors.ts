@@ -182,10 +182,18 @@ export const errors = {
       `${file}: the file ends early: the header promises ${count} vertices, which need at least ${count * perVertex} bytes, but the body from byte ${offset} has ${bytes}`, { file, offset }),
   noColors: (file: string) =>
     new HeadsnetError("E_MISSING_PROPERTY", `${file}: the vertex element has no red, green, blue colours; pass ${opt("defaultColor")} R,G,B (0-1 each) to use one colour`, { file }),
-  noNormals: (file: string, why: "file" | "compute") =>
+  noNormals: (file: string, why: "file" | "compute" | "splats") =>
     new HeadsnetError("E_MISSING_PROPERTY", why === "compute"
       ? `${file}: ${opt("normals")} compute needs a face element with a vertex_indices list, and the file has none`
-      : `${file}: ${opt("normals")} file needs nx, ny, nz vertex properties, and the file has none`, { file }),
+      : why === "splats"
+        ? `${file}: holds 3D Gaussian splats, which are points: their nx, ny, nz are placeholders (zeros) and are not used, and they have no faces to compute normals from; leave ${opt("normals")} at auto`
+        : `${file}: ${opt("normals")} file needs nx, ny, nz vertex properties, and the file has none`, { file }),
+
+  // Options that several commands take.
+  defaultColor: (value: ArrayLike<number> | string) =>
+    usageError(`${opt("defaultColor")} must be three numbers from 0 to 1, as R,G,B (e.g. 0.8,0.6,0.5); got ${typeof value === "string" ? JSON.stringify(value) : Array.from(value).join(",")}`),
+  minOpacity: (value: unknown) =>
+    usageError(`${opt("minOpacity")} must be a number from 0 to 1, got ${value}`),
 
   // The icosphere.
   icosphere: (what: string) => new HeadsnetError("E_ICOSPHERE", `icosphere: ${what}`),
@@ -292,6 +300,25 @@ export const warnings = {
   outsideSphere: (radius: number) =>
     `vertices lie outside the unit sphere (the farthest at radius ${radius.toPrecision(4)}), where tracing to the sphere means little; pass ${opt("normalize")} fit to scale each mesh into it`,
 };
+
+/** What inspect, view and render say about a kind of input: what it is and what compile makes of it. */
+export const notes = {
+  pointCloud: (projection: "legacy" | "ray") =>
+    `a point cloud (no normals, no faces): ${projection === "ray"
+      ? `${opt("projection")} ray traces each point straight out from the centre`
+      : `the legacy step keeps each point where it is, as the reference does with zero normals (${opt("projection")} ray traces it straight out from the centre)`}`,
+  splats: (count: number, opacity: { min: number; max: number } | undefined, minOpacity: number | undefined, transparent: number) =>
+    `3D Gaussian splats: ${count} splats, colour from f_dc (0.5 + 0.28209479·f_dc, clamped to 0-1), ${opacity
+      ? `opacity ${Number(opacity.min.toPrecision(4))} to ${Number(opacity.max.toPrecision(4))}`
+      : "no opacity"}; their nx, ny, nz are not used${minOpacity === undefined
+      ? opacity ? ` (${opt("minOpacity")} X leaves out splats less opaque than X)` : ""
+      : `; ${opt("minOpacity")} ${minOpacity} leaves out ${transparent} of them`}`,
+};
+
+/** A message template (see opt()) as the current style reads: options by API name or by flag. */
+export function messageText(template: string): string {
+  return render(template);
+}
 
 /** Run a function that throws HeadsnetErrors for user errors; return them instead. */
 export async function captureErrors<T>(fn: () => Promise<T>): Promise<{ error?: HeadsnetError; result?: T }> {

@@ -7,6 +7,7 @@ import { MANIFEST_VERSION, type FailedEntry, type Manifest, type ModelEntry } fr
 import { publish, type DatasetWriter } from "../dataset/writer.js";
 import { VERSION } from "../package.js";
 import { writeJournal } from "./journal.js";
+import type { SkippedVertices } from "../kernel.js";
 import type { TargetPlan } from "./targets.js";
 import type { ShardInfo } from "./shard.js";
 
@@ -19,8 +20,8 @@ export interface CompileSummary {
   rows: number;
   /** With resume: what the interrupted run had already done. */
   resumedFrom?: { files: number; rows: number };
-  /** Vertices without a row, in all models (onNonfinite skip). */
-  skipped: { nonfinite: number; outsideSphere: number; tooFar: number };
+  /** Vertices without a row, in all models: onNonfinite skip, and splats below minOpacity. */
+  skipped: SkippedVertices;
   /** Per file, what was worth saying but did not stop it. */
   warnings: { path: string; message: string }[];
   seconds: number;
@@ -83,7 +84,7 @@ export async function finalize(out: string, key: string, writer: DatasetWriter, 
 export function summarize(out: string, manifest: Manifest, tally: RunTally): CompileSummary {
   const seconds = (performance.now() - tally.started) / 1000;
   const resumedRows = tally.resumedFrom?.rows ?? 0;
-  const sum = (k: "nonfinite" | "outsideSphere" | "tooFar") => manifest.models.reduce((n, m) => n + (m.skipped?.[k] ?? 0), 0);
+  const sum = (k: keyof SkippedVertices) => manifest.models.reduce((n, m) => n + (m.skipped?.[k] ?? 0), 0);
   const files = Object.values(manifest.files);
   return {
     out,
@@ -93,7 +94,7 @@ export function summarize(out: string, manifest: Manifest, tally: RunTally): Com
     failed: manifest.failed,
     rows: manifest.rows,
     resumedFrom: tally.resumedFrom,
-    skipped: { nonfinite: sum("nonfinite"), outsideSphere: sum("outsideSphere"), tooFar: sum("tooFar") },
+    skipped: { nonfinite: sum("nonfinite"), outsideSphere: sum("outsideSphere"), tooFar: sum("tooFar"), transparent: sum("transparent") },
     warnings: tally.warnings,
     seconds,
     rowsPerSecond: (manifest.rows - resumedRows) / seconds,

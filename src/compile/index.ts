@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Piscina } from "piscina";
 import { discoverInputs, type InputFile } from "../discover.js";
-import { HeadsnetError, errors, opt } from "../errors.js";
+import { HeadsnetError, errors, messageText, opt } from "../errors.js";
 import { assignIds } from "../ids.js";
 import { shardRange, inputsDigest, type ShardInfo } from "./shard.js";
 import { createPool, defaultWorkers } from "../pool.js";
@@ -188,13 +188,14 @@ async function commitInOrder(
       }
     } else {
       const { stats, place } = outcome;
-      const skipped = stats.skipped.nonfinite + stats.skipped.outsideSphere + stats.skipped.tooFar ? stats.skipped : undefined;
+      const skipped = Object.values(stats.skipped).some((n) => n > 0) ? stats.skipped : undefined;
       tally.models.push({
         path: record.input.rel, id: record.id, firstRow: place.firstRow, rows: stats.rows,
         vertices: stats.vertices, normals: stats.normals, skipped,
       });
       for (const w of stats.warnings) {
-        tally.warnings.push({ path: record.input.rel, message: w });
+        // The summary holds the message as this process reads (options by API name or by flag).
+        tally.warnings.push({ path: record.input.rel, message: messageText(w) });
         options.onWarning?.(label, w);
       }
       durable = writer.after(place, stats.rows);

@@ -132,8 +132,8 @@ export interface ModelEntry {
   rows: number;
   vertices: number;
   normals: "file" | "computed" | "none";
-  /** Vertices without a row (on-nonfinite skip). */
-  skipped?: { nonfinite: number; outsideSphere: number; tooFar?: number };
+  /** Vertices without a row: on-nonfinite skip; splats below minOpacity (transparent). */
+  skipped?: { nonfinite: number; outsideSphere: number; tooFar?: number; transparent?: number };
 }
 
 export interface FailedEntry {
@@ -152,6 +152,8 @@ export interface HeadsnetOptionsRecord {
   normalize: string;
   onNonfinite: string;
   defaultColor: number[] | null;
+  /** 3D Gaussian splats' least opacity, when given. */
+  minOpacity?: number;
 }
 
 export interface Manifest {
