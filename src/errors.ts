@@ -308,11 +308,11 @@ export const notes = {
       ? `${opt("projection")} ray traces each point straight out from the centre`
       : `the legacy step keeps each point where it is, as the reference does with zero normals (${opt("projection")} ray traces it straight out from the centre)`}`,
   splats: (count: number, opacity: { min: number; max: number } | undefined, minOpacity: number | undefined, transparent: number) =>
-    `3D Gaussian splats: ${count} splats, colour from f_dc (0.5 + 0.28209479·f_dc, clamped to 0-1), ${opacity
+    `3D Gaussian splats: ${count.toLocaleString("en-US")} splats, colour from f_dc (0.5 + 0.28209479·f_dc, clamped to 0-1), ${opacity
       ? `opacity ${Number(opacity.min.toPrecision(4))} to ${Number(opacity.max.toPrecision(4))}`
       : "no opacity"}; their nx, ny, nz are not used${minOpacity === undefined
       ? opacity ? ` (${opt("minOpacity")} X leaves out splats less opaque than X)` : ""
-      : `; ${opt("minOpacity")} ${minOpacity} leaves out ${transparent} of them`}`,
+      : `; ${opt("minOpacity")} ${minOpacity} leaves out ${transparent.toLocaleString("en-US")} of them`}`,
 };
 
 /** A message template (see opt()) as the current style reads: options by API name or by flag. */

@@ -132,7 +132,7 @@ describe("point clouds (x y z only)", () => {
 
     const text = await cli("inspect", files.cloud);
     expect(text.code).toBe(0);
-    expect(text.out).toMatch(/4000 vertices; normals: no; colours: no \(compile needs --default-color\)/);
+    expect(text.out).toMatch(/4,000 vertices; normals: no; colours: no \(compile needs --default-color\)/);
     expect(text.out).not.toMatch(/computed from the faces/);
     expect(text.out).toMatch(/a point cloud \(no normals, no faces\): the legacy step keeps each point where it is, as the reference does with zero normals \(--projection ray traces/);
   }, 60_000);
@@ -313,7 +313,7 @@ describe("3D Gaussian splats", () => {
     const text = await cli("compile", dir, "-o", tmp("cli"), "-j", "1", "--min-opacity", "0.4");
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/compiled 2 of 2 files: 6,400 rows/);
-    expect(text.out).toMatch(/left out 1600 splats less opaque than --min-opacity \(counted per model in the manifest\)/);
+    expect(text.out).toMatch(/left out 1,600 splats less opaque than --min-opacity \(counted per model in the manifest\)/);
     const bad = await cli("compile", dir, "-o", tmp("cli-bad"), "--min-opacity", "-1");
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--min-opacity must be a number from 0 to 1, got -1/);
@@ -363,18 +363,18 @@ describe("3D Gaussian splats", () => {
     expect(r.splats!.opacity!.min).toBeCloseTo(0.05, 6);
     expect(r.splats!.opacity!.max).toBeCloseTo(0.95, 6);
     expect(r.compile).toMatchObject({ rows: VERTICES - 1600, normals: "none", skipped: { transparent: 1600 } });
-    expect(r.notes[0]).toMatch(/^3D Gaussian splats: 4000 splats, colour from f_dc \(0\.5 \+ 0\.28209479·f_dc, clamped to 0-1\), opacity 0\.05 to 0\.95; their nx, ny, nz are not used; `minOpacity` 0\.4 leaves out 1600 of them$/);
+    expect(r.notes[0]).toMatch(/^3D Gaussian splats: 4,000 splats, colour from f_dc \(0\.5 \+ 0\.28209479·f_dc, clamped to 0-1\), opacity 0\.05 to 0\.95; their nx, ny, nz are not used; `minOpacity` 0\.4 leaves out 1,600 of them$/);
     expect(r.notes[1]).toMatch(/^a point cloud/);
 
     const text = await cli("inspect", files.splats);
     expect(text.code).toBe(0);
-    expect(text.out).toMatch(/\n  3D Gaussian splats: 4000 splats, colour from f_dc .*, opacity 0\.05 to 0\.95; their nx, ny, nz are not used \(--min-opacity X leaves out splats less opaque than X\)\n/);
-    expect(text.out).toMatch(/compile \(--projection legacy\): 4000 rows/);
+    expect(text.out).toMatch(/\n  3D Gaussian splats: 4,000 splats, colour from f_dc .*, opacity 0\.05 to 0\.95; their nx, ny, nz are not used \(--min-opacity X leaves out splats less opaque than X\)\n/);
+    expect(text.out).toMatch(/compile \(--projection legacy\): 4,000 rows/);
     const json = JSON.parse((await cli("inspect", files.splats, "--min-opacity", "0.6", "--json")).out);
     expect(json.compile.skipped.transparent).toBe(2400);
     const bad = await cli("inspect", files.splats, "--min-opacity", "2");
     expect(bad.code).toBe(2);
-    expect(bad.out).toMatch(/error: --min-opacity must be a number from 0 to 1, got 2/);
+    expect(bad.err).toBe("headsnet: --min-opacity must be a number from 0 to 1, got 2\nRun 'headsnet inspect --help' for usage.\n");
   }, 60_000);
 });
 

@@ -179,7 +179,7 @@ describe("a vertex the reference gives no row", () => {
     const r = await compile({ inputs: [dir], out, build: "debug", onNonfinite: "skip" });
     expect(r.summary!.rows).toBe(2);
     expect(r.summary!.skipped.tooFar).toBe(1);
-    expect(manifestOf(out).models[0].skipped).toEqual({ nonfinite: 0, outsideSphere: 0, tooFar: 1 });
+    expect(manifestOf(out).models[0].skipped).toEqual({ nonfinite: 0, outsideSphere: 0, tooFar: 1, transparent: 0 });
     const y = new Float32Array(new Uint8Array(read(out, "train_y.dat")).buffer);
     expect(Array.from(y.subarray(6, 9)).map((v) => +v.toFixed(3))).toEqual([0.3, -0.2, 0.1]);
   }, 60_000);
@@ -287,7 +287,7 @@ describe("errors, not stack traces; one exit code per kind of outcome", () => {
     expect([quiet.code, quiet.out]).toEqual([0, ""]);
     expect((await cli(["-v"])).out).toMatch(/^\d+\.\d+\.\d+\n$/);
     const helpOf = await cli(["help", "verify"]);
-    expect(helpOf.out).toMatch(/^headsnet verify <dir>/);
+    expect(helpOf.out).toMatch(/^headsnet verify <dirs\.\.>/);
   }, 120_000);
 
   it("compile --stdout refuses a terminal, and refuses -o beside it", async () => {

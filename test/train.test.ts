@@ -202,8 +202,8 @@ describe("train", () => {
 
     // Loss on the whole dataset: the initial network (same seed) against the trained one.
     const ds = await openDataset(data);
-    const x = new Float32Array(readFileSync(ds.xPath).buffer.slice(0));
-    const y = new Float32Array(readFileSync(ds.yPath).buffer.slice(0));
+    const x = new Float32Array(readFileSync(ds.files.x.path).buffer.slice(0));
+    const y = new Float32Array(readFileSync(ds.files.y.path).buffer.slice(0));
     const xs = tf.tensor2d(x, [1500, 2]), ys = tf.tensor2d(y, [1500, 6]);
     const mse = (m: tf.LayersModel) => tf.tidy(() => tf.mean(tf.squaredDifference(m.predict(xs) as tf.Tensor, ys)).dataSync()[0]);
     const initial = buildNetwork({ inputs: 2, layers: 2, units: 48, activation: "selu", outputs: 6, seed: 3 });
@@ -286,8 +286,8 @@ describe("train", () => {
 describe("piping", () => {
   async function datasetChunks(frameRows: number) {
     const ds = await openDataset(data);
-    const x = new Float32Array(readFileSync(ds.xPath).buffer.slice(0));
-    const y = new Float32Array(readFileSync(ds.yPath).buffer.slice(0));
+    const x = new Float32Array(readFileSync(ds.files.x.path).buffer.slice(0));
+    const y = new Float32Array(readFileSync(ds.files.y.path).buffer.slice(0));
     const chunks = [];
     for (let r = 0; r < ds.rows; r += frameRows) {
       const n = Math.min(frameRows, ds.rows - r);
