@@ -2,8 +2,10 @@
 //
 // Structure. A uniform grid of cubic cells over the mesh's bounding box, padded by a cell and a
 // fraction on every side (so that the outermost cells are empty and cell centres are unlikely to
-// lie on axis-aligned geometry). Each cell lists the triangles whose bounding box meets it, as
-// 64-byte records (the three corners, the box, edge flags) stored cell after cell.
+// lie on axis-aligned geometry). Each cell lists the triangles whose bounding box meets it: per
+// entry the triangle's number and its box in the cell's own coordinates, quantized to 1/128ths
+// of the cell (8 bytes an entry, tested against a point with one subtraction: SWAR), so that a
+// query reads a few cache lines, and the triangles' corners once each in a table of their own.
 //
 // Cell centres are labelled once per mesh. Along each axis, for each column of cells, the line
 // through the column's centres is crossed with every triangle whose projection covers it (each
@@ -11,10 +13,14 @@
 // centre says inside or outside as seen from -infinity along that axis. The three axes vote, so
 // that a hole in the surface misleads at most the one axis whose line passes through it.
 //
-// A query point in a cell with no triangles takes the cell's label. Otherwise its label is the
-// centre's, flipped for each crossing on the three axis-aligned legs p -> (cx, py, pz) ->
-// (cx, cy, pz) -> (cx, cy, cz), all inside the cell, so only the cell's triangles are tested:
-// O(triangles per cell), about ten to thirty, instead of O(triangles).
+// A query point in a cell with no triangles takes the cell's label (most points of a uniform
+// sample). Otherwise it walks along one axis, cell by cell, to the first empty cell, and takes
+// that cell's label flipped once for each crossing on the way: each cell knows which of its six
+// axis directions reaches an empty cell soonest (a pass over the grid per direction), so a walk
+// is usually one or two cells and tests only the few triangles whose projection covers the
+// point: O(triangles near the point) instead of O(triangles). A triangle listed in several cells
+// is counted only in the cell that holds its crossing point. On a 188,000-triangle head a near-
+// surface point costs about 1.1 cells, 14 entries and 1.4 exact tests.
 //
 // Degenerate hits. A line through an edge or a vertex must cross exactly one of the triangles
 // that meet there. Each axis test is a 2D point-in-triangle test in the plane across the axis,
@@ -29,17 +35,23 @@
 // for meshes with large holes, but its tree walk costs microseconds per point; the goal here is
 // millions of points per second, and for closed or nearly closed heads the vote is as robust.
 
-import { INSIDE_RECORD_BYTES, S_NO_MEMORY, S_NO_FACES, MR_GRID, MR_RECORDS, MR_COUNT } from "../../src/abi";
+import { S_NO_MEMORY, S_NO_FACES, MR_GRID, MR_RECORDS, MR_COUNT } from "../../src/abi";
 import { alloc, fail, ok, setWord, vertexCount, triangles, triangleCount, vertexAt } from "./state";
 
 let ox: f64 = 0, oy: f64 = 0, oz: f64 = 0; // grid origin
 let h: f64 = 1, inv: f64 = 1; // cell side and its reciprocal
 let nx: i32 = 0, ny: i32 = 0, nz: i32 = 0;
-let cellStart: usize = 0; // u32 per cell, and one past the last: where its records start
-let records: usize = 0;
-let labels: usize = 0; // u8 per cell: its centre's label
+// u32 per cell, and one past the last: the cell's first entry (bits 0-27), its walk direction
+// (bits 28-30: 0 +x, 1 -x, 2 +y, 3 -y, 4 +z, 5 -z) and its centre's label (bit 31).
+let cellWords: usize = 0;
+let entryBox: usize = 0; // u64 per entry: bytes x0 y0 z0 0 x1 y1 z1 0, in 1/128ths of the cell
+let entryTriangle: usize = 0; // u32 per entry
+let corners: usize = 0; // per triangle: a b c (float32 x y z) and edge flags, TRI bytes
 let centres: usize = 0; // float32 centre coordinates: nx for x, then ny for y, then nz for z
 let ready = false;
+
+const TRI: usize = 48;
+const FIRST_MASK: u32 = 0x0fffffff;
 
 export function insideForget(): void {
   ready = false;
@@ -49,7 +61,7 @@ export function insideReady(): bool {
   return ready;
 }
 
-// Largest cells per axis (memory: 4 + 1 bytes per cell), and the fewest along the longest side.
+// Largest cells per axis (memory: 4 bytes and a bit per cell), and the fewest along the longest side.
 const MAX_CELLS_PER_AXIS: f64 = 192;
 const MIN_CELLS_PER_AXIS: f64 = 8;
 
@@ -81,6 +93,19 @@ function cellAlong(v: f64, o: f64, n: i32): i32 {
   return f < 0 ? 0 : f >= <f64>n ? n - 1 : <i32>f;
 }
 
+/** v in 1/128ths of cell `i` along an axis, floored and clamped to 0-127. */
+@inline
+function quantize(v: f64, o: f64, i: i32): u64 {
+  const q = Math.floor(((v - o) * inv - <f64>i) * 128);
+  return q <= 0 ? 0 : q >= 127 ? 127 : <u64>q;
+}
+
+// The SWAR box test: bytes 0-2 must satisfy point >= box minimum, bytes 4-6 box maximum >= point.
+// With 7-bit values, ((s | 0x80) - t) keeps its top bit exactly when s >= t, and never borrows
+// from the next byte.
+const BOX_TOP: u64 = 0x0080808000808080;
+const BOX_LOW: u64 = 0x00000000ffffffff;
+
 @inline
 function lexLess(p: usize, q: usize): bool {
   const px = load<f32>(p), qx = load<f32>(q);
@@ -90,24 +115,31 @@ function lexLess(p: usize, q: usize): bool {
   return load<f32>(p, 8) < load<f32>(q, 8);
 }
 
-/** Fill a record: corners, box, and which edges (ab, bc, ca) run from their smaller end. */
+/** The corners of triangle t into `rec`, with which edges (ab, bc, ca) run from their smaller end. */
 @inline
-function writeRecord(rec: usize, t: i32): void {
+function writeCorners(rec: usize, t: i32): void {
   const tri = triangles + <usize>t * 12;
   const a = vertexAt(load<u32>(tri)), b = vertexAt(load<u32>(tri, 4)), c = vertexAt(load<u32>(tri, 8));
-  for (let k: usize = 0; k < 3; k++) {
-    const x = load<f32>(a + (k << 2)), y = load<f32>(b + (k << 2)), z = load<f32>(c + (k << 2));
-    store<f32>(rec + (k << 2), x);
-    store<f32>(rec + 12 + (k << 2), y);
-    store<f32>(rec + 24 + (k << 2), z);
-    store<f32>(rec + 36 + (k << 3), min<f32>(x, min<f32>(y, z)));
-    store<f32>(rec + 40 + (k << 3), max<f32>(x, max<f32>(y, z)));
-  }
+  memory.copy(rec, a, 12);
+  memory.copy(rec + 12, b, 12);
+  memory.copy(rec + 24, c, 12);
   let flags: u32 = 0;
   if (lexLess(a, b)) flags |= 1;
   if (lexLess(b, c)) flags |= 2;
   if (lexLess(c, a)) flags |= 4;
-  store<u32>(rec, flags, 60);
+  store<u32>(rec, flags, 36);
+}
+
+// The box of the last boxOf(): x0 x1 y0 y1 z0 z1, float32.
+const box: usize = memory.data(24, 8);
+
+@inline
+function boxOf(rec: usize): void {
+  for (let k: usize = 0; k < 3; k++) {
+    const x = load<f32>(rec + (k << 2)), y = load<f32>(rec + 12 + (k << 2)), z = load<f32>(rec + 24 + (k << 2));
+    store<f32>(box + (k << 3), min<f32>(x, min<f32>(y, z)));
+    store<f32>(box + (k << 3), max<f32>(x, max<f32>(y, z)), 4);
+  }
 }
 
 /** Sign of the edge function of P -> Q at (pu, pv), watertight (see the header). */
@@ -130,7 +162,7 @@ let edgeValue: f64 = 0;
 let hitAt: f64 = 0;
 
 /**
- * Does the line along `axis` through (pu, pv) cross the record's triangle? (u, v) are the next
+ * Does the line along `axis` through (pu, pv) cross the triangle at `rec`? (u, v) are the next
  * two axes in cyclic order: y z for x, z x for y, x y for z. Sets hitAt.
  */
 function crossing(rec: usize, axis: i32, pu: f64, pv: f64): bool {
@@ -138,7 +170,7 @@ function crossing(rec: usize, axis: i32, pu: f64, pv: f64): bool {
   const au = <f64>load<f32>(rec + uo), av = <f64>load<f32>(rec + vo);
   const bu = <f64>load<f32>(rec + 12 + uo), bv = <f64>load<f32>(rec + 12 + vo);
   const cu = <f64>load<f32>(rec + 24 + uo), cv = <f64>load<f32>(rec + 24 + vo);
-  const flags = load<u32>(rec, 60);
+  const flags = load<u32>(rec, 36);
   const sab = edgeSign(au, av, bu, bv, pu, pv, (flags & 1) != 0);
   if (sab == 0) return false;
   const eab = edgeValue;
@@ -149,18 +181,16 @@ function crossing(rec: usize, axis: i32, pu: f64, pv: f64): bool {
   if (sca != sab) return false;
   const eca = edgeValue;
   const sum = eab + ebc + eca;
-  if (sum == 0) {
-    // The point is on the projected triangle's boundary (ties decided by the perturbation):
-    // any point of the triangle's closure is as good as the exact one along the axis.
-    hitAt = <f64>load<f32>(rec + ao);
-    return true;
-  }
-  hitAt = (ebc * <f64>load<f32>(rec + ao) + eca * <f64>load<f32>(rec + 12 + ao) + eab * <f64>load<f32>(rec + 24 + ao)) / sum;
+  const aa = <f64>load<f32>(rec + ao), ba = <f64>load<f32>(rec + 12 + ao), ca = <f64>load<f32>(rec + 24 + ao);
+  // On the projected boundary (ties decided by the perturbation) any point of the triangle does.
+  hitAt = sum == 0 ? aa : (ebc * aa + eca * ba + eab * ca) / sum;
+  // Kept within the triangle's extent, so that the cell it falls in lists the triangle.
+  hitAt = min(max(hitAt, min(aa, min(ba, ca))), max(aa, max(ba, ca)));
   return true;
 }
 
-// One triangle's record, for the column sweeps.
-const scratch: usize = memory.data(INSIDE_RECORD_BYTES, 16);
+// One triangle's corners, for building.
+const scratch: usize = memory.data(<i32>TRI, 16);
 
 /** The first index i in [0, n) whose centre along `axis` is >= v (n when none is). */
 @inline
@@ -185,8 +215,8 @@ function firstCentreAbove(axis: i32, v: f64, n: i32): i32 {
 }
 
 /**
- * Build the grid, the records and the centre labels of the current mesh. MR_GRID gets the cells
- * along x, y and z, MR_RECORDS the records.
+ * Build the grid, the entries and the centre labels of the current mesh. MR_GRID gets the cells
+ * along x, y and z, MR_RECORDS the entries, MR_COUNT the cells whose centre is inside.
  */
 export function prepareInside(): i32 {
   const T = triangleCount;
@@ -200,14 +230,16 @@ export function prepareInside(): i32 {
     minY = min(minY, y); maxY = max(maxY, y);
     minZ = min(minZ, z); maxZ = max(maxZ, z);
   }
-  // Cells about twice the size of an average triangle: ten to thirty records per surface cell.
+  corners = alloc(<usize>T * TRI);
+  if (corners == 0) return fail(S_NO_MEMORY, 0, 0);
+  // Cells about twice the size of an average triangle: ten to twenty entries per surface cell.
   let area: f64 = 0;
   for (let t: i32 = 0; t < T; t++) {
-    const tri = triangles + <usize>t * 12;
-    const a = vertexAt(load<u32>(tri)), b = vertexAt(load<u32>(tri, 4)), c = vertexAt(load<u32>(tri, 8));
-    const ax = <f64>load<f32>(a), ay = <f64>load<f32>(a, 4), az = <f64>load<f32>(a, 8);
-    const ux = <f64>load<f32>(b) - ax, uy = <f64>load<f32>(b, 4) - ay, uz = <f64>load<f32>(b, 8) - az;
-    const wx = <f64>load<f32>(c) - ax, wy = <f64>load<f32>(c, 4) - ay, wz = <f64>load<f32>(c, 8) - az;
+    const rec = corners + <usize>t * TRI;
+    writeCorners(rec, t);
+    const ax = <f64>load<f32>(rec), ay = <f64>load<f32>(rec, 4), az = <f64>load<f32>(rec, 8);
+    const ux = <f64>load<f32>(rec, 12) - ax, uy = <f64>load<f32>(rec, 16) - ay, uz = <f64>load<f32>(rec, 20) - az;
+    const wx = <f64>load<f32>(rec, 24) - ax, wy = <f64>load<f32>(rec, 28) - ay, wz = <f64>load<f32>(rec, 32) - az;
     const cx = uy * wz - uz * wy, cy = uz * wx - ux * wz, cz = ux * wy - uy * wx;
     area += 0.5 * Math.sqrt(cx * cx + cy * cy + cz * cz);
   }
@@ -227,54 +259,63 @@ export function prepareInside(): i32 {
   nz = <i32>Math.floor((maxZ - minZ + 2 * pad) * inv) + 1;
   const count = <usize>nx * <usize>ny * <usize>nz;
   centres = alloc(<usize>(nx + ny + nz) * 4);
-  cellStart = alloc((count + 1) * 4);
-  labels = alloc(count);
-  if (centres == 0 || cellStart == 0 || labels == 0) return fail(S_NO_MEMORY, 0, 0);
+  cellWords = alloc((count + 1) * 4);
+  const labels = alloc(count);
+  if (centres == 0 || cellWords == 0 || labels == 0) return fail(S_NO_MEMORY, 0, 0);
   for (let i: i32 = 0; i < nx; i++) store<f32>(centres + (<usize>i << 2), <f32>(ox + (<f64>i + 0.5) * h));
   for (let i: i32 = 0; i < ny; i++) store<f32>(centres + (<usize>(nx + i) << 2), <f32>(oy + (<f64>i + 0.5) * h));
   for (let i: i32 = 0; i < nz; i++) store<f32>(centres + (<usize>(nx + ny + i) << 2), <f32>(oz + (<f64>i + 0.5) * h));
 
-  // Count each cell's records, then place them: cellStart holds running ends while filling, and
+  // Count each cell's entries, then place them: cellWords holds running ends while filling, and
   // the starts afterwards.
-  memory.fill(cellStart, 0, (count + 1) * 4);
+  memory.fill(cellWords, 0, (count + 1) * 4);
   let total: usize = 0;
   for (let t: i32 = 0; t < T; t++) {
-    writeRecord(scratch, t);
-    const i0 = cellAlong(<f64>load<f32>(scratch, 36), ox, nx), i1 = cellAlong(<f64>load<f32>(scratch, 40), ox, nx);
-    const j0 = cellAlong(<f64>load<f32>(scratch, 44), oy, ny), j1 = cellAlong(<f64>load<f32>(scratch, 48), oy, ny);
-    const k0 = cellAlong(<f64>load<f32>(scratch, 52), oz, nz), k1 = cellAlong(<f64>load<f32>(scratch, 56), oz, nz);
+    boxOf(corners + <usize>t * TRI);
+    const i0 = cellAlong(<f64>load<f32>(box), ox, nx), i1 = cellAlong(<f64>load<f32>(box, 4), ox, nx);
+    const j0 = cellAlong(<f64>load<f32>(box, 8), oy, ny), j1 = cellAlong(<f64>load<f32>(box, 12), oy, ny);
+    const k0 = cellAlong(<f64>load<f32>(box, 16), oz, nz), k1 = cellAlong(<f64>load<f32>(box, 20), oz, nz);
     for (let k = k0; k <= k1; k++) for (let j = j0; j <= j1; j++) for (let i = i0; i <= i1; i++) {
-      const at = cellStart + (cellIndex(i, j, k) << 2);
+      const at = cellWords + (cellIndex(i, j, k) << 2);
       store<u32>(at, load<u32>(at) + 1);
       total++;
     }
   }
-  records = alloc(total * INSIDE_RECORD_BYTES);
-  if (records == 0) return fail(S_NO_MEMORY, 0, 0);
+  if (total > <usize>FIRST_MASK) return fail(S_NO_MEMORY, 0, 0);
+  entryBox = alloc(total * 8);
+  entryTriangle = alloc(total * 4);
+  if (entryBox == 0 || entryTriangle == 0) return fail(S_NO_MEMORY, 0, 0);
   let running: u32 = 0;
   for (let c: usize = 0; c < count; c++) {
-    running += load<u32>(cellStart + (c << 2));
-    store<u32>(cellStart + (c << 2), running);
+    running += load<u32>(cellWords + (c << 2));
+    store<u32>(cellWords + (c << 2), running);
   }
-  store<u32>(cellStart + (count << 2), running);
+  store<u32>(cellWords + (count << 2), running);
   for (let t: i32 = 0; t < T; t++) {
-    writeRecord(scratch, t);
-    const i0 = cellAlong(<f64>load<f32>(scratch, 36), ox, nx), i1 = cellAlong(<f64>load<f32>(scratch, 40), ox, nx);
-    const j0 = cellAlong(<f64>load<f32>(scratch, 44), oy, ny), j1 = cellAlong(<f64>load<f32>(scratch, 48), oy, ny);
-    const k0 = cellAlong(<f64>load<f32>(scratch, 52), oz, nz), k1 = cellAlong(<f64>load<f32>(scratch, 56), oz, nz);
+    boxOf(corners + <usize>t * TRI);
+    const x0 = <f64>load<f32>(box), x1 = <f64>load<f32>(box, 4);
+    const y0 = <f64>load<f32>(box, 8), y1 = <f64>load<f32>(box, 12);
+    const z0 = <f64>load<f32>(box, 16), z1 = <f64>load<f32>(box, 20);
+    const i0 = cellAlong(x0, ox, nx), i1 = cellAlong(x1, ox, nx);
+    const j0 = cellAlong(y0, oy, ny), j1 = cellAlong(y1, oy, ny);
+    const k0 = cellAlong(z0, oz, nz), k1 = cellAlong(z1, oz, nz);
     for (let k = k0; k <= k1; k++) for (let j = j0; j <= j1; j++) for (let i = i0; i <= i1; i++) {
-      const at = cellStart + (cellIndex(i, j, k) << 2);
+      const at = cellWords + (cellIndex(i, j, k) << 2);
       const slot = load<u32>(at) - 1;
       store<u32>(at, slot);
-      memory.copy(records + <usize>slot * INSIDE_RECORD_BYTES, scratch, INSIDE_RECORD_BYTES);
+      const q = quantize(x0, ox, i) | quantize(y0, oy, j) << 8 | quantize(z0, oz, k) << 16
+        | quantize(x1, ox, i) << 32 | quantize(y1, oy, j) << 40 | quantize(z1, oz, k) << 48;
+      store<u64>(entryBox + (<usize>slot << 3), q);
+      store<u32>(entryTriangle + (<usize>slot << 2), t);
     }
   }
 
   // Centre labels: crossings along each axis toggle a bit at the first centre past them ...
   memory.fill(labels, 0, count);
   for (let t: i32 = 0; t < T; t++) {
-    writeRecord(scratch, t);
-    for (let axis = 0; axis < 3; axis++) sweep(axis);
+    const rec = corners + <usize>t * TRI;
+    boxOf(rec);
+    for (let axis = 0; axis < 3; axis++) sweep(rec, axis, labels);
   }
   // ... a running XOR along the axis turns toggles into parities ...
   for (let k: i32 = 0; k < nz; k++) for (let j: i32 = 0; j < ny; j++) {
@@ -297,11 +338,11 @@ export function prepareInside(): i32 {
   // ... and the three axes vote.
   let inside: i32 = 0;
   for (let c: usize = 0; c < count; c++) {
-    const bits = <u32>load<u8>(labels + c);
-    const vote: u8 = popcnt<u32>(bits) >= 2 ? 1 : 0;
-    store<u8>(labels + c, vote);
-    inside += vote;
+    const vote: u32 = popcnt<u32>(<u32>load<u8>(labels + c)) >= 2 ? 1 : 0;
+    store<u32>(cellWords + (c << 2), load<u32>(cellWords + (c << 2)) | vote << 31);
+    inside += <i32>vote;
   }
+  if (!walkDirections(count, labels)) return fail(S_NO_MEMORY, 0, 0);
   setWord(MR_GRID, nx);
   setWord(MR_GRID + 1, ny);
   setWord(MR_GRID + 2, nz);
@@ -311,12 +352,12 @@ export function prepareInside(): i32 {
   return ok();
 }
 
-/** Toggle the label bit of `axis` at the first centre past each crossing of the scratch triangle. */
-function sweep(axis: i32): void {
+/** Toggle `labels`' bit of `axis` at the first centre past each crossing of the triangle at rec. */
+function sweep(rec: usize, axis: i32, labels: usize): void {
   const ua = (axis + 1) % 3, va = (axis + 2) % 3;
   const nu = cells(ua), nv = cells(va), na = cells(axis);
-  const uMin = <f64>load<f32>(scratch + 36 + (<usize>ua << 3)), uMax = <f64>load<f32>(scratch + 40 + (<usize>ua << 3));
-  const vMin = <f64>load<f32>(scratch + 36 + (<usize>va << 3)), vMax = <f64>load<f32>(scratch + 40 + (<usize>va << 3));
+  const uMin = <f64>load<f32>(box + (<usize>ua << 3)), uMax = <f64>load<f32>(box + (<usize>ua << 3) + 4);
+  const vMin = <f64>load<f32>(box + (<usize>va << 3)), vMax = <f64>load<f32>(box + (<usize>va << 3) + 4);
   const u0 = firstCentreAtLeast(ua, uMin, nu), u1 = firstCentreAbove(ua, uMax, nu);
   if (u0 >= u1) return;
   const v0 = firstCentreAtLeast(va, vMin, nv), v1 = firstCentreAbove(va, vMax, nv);
@@ -325,7 +366,7 @@ function sweep(axis: i32): void {
   for (let iv = v0; iv < v1; iv++) {
     const cv = <f64>centre(va, iv);
     for (let iu = u0; iu < u1; iu++) {
-      if (!crossing(scratch, axis, <f64>centre(ua, iu), cv)) continue;
+      if (!crossing(rec, axis, <f64>centre(ua, iu), cv)) continue;
       const ia = firstCentreAbove(axis, hitAt, na);
       if (ia >= na) continue;
       // Cell coordinates (i, j, k) from (axis, u, v).
@@ -338,6 +379,71 @@ function sweep(axis: i32): void {
   }
 }
 
+@inline
+function empty(c: usize): bool {
+  return (load<u32>(cellWords + (c << 2)) & FIRST_MASK) == (load<u32>(cellWords + (c << 2), 4) & FIRST_MASK);
+}
+
+/**
+ * For every cell, the axis direction (0 +x, 1 -x, 2 +y, 3 -y, 4 +z, 5 -z) with the fewest cells to
+ * the first empty one, into bits 28-30 of its word (the first direction wins ties). `scratch`:
+ * a byte per cell.
+ */
+function walkDirections(count: usize, best: usize): bool {
+  const plane = <usize>nx * <usize>ny;
+  const run = alloc(plane);
+  if (run == 0) return false;
+  memory.fill(best, 255, count);
+  for (let d: i32 = 0; d < 6; d++) {
+    const axis = d >> 1, forward = (d & 1) == 0;
+    // Steps to the first empty cell in direction d, counted walking against it.
+    if (axis == 0) {
+      for (let k: i32 = 0; k < nz; k++) for (let j: i32 = 0; j < ny; j++) {
+        let steps: i32 = 0;
+        for (let n: i32 = 0; n < nx; n++) {
+          const c = cellIndex(forward ? nx - 1 - n : n, j, k);
+          steps = empty(c) ? 0 : min(steps + 1, 254);
+          offer(best, c, steps, d);
+        }
+      }
+    } else if (axis == 1) {
+      for (let k: i32 = 0; k < nz; k++) {
+        memory.fill(run, 0, <usize>nx);
+        for (let n: i32 = 0; n < ny; n++) {
+          const j = forward ? ny - 1 - n : n;
+          for (let i: i32 = 0; i < nx; i++) {
+            const c = cellIndex(i, j, k);
+            const steps: i32 = empty(c) ? 0 : min(<i32>load<u8>(run + <usize>i) + 1, 254);
+            store<u8>(run + <usize>i, <u8>steps);
+            offer(best, c, steps, d);
+          }
+        }
+      }
+    } else {
+      memory.fill(run, 0, plane);
+      for (let n: i32 = 0; n < nz; n++) {
+        const k = forward ? nz - 1 - n : n;
+        for (let ij: usize = 0; ij < plane; ij++) {
+          const c = <usize>k * plane + ij;
+          const steps: i32 = empty(c) ? 0 : min(<i32>load<u8>(run + ij) + 1, 254);
+          store<u8>(run + ij, <u8>steps);
+          offer(best, c, steps, d);
+        }
+      }
+    }
+  }
+  return true;
+}
+
+@inline
+function offer(best: usize, c: usize, steps: i32, d: i32): void {
+  if (steps < <i32>load<u8>(best + c)) {
+    store<u8>(best + c, <u8>steps);
+    const at = cellWords + (c << 2);
+    store<u32>(at, (load<u32>(at) & ~(<u32>7 << 28)) | <u32>d << 28);
+  }
+}
+
 /** The cell of a point, or -1 outside the grid (and so outside the mesh). */
 @inline
 export function cellOf(px: f32, py: f32, pz: f32): i32 {
@@ -346,49 +452,67 @@ export function cellOf(px: f32, py: f32, pz: f32): i32 {
   return <i32>cellIndex(<i32>fx, <i32>fy, <i32>fz);
 }
 
+/** The cell's word: first entry, walk direction, centre label (see cellWords). */
 @inline
-export function cellFirst(c: i32): u32 {
-  return load<u32>(cellStart + (<usize>c << 2));
+export function cellWord(c: i32): u32 {
+  return load<u32>(cellWords + (<usize>c << 2));
 }
 
 @inline
-export function cellLast(c: i32): u32 {
-  return load<u32>(cellStart + (<usize>c << 2), 4);
+export function wordIsEmpty(c: i32, word: u32): bool {
+  return (word & FIRST_MASK) == (load<u32>(cellWords + (<usize>c << 2), 4) & FIRST_MASK);
 }
 
 @inline
-export function cellLabel(c: i32): u32 {
-  return <u32>load<u8>(labels + <usize>c);
+export function wordLabel(word: u32): u32 {
+  return word >> 31;
 }
 
 /**
- * The label of a point in a cell with records first..last: the centre's label, flipped by each
- * crossing on the legs p -> (cx, py, pz) -> (cx, cy, pz) -> (cx, cy, cz).
+ * The label of a point in a cell with triangles: walk from it in the cell's direction to the
+ * first empty cell and flip that cell's label for each crossing on the way.
  */
-export function insideCell(px: f32, py: f32, pz: f32, centreLabel: u32, first: u32, last: u32): u32 {
-  const i = <i32>((<f64>px - ox) * inv), j = <i32>((<f64>py - oy) * inv), k = <i32>((<f64>pz - oz) * inv);
-  let label = centreLabel;
-  const cx = centre(0, i), cy = centre(1, j), cz = centre(2, k);
-  const xLo = min<f32>(px, cx), xHi = max<f32>(px, cx);
-  const yLo = min<f32>(py, cy), yHi = max<f32>(py, cy);
-  const zLo = min<f32>(pz, cz), zHi = max<f32>(pz, cz);
-  for (let r = first; r < last; r++) {
-    const rec = records + <usize>r * INSIDE_RECORD_BYTES;
-    const minX = load<f32>(rec, 36), maxX = load<f32>(rec, 40);
-    const minY = load<f32>(rec, 44), maxY = load<f32>(rec, 48);
-    const minZ = load<f32>(rec, 52), maxZ = load<f32>(rec, 56);
-    // p -> (cx, py, pz), along x at (py, pz)
-    if (minY <= py && py <= maxY && minZ <= pz && pz <= maxZ && minX <= xHi && maxX >= xLo) {
-      if (crossing(rec, 0, <f64>py, <f64>pz) && hitAt >= <f64>xLo && hitAt < <f64>xHi) label ^= 1;
+export function insideCell(px: f32, py: f32, pz: f32, c: i32, word: u32): u32 {
+  const d = <i32>((word >> 28) & 7);
+  const axis = d >> 1;
+  const forward = (d & 1) == 0;
+  // The point in the walk's frame: along the axis (a), and the next two axes (u, v).
+  const pa = <f64>(axis == 0 ? px : axis == 1 ? py : pz);
+  const pu = <f64>(axis == 0 ? py : axis == 1 ? pz : px);
+  const pv = <f64>(axis == 0 ? pz : axis == 1 ? px : py);
+  const ua = (axis + 1) % 3, va = (axis + 2) % 3;
+  const iu = <i32>((pu - origin(ua)) * inv), iv = <i32>((pv - origin(va)) * inv);
+  // The point's box bytes: entries whose box misses them cannot cross the walk. Along the walk's
+  // own axis the point's bytes (127 against the minimum, 0 against the maximum) always pass.
+  const qu = quantize(pu, origin(ua), iu), qv = quantize(pv, origin(va), iv);
+  const us = <u64>(ua << 3), vs = <u64>(va << 3), as = <u64>(axis << 3);
+  const pointLow = qu << us | qv << vs | <u64>127 << as;
+  const pointHigh = (qu << us | qv << vs) << 32;
+  const o = origin(axis);
+  let ia = <i32>((pa - o) * inv);
+  const stride: isize = axis == 0 ? 1 : axis == 1 ? <isize>nx : <isize>nx * <isize>ny;
+  const step: isize = forward ? stride : -stride;
+  let cell = <usize>c;
+  let first = word & FIRST_MASK;
+  let parity: u32 = 0;
+  while (true) {
+    const next = load<u32>(cellWords + (cell << 2), 4);
+    const last = next & FIRST_MASK;
+    for (let r = first; r < last; r++) {
+      const q = load<u64>(entryBox + (<usize>r << 3));
+      const s = pointLow | (q & ~BOX_LOW), t = (q & BOX_LOW) | pointHigh;
+      if ((((s | BOX_TOP) - t) & BOX_TOP) != BOX_TOP) continue;
+      const rec = corners + <usize>load<u32>(entryTriangle + (<usize>r << 2)) * TRI;
+      if (!crossing(rec, axis, pu, pv)) continue;
+      if (forward ? hitAt < pa : hitAt >= pa) continue;
+      if (<i32>Math.floor((hitAt - o) * inv) != ia) continue; // counted in the cell that holds it
+      parity ^= 1;
     }
-    // (cx, py, pz) -> (cx, cy, pz), along y at (z, x) = (pz, cx)
-    if (minX <= cx && cx <= maxX && minZ <= pz && pz <= maxZ && minY <= yHi && maxY >= yLo) {
-      if (crossing(rec, 1, <f64>pz, <f64>cx) && hitAt >= <f64>yLo && hitAt < <f64>yHi) label ^= 1;
-    }
-    // (cx, cy, pz) -> (cx, cy, cz), along z at (x, y) = (cx, cy)
-    if (minX <= cx && cx <= maxX && minY <= cy && cy <= maxY && minZ <= zHi && maxZ >= zLo) {
-      if (crossing(rec, 2, <f64>cx, <f64>cy) && hitAt >= <f64>zLo && hitAt < <f64>zHi) label ^= 1;
-    }
+    ia += forward ? 1 : -1;
+    cell = <usize>(<isize>cell + step);
+    const nextWord = load<u32>(cellWords + (cell << 2));
+    first = nextWord & FIRST_MASK;
+    if (first == (load<u32>(cellWords + (cell << 2), 4) & FIRST_MASK)) return (nextWord >> 31) ^ parity;
   }
-  return label;
+  return 0;
 }

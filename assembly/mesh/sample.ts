@@ -1,17 +1,18 @@
 // Surface samples (NeuralParts) and occupancy samples: points drawn on and around the current mesh.
 //
-// Surface: a triangle with probability proportional to its area (inverse CDF: float64 prefix sums
-// of the areas and a guide table, Chen and Asau's indexed search, so a draw costs one table read
-// and about one step instead of a binary search), then a uniform point in it by the square-root
-// barycentric method: s = sqrt(r1), p = (1 - s)a + s(1 - r2)b + s·r2·c. Each row is float32
-// x y z nx ny nz r g b: the triangle's unit normal (or the vertex normals interpolated and
-// normalised), the colour interpolated.
+// Surface: a triangle with probability proportional to its area, by Walker's alias method (Vose's
+// construction, float64 thresholds): bucket j = floor(r·T) and the fraction of r·T left over
+// decide between triangle j and its alias. Then a uniform point in the triangle by the
+// square-root barycentric method: s = sqrt(r1), p = (1 - s)a + s(1 - r2)b + s·r2·c. Each row is
+// float32 x y z nx ny nz r g b: the triangle's unit normal (or the vertex normals interpolated
+// and normalised), the colour interpolated.
 //
-// Speed: a draw reads the guide table, the prefix sums, the triangle and its vertices, each a
-// cache miss on a large mesh and each depending on the one before. Samples go in batches, stage
-// by stage (all guide reads, then all prefix-sum steps, then all triangles, ...), so that the
-// misses of a batch overlap instead of queueing. Sample k draws random numbers k·STRIDE... of its
-// file's counter-based stream (random.ts), so batching changes no bytes.
+// Speed: on a large mesh every table read is a cache miss, so each triangle gets one 96-byte
+// record holding its alias entry, corners and colours: a draw reads one record, or two when the
+// alias wins. Samples go in batches, stage by stage (all bucket records, then all alias records,
+// then the points), so that the misses of a batch overlap instead of queueing. Sample k draws
+// numbers k·STRIDE... of its file's counter-based stream (random.ts), so batching changes no
+// bytes.
 //
 // Occupancy: see sampleOccupancy(); its inside test is in inside.ts.
 
@@ -20,10 +21,11 @@ import {
 } from "../../src/abi";
 import { alloc, fail, ok, setWord, vertices, vertexCount, triangles, triangleCount, vertexAt } from "./state";
 import { seedRandom, randomAt, toUniform, gaussianPair, gaussianSin } from "./random";
-import { insideReady, cellOf, cellFirst, cellLast, cellLabel, insideCell } from "./inside";
+import { insideReady, cellOf, cellWord, wordIsEmpty, wordLabel, insideCell } from "./inside";
 
-let cdf: usize = 0; // f64 per triangle: the areas of triangles 0..t
-let guide: usize = 0; // u32 per triangle: the first triangle of each 1/T of the total area
+// Per triangle: f64 threshold, u32 alias, u32 triangle, corners a b c (x y z), colours a b c.
+const RECORD: usize = 96;
+let table: usize = 0;
 let total: f64 = 0;
 let ready = false;
 
@@ -31,13 +33,13 @@ export function surfaceForget(): void {
   ready = false;
 }
 
-/** Build the area tables of the current mesh (once per mesh). */
+/** Build the alias table of the current mesh (once per mesh). */
 export function prepareSurface(): i32 {
   const T = triangleCount;
   if (T == 0) return fail(S_NO_FACES, 0, 0);
-  cdf = alloc(<usize>T * 8);
-  guide = alloc(<usize>T * 4);
-  if (cdf == 0 || guide == 0) return fail(S_NO_MEMORY, 0, 0);
+  table = alloc(<usize>T * RECORD);
+  const small = alloc(<usize>T * 4), large = alloc(<usize>T * 4);
+  if (table == 0 || small == 0 || large == 0) return fail(S_NO_MEMORY, 0, 0);
   let sum: f64 = 0;
   for (let t: i32 = 0; t < T; t++) {
     const tri = triangles + <usize>t * 12;
@@ -46,20 +48,46 @@ export function prepareSurface(): i32 {
     const ux = <f64>load<f32>(b) - ax, uy = <f64>load<f32>(b, 4) - ay, uz = <f64>load<f32>(b, 8) - az;
     const wx = <f64>load<f32>(c) - ax, wy = <f64>load<f32>(c, 4) - ay, wz = <f64>load<f32>(c, 8) - az;
     const nx = uy * wz - uz * wy, ny = uz * wx - ux * wz, nz = ux * wy - uy * wx;
-    sum += 0.5 * Math.sqrt(nx * nx + ny * ny + nz * nz);
-    store<f64>(cdf + (<usize>t << 3), sum);
+    const area = 0.5 * Math.sqrt(nx * nx + ny * ny + nz * nz);
+    sum += area;
+    const rec = table + <usize>t * RECORD;
+    store<f64>(rec, area);
+    store<u32>(rec, t, 8);
+    store<u32>(rec, t, 12);
+    memory.copy(rec + 16, a, 12);
+    memory.copy(rec + 28, b, 12);
+    memory.copy(rec + 40, c, 12);
+    memory.copy(rec + 52, a + 24, 12);
+    memory.copy(rec + 64, b + 24, 12);
+    memory.copy(rec + 76, c + 24, 12);
   }
   total = sum;
   if (!(total > 0 && total < Infinity)) return fail(S_NO_AREA, 0, 0);
-  // guide[j]: the first triangle whose prefix sum passes j/T of the total, a hair low so that it
-  // never passes the answer for any draw in bucket j despite rounding.
-  let i: i32 = 0;
-  const step = total / <f64>T * (1 - 1.0 / 1099511627776.0);
-  for (let j: i32 = 0; j < T; j++) {
-    const threshold = <f64>j * step;
-    while (i < T - 1 && load<f64>(cdf + (<usize>i << 3)) <= threshold) i++;
-    store<u32>(guide + (<usize>j << 2), i);
+  // Vose: scale the areas to a mean of 1; pair each bucket under 1 with one over 1.
+  const scale = <f64>T / total;
+  let ns: i32 = 0, nl: i32 = 0;
+  for (let t: i32 = 0; t < T; t++) {
+    const rec = table + <usize>t * RECORD;
+    const p = load<f64>(rec) * scale;
+    store<f64>(rec, p);
+    if (p < 1) store<u32>(small + (<usize>(ns++) << 2), t);
+    else store<u32>(large + (<usize>(nl++) << 2), t);
   }
+  while (ns > 0 && nl > 0) {
+    const s = load<u32>(small + (<usize>(--ns) << 2));
+    const l = load<u32>(large + (<usize>(nl - 1) << 2));
+    const rs = table + <usize>s * RECORD, rl = table + <usize>l * RECORD;
+    store<u32>(rs, l, 8);
+    const p = load<f64>(rl) + load<f64>(rs) - 1;
+    store<f64>(rl, p);
+    if (p < 1) {
+      nl--;
+      store<u32>(small + (<usize>(ns++) << 2), l);
+    }
+  }
+  // What is left is 1 up to rounding: always itself.
+  while (ns > 0) store<f64>(table + <usize>load<u32>(small + (<usize>(--ns) << 2)) * RECORD, 1);
+  while (nl > 0) store<f64>(table + <usize>load<u32>(large + (<usize>(--nl) << 2)) * RECORD, 1);
   ready = true;
   return ok();
 }
@@ -72,10 +100,10 @@ export function surfaceArea(): f64 {
 // Batches
 
 const BATCH: i32 = 64;
-// Per sample of a batch: the draw, then the triangle, then its corners' rows.
-const bDraw: usize = memory.data(BATCH * 8, 8); // r·total
-const bBits: usize = memory.data(BATCH * 8, 8); // barycentric bits
-const bTri: usize = memory.data(BATCH * 4, 4);
+// Per sample of a batch: the barycentric bits, the triangle's record, and (for interpolated
+// vertex normals) its corners' vertex rows.
+const bBits: usize = memory.data(BATCH * 8, 8);
+const bRec: usize = memory.data(BATCH * 4, 4);
 const bA: usize = memory.data(BATCH * 4, 4);
 const bB: usize = memory.data(BATCH * 4, 4);
 const bC: usize = memory.data(BATCH * 4, 4);
@@ -83,11 +111,10 @@ const bC: usize = memory.data(BATCH * 4, 4);
 const bP: usize = memory.data(BATCH * 24, 8);
 const bN: usize = memory.data(BATCH * 24, 8);
 const bW: usize = memory.data(BATCH * 24, 8);
-// Per occupancy sample: the float32 point, its cell, and the cell's records and label.
+// Per occupancy sample: the float32 point, its cell and the cell's word, and its label.
 const bQ: usize = memory.data(BATCH * 12, 4);
 const bCell: usize = memory.data(BATCH * 4, 4);
-const bFirst: usize = memory.data(BATCH * 4, 4);
-const bLast: usize = memory.data(BATCH * 4, 4);
+const bWord: usize = memory.data(BATCH * 4, 4);
 const bLabel: usize = memory.data(BATCH * 4, 4);
 // Loads made only to bring lines into the cache; stored so that they are not optimised away.
 let touched: f32 = 0;
@@ -109,54 +136,53 @@ function at24(base: usize, b: i32): usize {
 
 /**
  * Surface points for the batch slots where `want` says so (all when want is 0): slot b uses
- * counters first[b] and first[b] + 1. Leaves points, normals and weights in bP, bN, bW and the
- * corner rows in bA, bB, bC.
+ * counters counter + b·stride and the one after. Leaves points, normals and weights in bP, bN,
+ * bW and the triangles' records in bRec; with `rows`, the corners' vertex rows in bA, bB, bC.
  */
-function surfaceBatch(counter: u64, stride: u64, count: i32, want: usize): void {
+function surfaceBatch(counter: u64, stride: u64, count: i32, want: usize, rows: bool): void {
   const T = triangleCount;
-  // Stage 1: the draws and their guide entries.
+  const tf = <f64>T;
+  // Stage 1: the buckets' records decide between the bucket and its alias.
   for (let b: i32 = 0; b < count; b++) {
     if (want != 0 && load<u8>(want + <usize>b) == 0) continue;
     const c = counter + <u64>b * stride;
-    const r = toUniform(randomAt(c));
-    let j = <i32>(r * <f64>T);
+    const y = toUniform(randomAt(c)) * tf;
+    let j = <i32>y;
     if (j >= T) j = T - 1;
-    store<f64>(at8(bDraw, b), r * total);
+    const coin = y - <f64>j;
+    const rec = table + <usize>j * RECORD;
+    const t = coin < load<f64>(rec) ? <u32>j : load<u32>(rec, 8);
+    store<u32>(at4(bRec, b), <u32>(table + <usize>t * RECORD));
     store<u64>(at8(bBits, b), randomAt(c + 1));
-    store<u32>(at4(bTri, b), load<u32>(guide + (<usize>j << 2)));
   }
-  // Stage 2: forward from the guide to the first prefix sum past the draw.
-  for (let b: i32 = 0; b < count; b++) {
-    if (want != 0 && load<u8>(want + <usize>b) == 0) continue;
-    const u = load<f64>(at8(bDraw, b));
-    let i = <i32>load<u32>(at4(bTri, b));
-    while (i < T - 1 && load<f64>(cdf + (<usize>i << 3)) <= u) i++;
-    store<u32>(at4(bTri, b), i);
-  }
-  // Stage 3: the triangles' corners, and a first touch of their rows.
+  // Stage 2: bring the chosen records in (and the corners' rows when asked).
   let sum: f32 = 0;
   for (let b: i32 = 0; b < count; b++) {
     if (want != 0 && load<u8>(want + <usize>b) == 0) continue;
-    const tri = triangles + <usize>load<u32>(at4(bTri, b)) * 12;
-    const a = vertexAt(load<u32>(tri)), bb = vertexAt(load<u32>(tri, 4)), c = vertexAt(load<u32>(tri, 8));
-    store<u32>(at4(bA, b), <u32>a);
-    store<u32>(at4(bB, b), <u32>bb);
-    store<u32>(at4(bC, b), <u32>c);
-    sum += load<f32>(a, 32) + load<f32>(bb, 32) + load<f32>(c, 32);
+    const rec = <usize>load<u32>(at4(bRec, b));
+    sum += load<f32>(rec, 16) + load<f32>(rec, 84);
+    if (rows) {
+      const tri = triangles + <usize>load<u32>(rec, 12) * 12;
+      const a = vertexAt(load<u32>(tri)), bb = vertexAt(load<u32>(tri, 4)), c = vertexAt(load<u32>(tri, 8));
+      store<u32>(at4(bA, b), <u32>a);
+      store<u32>(at4(bB, b), <u32>bb);
+      store<u32>(at4(bC, b), <u32>c);
+      sum += load<f32>(a, 12) + load<f32>(bb, 12) + load<f32>(c, 12) + load<f32>(a, 20) + load<f32>(bb, 20) + load<f32>(c, 20);
+    }
   }
   touched = sum;
-  // Stage 4: the points.
+  // Stage 3: the points.
   for (let b: i32 = 0; b < count; b++) {
     if (want != 0 && load<u8>(want + <usize>b) == 0) continue;
-    const va = <usize>load<u32>(at4(bA, b)), vb = <usize>load<u32>(at4(bB, b)), vc = <usize>load<u32>(at4(bC, b));
+    const rec = <usize>load<u32>(at4(bRec, b));
     const bits = load<u64>(at8(bBits, b));
     const r1 = <f64>(bits >> 32) * 2.3283064365386963e-10;
     const r2 = <f64>(bits & 0xffffffff) * 2.3283064365386963e-10;
     const s = Math.sqrt(r1);
     const wa = 1 - s, wb = s * (1 - r2), wc = s * r2;
-    const ax = <f64>load<f32>(va), ay = <f64>load<f32>(va, 4), az = <f64>load<f32>(va, 8);
-    const bx = <f64>load<f32>(vb), by = <f64>load<f32>(vb, 4), bz = <f64>load<f32>(vb, 8);
-    const cx = <f64>load<f32>(vc), cy = <f64>load<f32>(vc, 4), cz = <f64>load<f32>(vc, 8);
+    const ax = <f64>load<f32>(rec, 16), ay = <f64>load<f32>(rec, 20), az = <f64>load<f32>(rec, 24);
+    const bx = <f64>load<f32>(rec, 28), by = <f64>load<f32>(rec, 32), bz = <f64>load<f32>(rec, 36);
+    const cx = <f64>load<f32>(rec, 40), cy = <f64>load<f32>(rec, 44), cz = <f64>load<f32>(rec, 48);
     const p = at24(bP, b), n = at24(bN, b), w = at24(bW, b);
     store<f64>(p, wa * ax + wb * bx + wc * cx);
     store<f64>(p, wa * ay + wb * by + wc * cy, 8);
@@ -174,9 +200,18 @@ function surfaceBatch(counter: u64, stride: u64, count: i32, want: usize): void 
   }
 }
 
-/** Weighted sum of one float32 at `offset` of the three corner rows of slot b. */
+/** Weighted sum over the corners of slot b: a float32 at `offset` of each corner's record data. */
 @inline
-function blend(b: i32, offset: usize): f64 {
+function blendRecord(b: i32, offset: usize): f64 {
+  const w = at24(bW, b), rec = <usize>load<u32>(at4(bRec, b));
+  return load<f64>(w) * <f64>load<f32>(rec + offset)
+    + load<f64>(w, 8) * <f64>load<f32>(rec + offset + 12)
+    + load<f64>(w, 16) * <f64>load<f32>(rec + offset + 24);
+}
+
+/** Weighted sum of one float32 at `offset` of the three corner vertex rows of slot b. */
+@inline
+function blendRows(b: i32, offset: usize): f64 {
   const w = at24(bW, b);
   return load<f64>(w) * <f64>load<f32>(<usize>load<u32>(at4(bA, b)) + offset)
     + load<f64>(w, 8) * <f64>load<f32>(<usize>load<u32>(at4(bB, b)) + offset)
@@ -193,7 +228,7 @@ export function sampleSurface(n: i32, seedLo: u32, seedHi: u32, vertexNormals: b
   seedRandom(seedLo, seedHi);
   for (let k0: i32 = 0; k0 < n; k0 += BATCH) {
     const count = min(BATCH, n - k0);
-    surfaceBatch(<u64>k0 * 2, 2, count, 0);
+    surfaceBatch(<u64>k0 * 2, 2, count, 0, vertexNormals);
     for (let b: i32 = 0; b < count; b++) {
       const row = out + <usize>(k0 + b) * (SURFACE_WIDTH * 4);
       const p = at24(bP, b), nrm = at24(bN, b);
@@ -202,17 +237,17 @@ export function sampleSurface(n: i32, seedLo: u32, seedHi: u32, vertexNormals: b
       store<f32>(row, <f32>load<f64>(p, 16), 8);
       let nx = load<f64>(nrm), ny = load<f64>(nrm, 8), nz = load<f64>(nrm, 16);
       if (vertexNormals) {
-        const x = blend(b, 12), y = blend(b, 16), z = blend(b, 20);
+        const x = blendRows(b, 12), y = blendRows(b, 16), z = blendRows(b, 20);
         const length = Math.sqrt(x * x + y * y + z * z);
         if (length > 0) { nx = x / length; ny = y / length; nz = z / length; }
       }
       store<f32>(row, <f32>nx, 12);
       store<f32>(row, <f32>ny, 16);
       store<f32>(row, <f32>nz, 20);
-      store<f32>(row, <f32>blend(b, 24), 24);
-      store<f32>(row, <f32>blend(b, 28), 28);
-      store<f32>(row, <f32>blend(b, 32), 32);
-      if (trianglesOut != 0) store<u32>(trianglesOut + (<usize>(k0 + b) << 2), load<u32>(at4(bTri, b)));
+      store<f32>(row, <f32>blendRecord(b, 52), 24);
+      store<f32>(row, <f32>blendRecord(b, 56), 28);
+      store<f32>(row, <f32>blendRecord(b, 60), 32);
+      if (trianglesOut != 0) store<u32>(trianglesOut + (<usize>(k0 + b) << 2), load<u32>(<usize>load<u32>(at4(bRec, b)), 12));
     }
   }
   setWord(MR_COUNT, n);
@@ -274,7 +309,7 @@ export function sampleOccupancy(
       if (!isUniform) near++;
     }
     const counter = <u64>k0 * OCCUPANCY_STRIDE;
-    if (near > 0) surfaceBatch(counter, OCCUPANCY_STRIDE, count, bNear);
+    if (near > 0) surfaceBatch(counter, OCCUPANCY_STRIDE, count, bNear, false);
     for (let b: i32 = 0; b < count; b++) {
       const c = counter + <u64>b * OCCUPANCY_STRIDE;
       let x: f32, y: f32, z: f32;
@@ -324,21 +359,18 @@ function labelBatch(count: i32): i32 {
     const q = bQ + <usize>b * 12;
     const c = cellOf(load<f32>(q), load<f32>(q, 4), load<f32>(q, 8));
     store<i32>(at4(bCell, b), c);
-    if (c < 0) continue;
-    store<u32>(at4(bFirst, b), cellFirst(c));
-    store<u32>(at4(bLast, b), cellLast(c));
-    store<u32>(at4(bLabel, b), cellLabel(c));
+    if (c >= 0) store<u32>(at4(bWord, b), cellWord(c));
   }
   let inside: i32 = 0;
   for (let b: i32 = 0; b < count; b++) {
     const c = load<i32>(at4(bCell, b));
     let label: u32 = 0;
     if (c >= 0) {
-      label = load<u32>(at4(bLabel, b));
-      const first = load<u32>(at4(bFirst, b)), last = load<u32>(at4(bLast, b));
-      if (first != last) {
+      const word = load<u32>(at4(bWord, b));
+      if (wordIsEmpty(c, word)) label = wordLabel(word);
+      else {
         const q = bQ + <usize>b * 12;
-        label = insideCell(load<f32>(q), load<f32>(q, 4), load<f32>(q, 8), label, first, last);
+        label = insideCell(load<f32>(q), load<f32>(q, 4), load<f32>(q, 8), c, word);
       }
     }
     store<u32>(at4(bLabel, b), label);
