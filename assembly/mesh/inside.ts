@@ -89,15 +89,21 @@ function cellIndex(i: i32, j: i32, k: i32): usize {
 /** The cell coordinate of v along an axis (floor), clamped to the grid. */
 @inline
 function cellAlong(v: f64, o: f64, n: i32): i32 {
-  const f = Math.floor((v - o) * inv);
-  return f < 0 ? 0 : f >= <f64>n ? n - 1 : <i32>f;
+  const f = (v - o) * inv;
+  return f < 0 ? 0 : f >= <f64>n ? n - 1 : <i32>f; // truncation is the floor here
 }
 
 /** v in 1/128ths of cell `i` along an axis, floored and clamped to 0-127. */
 @inline
 function quantize(v: f64, o: f64, i: i32): u64 {
-  const q = Math.floor(((v - o) * inv - <f64>i) * 128);
-  return q <= 0 ? 0 : q >= 127 ? 127 : <u64>q;
+  const q = ((v - o) * inv - <f64>i) * 128;
+  return q <= 0 ? 0 : q >= 127 ? 127 : <u64>q; // truncation is the floor here
+}
+
+@inline
+function copy12(to: usize, from: usize): void {
+  store<u64>(to, load<u64>(from));
+  store<u32>(to, load<u32>(from, 8), 8);
 }
 
 // The SWAR box test: bytes 0-2 must satisfy point >= box minimum, bytes 4-6 box maximum >= point.
@@ -120,9 +126,9 @@ function lexLess(p: usize, q: usize): bool {
 function writeCorners(rec: usize, t: i32): void {
   const tri = triangles + <usize>t * 12;
   const a = vertexAt(load<u32>(tri)), b = vertexAt(load<u32>(tri, 4)), c = vertexAt(load<u32>(tri, 8));
-  memory.copy(rec, a, 12);
-  memory.copy(rec + 12, b, 12);
-  memory.copy(rec + 24, c, 12);
+  copy12(rec, a);
+  copy12(rec + 12, b);
+  copy12(rec + 24, c);
   let flags: u32 = 0;
   if (lexLess(a, b)) flags |= 1;
   if (lexLess(b, c)) flags |= 2;

@@ -33,6 +33,12 @@ export function surfaceForget(): void {
   ready = false;
 }
 
+@inline
+function copy12(to: usize, from: usize): void {
+  store<u64>(to, load<u64>(from));
+  store<u32>(to, load<u32>(from, 8), 8);
+}
+
 /** Build the alias table of the current mesh (once per mesh). */
 export function prepareSurface(): i32 {
   const T = triangleCount;
@@ -54,12 +60,12 @@ export function prepareSurface(): i32 {
     store<f64>(rec, area);
     store<u32>(rec, t, 8);
     store<u32>(rec, t, 12);
-    memory.copy(rec + 16, a, 12);
-    memory.copy(rec + 28, b, 12);
-    memory.copy(rec + 40, c, 12);
-    memory.copy(rec + 52, a + 24, 12);
-    memory.copy(rec + 64, b + 24, 12);
-    memory.copy(rec + 76, c + 24, 12);
+    copy12(rec + 16, a);
+    copy12(rec + 28, b);
+    copy12(rec + 40, c);
+    copy12(rec + 52, a + 24);
+    copy12(rec + 64, b + 24);
+    copy12(rec + 76, c + 24);
   }
   total = sum;
   if (!(total > 0 && total < Infinity)) return fail(S_NO_AREA, 0, 0);

@@ -59,6 +59,8 @@ export interface RenderOptions {
   view: ViewName;
   /** Supersampling factor per axis (default 2). */
   supersample?: number;
+  /** Background colour, 0-255 each (default BACKGROUND). */
+  background?: readonly [number, number, number];
 }
 
 interface Frame {
@@ -105,12 +107,13 @@ function radius(positions: Float32Array, c: number[]): number {
 /** Render panels side by side, all at one scale, each centred on its own bounding box. */
 export function renderPanels(panels: Panel[], options: RenderOptions): RgbImage {
   const ss = options.supersample ?? 2;
+  const background = options.background ?? BACKGROUND;
   const W = options.width * ss, H = options.height * ss;
   const color = new Float32Array(W * H * 3);
   for (let p = 0; p < W * H; p++) {
-    color[p * 3] = BACKGROUND[0] / 255;
-    color[p * 3 + 1] = BACKGROUND[1] / 255;
-    color[p * 3 + 2] = BACKGROUND[2] / 255;
+    color[p * 3] = background[0] / 255;
+    color[p * 3 + 1] = background[1] / 255;
+    color[p * 3 + 2] = background[2] / 255;
   }
   const depth = new Float32Array(W * H).fill(Infinity);
   const frame = cameraFrame(options.view);
