@@ -274,7 +274,10 @@ export class MeshKernel {
       const status = w.readPlyTriangles(at, end, layout.faces.count, layoutPtr, count);
       const r = this.words();
       if (status !== S_OK) {
-        const address = r[MR_ERROR_AT] >>> 0;
+        let address = r[MR_ERROR_AT] >>> 0;
+        // A face starts where the previous record ended: in ASCII, past the line break.
+        const memory = new Uint8Array(w.memory.buffer);
+        if (header.formatCode === FMT_ASCII) while (address < end && memory[address] <= 0x20) address++;
         const place: ErrorPlace & { count: number; token?: string } = { offset: address - base, vertex: r[MR_ITEM], count: layout.faces.count };
         if (header.formatCode === FMT_ASCII) {
           place.line = lineOf(this.bytes(base, Math.min(address - base, size)));
