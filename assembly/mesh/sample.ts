@@ -23,8 +23,12 @@ import { alloc, fail, ok, setWord, vertices, vertexCount, triangles, triangleCou
 import { seedRandom, randomAt, toUniform, gaussianPair, gaussianSin } from "./random";
 import { insideReady, cellOf, cellWord, wordIsEmpty, wordLabel, insideCell } from "./inside";
 
-// Per triangle: f64 threshold, u32 alias, u32 triangle, corners a b c (x y z), colours a b c.
+// Per triangle: f64 threshold, u32 alias, unit normal (x y z), corners a b c (x y z), colours
+// a b c (r g b), float32. A record's triangle is its place in the table.
 const RECORD: usize = 96;
+const R_NORMAL: usize = 12;
+const R_CORNERS: usize = 24;
+const R_COLOURS: usize = 60;
 let table: usize = 0;
 let total: f64 = 0;
 let ready = false;
@@ -54,18 +58,23 @@ export function prepareSurface(): i32 {
     const ux = <f64>load<f32>(b) - ax, uy = <f64>load<f32>(b, 4) - ay, uz = <f64>load<f32>(b, 8) - az;
     const wx = <f64>load<f32>(c) - ax, wy = <f64>load<f32>(c, 4) - ay, wz = <f64>load<f32>(c, 8) - az;
     const nx = uy * wz - uz * wy, ny = uz * wx - ux * wz, nz = ux * wy - uy * wx;
-    const area = 0.5 * Math.sqrt(nx * nx + ny * ny + nz * nz);
+    const length = Math.sqrt(nx * nx + ny * ny + nz * nz);
+    const area = 0.5 * length;
     sum += area;
     const rec = table + <usize>t * RECORD;
     store<f64>(rec, area);
     store<u32>(rec, t, 8);
-    store<u32>(rec, t, 12);
-    copy12(rec + 16, a);
-    copy12(rec + 28, b);
-    copy12(rec + 40, c);
-    copy12(rec + 52, a + 24);
-    copy12(rec + 64, b + 24);
-    copy12(rec + 76, c + 24);
+    // Degenerate triangles are never drawn: their normal does not matter.
+    const inv = length > 0 ? 1 / length : 0;
+    store<f32>(rec + R_NORMAL, <f32>(nx * inv));
+    store<f32>(rec + R_NORMAL, <f32>(ny * inv), 4);
+    store<f32>(rec + R_NORMAL, <f32>(nz * inv), 8);
+    copy12(rec + R_CORNERS, a);
+    copy12(rec + R_CORNERS + 12, b);
+    copy12(rec + R_CORNERS + 24, c);
+    copy12(rec + R_COLOURS, a + 24);
+    copy12(rec + R_COLOURS + 12, b + 24);
+    copy12(rec + R_COLOURS + 24, c + 24);
   }
   total = sum;
   if (!(total > 0 && total < Infinity)) return fail(S_NO_AREA, 0, 0);
@@ -113,10 +122,6 @@ const bRec: usize = memory.data(BATCH * 4, 4);
 const bA: usize = memory.data(BATCH * 4, 4);
 const bB: usize = memory.data(BATCH * 4, 4);
 const bC: usize = memory.data(BATCH * 4, 4);
-// Per sample: the point (float64), its triangle's unit normal and barycentric weights.
-const bP: usize = memory.data(BATCH * 24, 8);
-const bN: usize = memory.data(BATCH * 24, 8);
-const bW: usize = memory.data(BATCH * 24, 8);
 // Per occupancy sample: the float32 point, its cell and the cell's word, and its label.
 const bQ: usize = memory.data(BATCH * 12, 4);
 const bCell: usize = memory.data(BATCH * 4, 4);
@@ -135,17 +140,13 @@ function at8(base: usize, b: i32): usize {
   return base + (<usize>b << 3);
 }
 
-@inline
-function at24(base: usize, b: i32): usize {
-  return base + <usize>b * 24;
-}
-
 /**
- * Surface points for the batch slots where `want` says so (all when want is 0): slot b uses
- * counters counter + b·stride and the one after. Leaves points, normals and weights in bP, bN,
- * bW and the triangles' records in bRec; with `rows`, the corners' vertex rows in bA, bB, bC.
+ * Choose the triangles of the batch slots where `want` says so (all when want is 0): slot b uses
+ * counters counter + b·stride and the one after. Leaves the records in bRec and the barycentric
+ * bits in bBits, the records' lines in the cache; with `rows`, the corners' vertex rows in bA,
+ * bB, bC (for interpolated vertex normals).
  */
-function surfaceBatch(counter: u64, stride: u64, count: i32, want: usize, rows: bool): void {
+function drawBatch(counter: u64, stride: u64, count: i32, want: usize, rows: bool): void {
   const T = triangleCount;
   const tf = <f64>T;
   // Stage 1: the buckets' records decide between the bucket and its alias.
@@ -166,9 +167,9 @@ function surfaceBatch(counter: u64, stride: u64, count: i32, want: usize, rows: 
   for (let b: i32 = 0; b < count; b++) {
     if (want != 0 && load<u8>(want + <usize>b) == 0) continue;
     const rec = <usize>load<u32>(at4(bRec, b));
-    sum += load<f32>(rec, 16) + load<f32>(rec, 84);
+    sum += load<f32>(rec, R_NORMAL) + load<f32>(rec, 84);
     if (rows) {
-      const tri = triangles + <usize>load<u32>(rec, 12) * 12;
+      const tri = triangles + (rec - table) / RECORD * 12;
       const a = vertexAt(load<u32>(tri)), bb = vertexAt(load<u32>(tri, 4)), c = vertexAt(load<u32>(tri, 8));
       store<u32>(at4(bA, b), <u32>a);
       store<u32>(at4(bB, b), <u32>bb);
@@ -177,51 +178,35 @@ function surfaceBatch(counter: u64, stride: u64, count: i32, want: usize, rows: 
     }
   }
   touched = sum;
-  // Stage 3: the points.
-  for (let b: i32 = 0; b < count; b++) {
-    if (want != 0 && load<u8>(want + <usize>b) == 0) continue;
-    const rec = <usize>load<u32>(at4(bRec, b));
-    const bits = load<u64>(at8(bBits, b));
-    const r1 = <f64>(bits >> 32) * 2.3283064365386963e-10;
-    const r2 = <f64>(bits & 0xffffffff) * 2.3283064365386963e-10;
-    const s = Math.sqrt(r1);
-    const wa = 1 - s, wb = s * (1 - r2), wc = s * r2;
-    const ax = <f64>load<f32>(rec, 16), ay = <f64>load<f32>(rec, 20), az = <f64>load<f32>(rec, 24);
-    const bx = <f64>load<f32>(rec, 28), by = <f64>load<f32>(rec, 32), bz = <f64>load<f32>(rec, 36);
-    const cx = <f64>load<f32>(rec, 40), cy = <f64>load<f32>(rec, 44), cz = <f64>load<f32>(rec, 48);
-    const p = at24(bP, b), n = at24(bN, b), w = at24(bW, b);
-    store<f64>(p, wa * ax + wb * bx + wc * cx);
-    store<f64>(p, wa * ay + wb * by + wc * cy, 8);
-    store<f64>(p, wa * az + wb * bz + wc * cz, 16);
-    const ux = bx - ax, uy = by - ay, uz = bz - az;
-    const vx = cx - ax, vy = cy - ay, vz = cz - az;
-    const nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
-    const inv = 1 / Math.sqrt(nx * nx + ny * ny + nz * nz); // a drawn triangle has area
-    store<f64>(n, nx * inv);
-    store<f64>(n, ny * inv, 8);
-    store<f64>(n, nz * inv, 16);
-    store<f64>(w, wa);
-    store<f64>(w, wb, 8);
-    store<f64>(w, wc, 16);
-  }
 }
 
-/** Weighted sum over the corners of slot b: a float32 at `offset` of each corner's record data. */
+// The barycentric weights of the point being made.
+let wa: f64 = 0, wb: f64 = 0, wc: f64 = 0;
+
+/** Weights from slot b's bits: s = sqrt(r1), (1 - s, s(1 - r2), s·r2). */
 @inline
-function blendRecord(b: i32, offset: usize): f64 {
-  const w = at24(bW, b), rec = <usize>load<u32>(at4(bRec, b));
-  return load<f64>(w) * <f64>load<f32>(rec + offset)
-    + load<f64>(w, 8) * <f64>load<f32>(rec + offset + 12)
-    + load<f64>(w, 16) * <f64>load<f32>(rec + offset + 24);
+function weights(b: i32): void {
+  const bits = load<u64>(at8(bBits, b));
+  const r1 = <f64><i64>(bits >> 32) * 2.3283064365386963e-10;
+  const r2 = <f64><i64>(bits & 0xffffffff) * 2.3283064365386963e-10;
+  const s = Math.sqrt(r1);
+  wa = 1 - s;
+  wb = s * (1 - r2);
+  wc = s * r2;
+}
+
+/** The weighted sum of a float32 at `offset` of the three corners in the record. */
+@inline
+function blend(rec: usize, offset: usize): f64 {
+  return wa * <f64>load<f32>(rec + offset) + wb * <f64>load<f32>(rec + offset + 12) + wc * <f64>load<f32>(rec + offset + 24);
 }
 
 /** Weighted sum of one float32 at `offset` of the three corner vertex rows of slot b. */
 @inline
 function blendRows(b: i32, offset: usize): f64 {
-  const w = at24(bW, b);
-  return load<f64>(w) * <f64>load<f32>(<usize>load<u32>(at4(bA, b)) + offset)
-    + load<f64>(w, 8) * <f64>load<f32>(<usize>load<u32>(at4(bB, b)) + offset)
-    + load<f64>(w, 16) * <f64>load<f32>(<usize>load<u32>(at4(bC, b)) + offset);
+  return wa * <f64>load<f32>(<usize>load<u32>(at4(bA, b)) + offset)
+    + wb * <f64>load<f32>(<usize>load<u32>(at4(bB, b)) + offset)
+    + wc * <f64>load<f32>(<usize>load<u32>(at4(bC, b)) + offset);
 }
 
 /**
@@ -234,26 +219,27 @@ export function sampleSurface(n: i32, seedLo: u32, seedHi: u32, vertexNormals: b
   seedRandom(seedLo, seedHi);
   for (let k0: i32 = 0; k0 < n; k0 += BATCH) {
     const count = min(BATCH, n - k0);
-    surfaceBatch(<u64>k0 * 2, 2, count, 0, vertexNormals);
+    drawBatch(<u64>k0 * 2, 2, count, 0, vertexNormals);
     for (let b: i32 = 0; b < count; b++) {
+      const rec = <usize>load<u32>(at4(bRec, b));
+      weights(b);
       const row = out + <usize>(k0 + b) * (SURFACE_WIDTH * 4);
-      const p = at24(bP, b), nrm = at24(bN, b);
-      store<f32>(row, <f32>load<f64>(p));
-      store<f32>(row, <f32>load<f64>(p, 8), 4);
-      store<f32>(row, <f32>load<f64>(p, 16), 8);
-      let nx = load<f64>(nrm), ny = load<f64>(nrm, 8), nz = load<f64>(nrm, 16);
+      store<f32>(row, <f32>blend(rec, R_CORNERS));
+      store<f32>(row, <f32>blend(rec, R_CORNERS + 4), 4);
+      store<f32>(row, <f32>blend(rec, R_CORNERS + 8), 8);
       if (vertexNormals) {
         const x = blendRows(b, 12), y = blendRows(b, 16), z = blendRows(b, 20);
         const length = Math.sqrt(x * x + y * y + z * z);
-        if (length > 0) { nx = x / length; ny = y / length; nz = z / length; }
-      }
-      store<f32>(row, <f32>nx, 12);
-      store<f32>(row, <f32>ny, 16);
-      store<f32>(row, <f32>nz, 20);
-      store<f32>(row, <f32>blendRecord(b, 52), 24);
-      store<f32>(row, <f32>blendRecord(b, 56), 28);
-      store<f32>(row, <f32>blendRecord(b, 60), 32);
-      if (trianglesOut != 0) store<u32>(trianglesOut + (<usize>(k0 + b) << 2), load<u32>(<usize>load<u32>(at4(bRec, b)), 12));
+        if (length > 0) {
+          store<f32>(row, <f32>(x / length), 12);
+          store<f32>(row, <f32>(y / length), 16);
+          store<f32>(row, <f32>(z / length), 20);
+        } else copy12(row + 12, rec + R_NORMAL);
+      } else copy12(row + 12, rec + R_NORMAL);
+      store<f32>(row, <f32>blend(rec, R_COLOURS), 24);
+      store<f32>(row, <f32>blend(rec, R_COLOURS + 4), 28);
+      store<f32>(row, <f32>blend(rec, R_COLOURS + 8), 32);
+      if (trianglesOut != 0) store<u32>(trianglesOut + (<usize>(k0 + b) << 2), <u32>((rec - table) / RECORD));
     }
   }
   setWord(MR_COUNT, n);
@@ -315,7 +301,7 @@ export function sampleOccupancy(
       if (!isUniform) near++;
     }
     const counter = <u64>k0 * OCCUPANCY_STRIDE;
-    if (near > 0) surfaceBatch(counter, OCCUPANCY_STRIDE, count, bNear, false);
+    if (near > 0) drawBatch(counter, OCCUPANCY_STRIDE, count, bNear, false);
     for (let b: i32 = 0; b < count; b++) {
       const c = counter + <u64>b * OCCUPANCY_STRIDE;
       let x: f32, y: f32, z: f32;
@@ -324,19 +310,20 @@ export function sampleOccupancy(
         y = <f32>(minY + toUniform(randomAt(c + 1)) * sizeY);
         z = <f32>(minZ + toUniform(randomAt(c + 2)) * sizeZ);
       } else {
-        const p = at24(bP, b);
+        const rec = <usize>load<u32>(at4(bRec, b));
+        weights(b);
+        const px = blend(rec, R_CORNERS), py = blend(rec, R_CORNERS + 4), pz = blend(rec, R_CORNERS + 8);
         if (along) {
-          const nrm = at24(bN, b);
           const d = gaussianPair(c + 2) * spread;
-          x = <f32>(load<f64>(p) + d * load<f64>(nrm));
-          y = <f32>(load<f64>(p, 8) + d * load<f64>(nrm, 8));
-          z = <f32>(load<f64>(p, 16) + d * load<f64>(nrm, 16));
+          x = <f32>(px + d * <f64>load<f32>(rec, R_NORMAL));
+          y = <f32>(py + d * <f64>load<f32>(rec, R_NORMAL + 4));
+          z = <f32>(pz + d * <f64>load<f32>(rec, R_NORMAL + 8));
         } else {
           const g0 = gaussianPair(c + 2), g1 = gaussianSin;
           const g2 = gaussianPair(c + 4);
-          x = <f32>(load<f64>(p) + g0 * spread);
-          y = <f32>(load<f64>(p, 8) + g1 * spread);
-          z = <f32>(load<f64>(p, 16) + g2 * spread);
+          x = <f32>(px + g0 * spread);
+          y = <f32>(py + g1 * spread);
+          z = <f32>(pz + g2 * spread);
         }
       }
       const q = bQ + <usize>b * 12;
