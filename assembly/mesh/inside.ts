@@ -338,7 +338,7 @@ export function prepareInside(): i32 {
     store<u32>(cellWords + (c << 2), load<u32>(cellWords + (c << 2)) | vote << 31);
     inside += <i32>vote;
   }
-  if (!walkDirections(count, labels)) return fail(S_NO_MEMORY, 0, 0);
+  walkDirections(count);
   setWord(MR_GRID, nx);
   setWord(MR_GRID + 1, ny);
   setWord(MR_GRID + 2, nz);
@@ -385,62 +385,31 @@ function empty(c: usize): bool {
 }
 
 /**
- * For every cell, the axis direction (0 +x, 1 -x, 2 +y, 3 -y, 4 +z, 5 -z) with the fewest cells to
- * the first empty one, into bits 28-30 of its word (the first direction wins ties). `scratch`:
- * a byte per cell.
+ * For every cell with triangles, the axis direction (0 +x, 1 -x, 2 +y, 3 -y, 4 +z, 5 -z) with the
+ * fewest cells to the first empty one, into bits 28-30 of its word (the first direction wins
+ * ties). Walks from each such cell; the padding keeps every walk inside the grid.
  */
-function walkDirections(count: usize, best: usize): bool {
-  const plane = <usize>nx * <usize>ny;
-  const run = alloc(plane);
-  if (run == 0) return false;
-  memory.fill(best, 255, count);
-  for (let d: i32 = 0; d < 6; d++) {
-    const axis = d >> 1, forward = (d & 1) == 0;
-    // Steps to the first empty cell in direction d, counted walking against it.
-    if (axis == 0) {
-      for (let k: i32 = 0; k < nz; k++) for (let j: i32 = 0; j < ny; j++) {
-        let steps: i32 = 0;
-        for (let n: i32 = 0; n < nx; n++) {
-          const c = cellIndex(forward ? nx - 1 - n : n, j, k);
-          steps = empty(c) ? 0 : min(steps + 1, 254);
-          offer(best, c, steps, d);
-        }
+function walkDirections(count: usize): void {
+  const sx: isize = 1, sy: isize = <isize>nx, sz: isize = <isize>nx * <isize>ny;
+  for (let c: usize = 0; c < count; c++) {
+    if (empty(c)) continue;
+    let best: i32 = 0x7fffffff, bestD: i32 = 0;
+    for (let d: i32 = 0; d < 6 && best > 1; d++) {
+      const axis = d >> 1;
+      const step: isize = (axis == 0 ? sx : axis == 1 ? sy : sz) * ((d & 1) == 0 ? 1 : -1);
+      let steps: i32 = 1;
+      let at = <isize>c + step;
+      while (steps < best && !empty(<usize>at)) {
+        steps++;
+        at += step;
       }
-    } else if (axis == 1) {
-      for (let k: i32 = 0; k < nz; k++) {
-        memory.fill(run, 0, <usize>nx);
-        for (let n: i32 = 0; n < ny; n++) {
-          const j = forward ? ny - 1 - n : n;
-          for (let i: i32 = 0; i < nx; i++) {
-            const c = cellIndex(i, j, k);
-            const steps: i32 = empty(c) ? 0 : min(<i32>load<u8>(run + <usize>i) + 1, 254);
-            store<u8>(run + <usize>i, <u8>steps);
-            offer(best, c, steps, d);
-          }
-        }
-      }
-    } else {
-      memory.fill(run, 0, plane);
-      for (let n: i32 = 0; n < nz; n++) {
-        const k = forward ? nz - 1 - n : n;
-        for (let ij: usize = 0; ij < plane; ij++) {
-          const c = <usize>k * plane + ij;
-          const steps: i32 = empty(c) ? 0 : min(<i32>load<u8>(run + ij) + 1, 254);
-          store<u8>(run + ij, <u8>steps);
-          offer(best, c, steps, d);
-        }
+      if (steps < best) {
+        best = steps;
+        bestD = d;
       }
     }
-  }
-  return true;
-}
-
-@inline
-function offer(best: usize, c: usize, steps: i32, d: i32): void {
-  if (steps < <i32>load<u8>(best + c)) {
-    store<u8>(best + c, <u8>steps);
-    const at = cellWords + (c << 2);
-    store<u32>(at, (load<u32>(at) & ~(<u32>7 << 28)) | <u32>d << 28);
+    const word = cellWords + (c << 2);
+    store<u32>(word, (load<u32>(word) & ~(<u32>7 << 28)) | <u32>bestD << 28);
   }
 }
 
