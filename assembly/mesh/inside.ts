@@ -437,11 +437,77 @@ export function wordLabel(word: u32): u32 {
   return word >> 31;
 }
 
+// Labelling in batches: stage by stage, so that the cache misses of a batch's points overlap
+// (the cell words, then the cells' first entries, then the triangles that pass the box test).
+export const LABEL_BATCH: i32 = 64;
+const lCell: usize = memory.data(LABEL_BATCH * 4, 4);
+const lWord: usize = memory.data(LABEL_BATCH * 4, 4);
+const lParity: usize = memory.data(LABEL_BATCH * 4, 4);
+const lEnd: usize = memory.data(LABEL_BATCH * 4, 4); // the label of the empty cell a walk ends in
+const lFrame: usize = memory.data(LABEL_BATCH * 24, 8); // the point along the walk's axis, u, v
+// Entries that passed the box test, for the exact test: the point, the triangle, the cell along
+// the walk's axis it was listed in.
+const SURVIVORS: i32 = 1024;
+const sPoint: usize = memory.data(SURVIVORS * 4, 4);
+const sTriangle: usize = memory.data(SURVIVORS * 4, 4);
+const sCell: usize = memory.data(SURVIVORS * 4, 4);
+let survivors: i32 = 0;
+let touchedCorners: f32 = 0;
+
 /**
- * The label of a point in a cell with triangles: walk from it in the cell's direction to the
- * first empty cell and flip that cell's label for each crossing on the way.
+ * Label `count` (at most LABEL_BATCH) float32 x y z points at `points` (12 bytes apart): u32 0 or
+ * 1 each at `out`. Returns how many are inside. A point in a cell with triangles walks from it in
+ * the cell's direction to the first empty cell and takes that cell's label, flipped for each
+ * crossing on the way.
  */
-export function insideCell(px: f32, py: f32, pz: f32, c: i32, word: u32): u32 {
+export function labelBatch(points: usize, count: i32, out: usize): i32 {
+  // Stage 1: the cells' words.
+  for (let b: i32 = 0; b < count; b++) {
+    const q = points + <usize>b * 12;
+    const c = cellOf(load<f32>(q), load<f32>(q, 4), load<f32>(q, 8));
+    store<i32>(lCell + (<usize>b << 2), c);
+    if (c >= 0) store<u32>(lWord + (<usize>b << 2), cellWord(c));
+  }
+  // Stage 2: the first entries of the cells with triangles.
+  let sum: f32 = 0;
+  for (let b: i32 = 0; b < count; b++) {
+    const c = load<i32>(lCell + (<usize>b << 2));
+    if (c < 0) continue;
+    const word = load<u32>(lWord + (<usize>b << 2));
+    if (wordIsEmpty(c, word)) continue;
+    const first = <usize>(word & FIRST_MASK);
+    sum += <f32>(load<u64>(entryBox + (first << 3)) & 1) + <f32>load<u32>(entryTriangle + (first << 2));
+  }
+  touchedCorners = sum;
+  // Stage 3: the walks; entries whose box holds the point are kept for stage 4.
+  survivors = 0;
+  for (let b: i32 = 0; b < count; b++) {
+    store<u32>(lParity + (<usize>b << 2), 0);
+    const c = load<i32>(lCell + (<usize>b << 2));
+    if (c < 0) continue;
+    const word = load<u32>(lWord + (<usize>b << 2));
+    if (wordIsEmpty(c, word)) continue;
+    const q = points + <usize>b * 12;
+    walk(b, load<f32>(q), load<f32>(q, 4), load<f32>(q, 8), c, word);
+  }
+  exactTests();
+  // Stage 5: the labels.
+  let inside: i32 = 0;
+  for (let b: i32 = 0; b < count; b++) {
+    const c = load<i32>(lCell + (<usize>b << 2));
+    let label: u32 = 0;
+    if (c >= 0) {
+      const word = load<u32>(lWord + (<usize>b << 2));
+      label = wordIsEmpty(c, word) ? wordLabel(word) : load<u32>(lEnd + (<usize>b << 2)) ^ load<u32>(lParity + (<usize>b << 2));
+    }
+    store<u32>(out + (<usize>b << 2), label);
+    inside += <i32>label;
+  }
+  return inside;
+}
+
+/** The walk of point b from cell c: survivors of the box test go to the list. */
+function walk(b: i32, px: f32, py: f32, pz: f32, c: i32, word: u32): void {
   const d = <i32>((word >> 28) & 7);
   const axis = d >> 1;
   const forward = (d & 1) == 0;
@@ -449,6 +515,10 @@ export function insideCell(px: f32, py: f32, pz: f32, c: i32, word: u32): u32 {
   const pa = <f64>(axis == 0 ? px : axis == 1 ? py : pz);
   const pu = <f64>(axis == 0 ? py : axis == 1 ? pz : px);
   const pv = <f64>(axis == 0 ? pz : axis == 1 ? px : py);
+  const frame = lFrame + <usize>b * 24;
+  store<f64>(frame, pa);
+  store<f64>(frame, pu, 8);
+  store<f64>(frame, pv, 16);
   const ua = (axis + 1) % 3, va = (axis + 2) % 3;
   const iu = <i32>((pu - origin(ua)) * inv), iv = <i32>((pv - origin(va)) * inv);
   // The point's box bytes: entries whose box misses them cannot cross the walk. Along the walk's
@@ -457,31 +527,53 @@ export function insideCell(px: f32, py: f32, pz: f32, c: i32, word: u32): u32 {
   const us = <u64>(ua << 3), vs = <u64>(va << 3), as = <u64>(axis << 3);
   const pointLow = qu << us | qv << vs | <u64>127 << as;
   const pointHigh = (qu << us | qv << vs) << 32;
-  const o = origin(axis);
-  let ia = <i32>((pa - o) * inv);
+  let ia = <i32>((pa - origin(axis)) * inv);
   const stride: isize = axis == 0 ? 1 : axis == 1 ? <isize>nx : <isize>nx * <isize>ny;
   const step: isize = forward ? stride : -stride;
   let cell = <usize>c;
   let first = word & FIRST_MASK;
-  let parity: u32 = 0;
+  let sum: f32 = 0;
   while (true) {
-    const next = load<u32>(cellWords + (cell << 2), 4);
-    const last = next & FIRST_MASK;
+    const last = load<u32>(cellWords + (cell << 2), 4) & FIRST_MASK;
     for (let r = first; r < last; r++) {
       const q = load<u64>(entryBox + (<usize>r << 3));
       const s = pointLow | (q & ~BOX_LOW), t = (q & BOX_LOW) | pointHigh;
       if ((((s | BOX_TOP) - t) & BOX_TOP) != BOX_TOP) continue;
-      const rec = corners + <usize>load<u32>(entryTriangle + (<usize>r << 2)) * TRI;
-      if (!crossing(rec, axis, pu, pv)) continue;
-      if (forward ? hitAt < pa : hitAt >= pa) continue;
-      if (<i32>Math.floor((hitAt - o) * inv) != ia) continue; // counted in the cell that holds it
-      parity ^= 1;
+      if (survivors == SURVIVORS) exactTests();
+      const triangle = load<u32>(entryTriangle + (<usize>r << 2));
+      store<u32>(sPoint + (<usize>survivors << 2), b);
+      store<u32>(sTriangle + (<usize>survivors << 2), triangle);
+      store<i32>(sCell + (<usize>survivors << 2), ia);
+      survivors++;
+      sum += load<f32>(corners + <usize>triangle * TRI);
     }
     ia += forward ? 1 : -1;
     cell = <usize>(<isize>cell + step);
     const nextWord = load<u32>(cellWords + (cell << 2));
     first = nextWord & FIRST_MASK;
-    if (first == (load<u32>(cellWords + (cell << 2), 4) & FIRST_MASK)) return (nextWord >> 31) ^ parity;
+    if (first == (load<u32>(cellWords + (cell << 2), 4) & FIRST_MASK)) {
+      store<u32>(lEnd + (<usize>b << 2), nextWord >> 31);
+      break;
+    }
   }
-  return 0;
+  touchedCorners += sum;
+}
+
+/** Stage 4: the exact tests of the listed entries; each crossing flips its point's parity. */
+function exactTests(): void {
+  for (let k: i32 = 0; k < survivors; k++) {
+    const b = <i32>load<u32>(sPoint + (<usize>k << 2));
+    const d = <i32>((load<u32>(lWord + (<usize>b << 2)) >> 28) & 7);
+    const axis = d >> 1;
+    const frame = lFrame + <usize>b * 24;
+    const pa = load<f64>(frame), pu = load<f64>(frame, 8), pv = load<f64>(frame, 16);
+    const rec = corners + <usize>load<u32>(sTriangle + (<usize>k << 2)) * TRI;
+    if (!crossing(rec, axis, pu, pv)) continue;
+    if ((d & 1) == 0 ? hitAt < pa : hitAt >= pa) continue;
+    // Counted in the cell that holds it.
+    if (<i32>Math.floor((hitAt - origin(axis)) * inv) != load<i32>(sCell + (<usize>k << 2))) continue;
+    const parity = lParity + (<usize>b << 2);
+    store<u32>(parity, load<u32>(parity) ^ 1);
+  }
+  survivors = 0;
 }

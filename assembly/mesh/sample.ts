@@ -21,7 +21,7 @@ import {
 } from "../../src/abi";
 import { alloc, fail, ok, setWord, vertices, vertexCount, triangles, triangleCount, vertexAt } from "./state";
 import { seedRandom, randomAt, toUniform, gaussianPair, gaussianSin } from "./random";
-import { insideReady, cellOf, cellWord, wordIsEmpty, wordLabel, insideCell } from "./inside";
+import { insideReady, labelBatch, LABEL_BATCH } from "./inside";
 
 // Per triangle: f64 threshold, u32 alias, unit normal (x y z), corners a b c (x y z), colours
 // a b c (r g b), float32. A record's triangle is its place in the table.
@@ -122,10 +122,8 @@ const bRec: usize = memory.data(BATCH * 4, 4);
 const bA: usize = memory.data(BATCH * 4, 4);
 const bB: usize = memory.data(BATCH * 4, 4);
 const bC: usize = memory.data(BATCH * 4, 4);
-// Per occupancy sample: the float32 point, its cell and the cell's word, and its label.
+// Per occupancy sample: the float32 point and its label (BATCH must not pass LABEL_BATCH).
 const bQ: usize = memory.data(BATCH * 12, 4);
-const bCell: usize = memory.data(BATCH * 4, 4);
-const bWord: usize = memory.data(BATCH * 4, 4);
 const bLabel: usize = memory.data(BATCH * 4, 4);
 // Loads made only to bring lines into the cache; stored so that they are not optimised away.
 let touched: f32 = 0;
@@ -331,7 +329,7 @@ export function sampleOccupancy(
       store<f32>(q, y, 4);
       store<f32>(q, z, 8);
     }
-    inside += labelBatch(count);
+    inside += labelQueued(count);
     for (let b: i32 = 0; b < count; b++) {
       const q = bQ + <usize>b * 12;
       const row = out + <usize>(k0 + b) * (OCCUPANCY_WIDTH * 4);
@@ -346,30 +344,10 @@ export function sampleOccupancy(
   return ok();
 }
 
-/** Label the batch's points in bQ (into bLabel, 0 or 1): cells first, so their misses overlap. */
-function labelBatch(count: i32): i32 {
-  for (let b: i32 = 0; b < count; b++) {
-    const q = bQ + <usize>b * 12;
-    const c = cellOf(load<f32>(q), load<f32>(q, 4), load<f32>(q, 8));
-    store<i32>(at4(bCell, b), c);
-    if (c >= 0) store<u32>(at4(bWord, b), cellWord(c));
-  }
-  let inside: i32 = 0;
-  for (let b: i32 = 0; b < count; b++) {
-    const c = load<i32>(at4(bCell, b));
-    let label: u32 = 0;
-    if (c >= 0) {
-      const word = load<u32>(at4(bWord, b));
-      if (wordIsEmpty(c, word)) label = wordLabel(word);
-      else {
-        const q = bQ + <usize>b * 12;
-        label = insideCell(load<f32>(q), load<f32>(q, 4), load<f32>(q, 8), c, word);
-      }
-    }
-    store<u32>(at4(bLabel, b), label);
-    inside += <i32>label;
-  }
-  return inside;
+/** Label the batch's points in bQ (into bLabel, 0 or 1). */
+@inline
+function labelQueued(count: i32): i32 {
+  return labelBatch(bQ, count, bLabel);
 }
 
 /** Label `count` float32 x y z points (stride 12 bytes) into bytes 0/1 at `out`; MR_COUNT: inside. */
@@ -379,7 +357,7 @@ export function labelPoints(points: usize, count: i32, out: usize): i32 {
   for (let k0: i32 = 0; k0 < count; k0 += BATCH) {
     const size = min(BATCH, count - k0);
     memory.copy(bQ, points + <usize>k0 * 12, <usize>size * 12);
-    n += labelBatch(size);
+    n += labelQueued(size);
     for (let b: i32 = 0; b < size; b++) store<u8>(out + <usize>(k0 + b), <u8>load<u32>(at4(bLabel, b)));
   }
   setWord(MR_COUNT, n);
