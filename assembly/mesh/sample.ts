@@ -21,7 +21,7 @@ import {
 } from "../../src/abi";
 import { alloc, fail, ok, setWord, vertices, vertexCount, triangles, triangleCount, vertexAt } from "./state";
 import { seedRandom, randomAt, toUniform, gaussianPair, gaussianSin } from "./random";
-import { insideReady, labelBatch, LABEL_BATCH } from "./inside";
+import { insideReady, labelBatch } from "./inside";
 
 // Per triangle: f64 threshold, u32 alias, unit normal (x y z), corners a b c (x y z), colours
 // a b c (r g b), float32. A record's triangle is its place in the table.
@@ -35,6 +35,7 @@ let ready = false;
 
 export function surfaceForget(): void {
   ready = false;
+  chunksReady = false;
 }
 
 @inline
@@ -103,6 +104,7 @@ export function prepareSurface(): i32 {
   // What is left is 1 up to rounding: always itself.
   while (ns > 0) store<f64>(table + <usize>load<u32>(small + (<usize>(--ns) << 2)) * RECORD, 1);
   while (nl > 0) store<f64>(table + <usize>load<u32>(large + (<usize>(--nl) << 2)) * RECORD, 1);
+  if (!prepareChunks()) return fail(S_NO_MEMORY, 0, 0);
   ready = true;
   return ok();
 }
@@ -112,11 +114,81 @@ export function surfaceArea(): f64 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Batches
+// Chunks and batches
+
+// Samples are made a chunk at a time, in the order of their alias buckets (a counting sort of
+// the draws by bucket / BUCKET_RECORDS): the table is then read nearly in sequence, not at random
+// (on a large mesh random reads cost more in address translation than in cache misses), and the
+// near-surface points of an occupancy chunk come out spatially coherent for the inside test.
+// Each sample still draws from its own counters and goes to its own row.
+const CHUNK: i32 = 65536;
+const BUCKET_SHIFT: i32 = 6; // 64 records (6 KB) per sort bucket
+let order: usize = 0; // u32 per chunk sample: sample offsets in bucket order
+let keys: usize = 0; // u32 per chunk sample: its bucket, or -1 (not drawn from the table)
+let histogram: usize = 0; // u32 per bucket, and one more
+let buckets: i32 = 0;
+
+let chunksReady = false;
+
+/** The chunk buffers (once per mesh). */
+function prepareChunks(): bool {
+  if (chunksReady) return true;
+  chunksReady = true;
+  buckets = (triangleCount >> BUCKET_SHIFT) + 1;
+  order = alloc(<usize>CHUNK * 4);
+  keys = alloc(<usize>CHUNK * 4);
+  histogram = alloc(<usize>(buckets + 1) * 4);
+  return order != 0 && keys != 0 && histogram != 0;
+}
+
+/** The alias bucket of draw number c, and the fraction of r·T left over (to `coinOf`). */
+let coinOf: f64 = 0;
+@inline
+function bucketOf(c: u64): i32 {
+  const T = triangleCount;
+  const y = toUniform(randomAt(c)) * <f64>T;
+  let j = <i32>y;
+  if (j >= T) j = T - 1;
+  coinOf = y - <f64>j;
+  return j;
+}
+
+/**
+ * Sort the first `m` samples of the chunk (keys set by the caller: the bucket of each drawn
+ * sample, 0xffffffff for the others) into `order` by bucket; returns how many were drawn.
+ */
+function sortChunk(m: i32): i32 {
+  memory.fill(histogram, 0, <usize>(buckets + 1) * 4);
+  let drawn: i32 = 0;
+  for (let i: i32 = 0; i < m; i++) {
+    const key = load<u32>(keys + (<usize>i << 2));
+    if (key == 0xffffffff) continue;
+    const at = histogram + (<usize>(key >> BUCKET_SHIFT) << 2);
+    store<u32>(at, load<u32>(at) + 1);
+    drawn++;
+  }
+  let running: u32 = 0;
+  for (let k: i32 = 0; k < buckets; k++) {
+    const at = histogram + (<usize>k << 2);
+    const count = load<u32>(at);
+    store<u32>(at, running);
+    running += count;
+  }
+  for (let i: i32 = 0; i < m; i++) {
+    const key = load<u32>(keys + (<usize>i << 2));
+    if (key == 0xffffffff) continue;
+    const at = histogram + (<usize>(key >> BUCKET_SHIFT) << 2);
+    const slot = load<u32>(at);
+    store<u32>(at, slot + 1);
+    store<u32>(order + (<usize>slot << 2), i);
+  }
+  return drawn;
+}
 
 const BATCH: i32 = 64;
-// Per sample of a batch: the barycentric bits, the triangle's record, and (for interpolated
-// vertex normals) its corners' vertex rows.
+// Per sample of a batch: its number, the barycentric bits, the triangle's record, and (for
+// interpolated vertex normals) its corners' vertex rows.
+const bSample: usize = memory.data(BATCH * 4, 4);
 const bBits: usize = memory.data(BATCH * 8, 8);
 const bRec: usize = memory.data(BATCH * 4, 4);
 const bA: usize = memory.data(BATCH * 4, 4);
@@ -139,31 +211,23 @@ function at8(base: usize, b: i32): usize {
 }
 
 /**
- * Choose the triangles of the batch slots where `want` says so (all when want is 0): slot b uses
- * counters counter + b·stride and the one after. Leaves the records in bRec and the barycentric
- * bits in bBits, the records' lines in the cache; with `rows`, the corners' vertex rows in bA,
- * bB, bC (for interpolated vertex normals).
+ * Choose the triangles of the batch's samples (bSample): sample k draws counters k·stride and
+ * the one after. Leaves the records in bRec and the barycentric bits in bBits, the records' lines
+ * in the cache; with `rows`, the corners' vertex rows in bA, bB, bC (for vertex normals).
  */
-function drawBatch(counter: u64, stride: u64, count: i32, want: usize, rows: bool): void {
-  const T = triangleCount;
-  const tf = <f64>T;
+function drawBatch(stride: u64, count: i32, rows: bool): void {
   // Stage 1: the buckets' records decide between the bucket and its alias.
   for (let b: i32 = 0; b < count; b++) {
-    if (want != 0 && load<u8>(want + <usize>b) == 0) continue;
-    const c = counter + <u64>b * stride;
-    const y = toUniform(randomAt(c)) * tf;
-    let j = <i32>y;
-    if (j >= T) j = T - 1;
-    const coin = y - <f64>j;
+    const c = <u64>load<u32>(at4(bSample, b)) * stride;
+    const j = bucketOf(c);
     const rec = table + <usize>j * RECORD;
-    const t = coin < load<f64>(rec) ? <u32>j : load<u32>(rec, 8);
+    const t = coinOf < load<f64>(rec) ? <u32>j : load<u32>(rec, 8);
     store<u32>(at4(bRec, b), <u32>(table + <usize>t * RECORD));
     store<u64>(at8(bBits, b), randomAt(c + 1));
   }
   // Stage 2: bring the chosen records in (and the corners' rows when asked).
   let sum: f32 = 0;
   for (let b: i32 = 0; b < count; b++) {
-    if (want != 0 && load<u8>(want + <usize>b) == 0) continue;
     const rec = <usize>load<u32>(at4(bRec, b));
     sum += load<f32>(rec, R_NORMAL) + load<f32>(rec, 84);
     if (rows) {
@@ -215,40 +279,51 @@ function blendRows(b: i32, offset: usize): f64 {
 export function sampleSurface(n: i32, seedLo: u32, seedHi: u32, vertexNormals: bool, out: usize, trianglesOut: usize): i32 {
   if (!ready) return fail(S_NO_FACES, 0, 0);
   seedRandom(seedLo, seedHi);
-  for (let k0: i32 = 0; k0 < n; k0 += BATCH) {
-    const count = min(BATCH, n - k0);
-    drawBatch(<u64>k0 * 2, 2, count, 0, vertexNormals);
-    for (let b: i32 = 0; b < count; b++) {
-      const rec = <usize>load<u32>(at4(bRec, b));
-      weights(b);
-      const row = out + <usize>(k0 + b) * (SURFACE_WIDTH * 4);
-      store<f32>(row, <f32>blend(rec, R_CORNERS));
-      store<f32>(row, <f32>blend(rec, R_CORNERS + 4), 4);
-      store<f32>(row, <f32>blend(rec, R_CORNERS + 8), 8);
-      if (vertexNormals) {
-        const x = blendRows(b, 12), y = blendRows(b, 16), z = blendRows(b, 20);
-        const length = Math.sqrt(x * x + y * y + z * z);
-        if (length > 0) {
-          store<f32>(row, <f32>(x / length), 12);
-          store<f32>(row, <f32>(y / length), 16);
-          store<f32>(row, <f32>(z / length), 20);
+  for (let k0: i32 = 0; k0 < n; k0 += CHUNK) {
+    const m = min(CHUNK, n - k0);
+    for (let i: i32 = 0; i < m; i++) store<u32>(keys + (<usize>i << 2), bucketOf(<u64>(k0 + i) * 2));
+    sortChunk(m);
+    for (let i0: i32 = 0; i0 < m; i0 += BATCH) {
+      const count = min(BATCH, m - i0);
+      for (let b: i32 = 0; b < count; b++) store<u32>(at4(bSample, b), <u32>k0 + load<u32>(order + (<usize>(i0 + b) << 2)));
+      drawBatch(2, count, vertexNormals);
+      for (let b: i32 = 0; b < count; b++) {
+        const k = load<u32>(at4(bSample, b));
+        const rec = <usize>load<u32>(at4(bRec, b));
+        weights(b);
+        const row = out + <usize>k * (SURFACE_WIDTH * 4);
+        store<f32>(row, <f32>blend(rec, R_CORNERS));
+        store<f32>(row, <f32>blend(rec, R_CORNERS + 4), 4);
+        store<f32>(row, <f32>blend(rec, R_CORNERS + 8), 8);
+        if (vertexNormals) {
+          const x = blendRows(b, 12), y = blendRows(b, 16), z = blendRows(b, 20);
+          const length = Math.sqrt(x * x + y * y + z * z);
+          if (length > 0) {
+            store<f32>(row, <f32>(x / length), 12);
+            store<f32>(row, <f32>(y / length), 16);
+            store<f32>(row, <f32>(z / length), 20);
+          } else copy12(row + 12, rec + R_NORMAL);
         } else copy12(row + 12, rec + R_NORMAL);
-      } else copy12(row + 12, rec + R_NORMAL);
-      store<f32>(row, <f32>blend(rec, R_COLOURS), 24);
-      store<f32>(row, <f32>blend(rec, R_COLOURS + 4), 28);
-      store<f32>(row, <f32>blend(rec, R_COLOURS + 8), 32);
-      if (trianglesOut != 0) store<u32>(trianglesOut + (<usize>(k0 + b) << 2), <u32>((rec - table) / RECORD));
+        store<f32>(row, <f32>blend(rec, R_COLOURS), 24);
+        store<f32>(row, <f32>blend(rec, R_COLOURS + 4), 28);
+        store<f32>(row, <f32>blend(rec, R_COLOURS + 8), 32);
+        if (trianglesOut != 0) store<u32>(trianglesOut + (<usize>k << 2), <u32>((rec - table) / RECORD));
+      }
     }
   }
   setWord(MR_COUNT, n);
   return ok();
 }
 
-// Which batch slots are near-surface samples (1) rather than uniform (0).
-const bNear: usize = memory.data(BATCH, 8);
 // Counters per occupancy sample: uniform x y z, or the draw, the barycentric bits and two
 // Gaussian pairs.
 const OCCUPANCY_STRIDE: u64 = 8;
+
+// The occupancy sampler's box, weight and noise (set per call).
+let boxX: f64 = 0, boxY: f64 = 0, boxZ: f64 = 0, sizeX: f64 = 0, sizeY: f64 = 0, sizeZ: f64 = 0;
+let uniformWeight: f32 = 0;
+let spread: f64 = 0;
+let alongNormal = false;
 
 /**
  * `n` occupancy samples into rows of OCCUPANCY_WIDTH float32 at `out`: x y z inside weight.
@@ -270,7 +345,9 @@ export function sampleOccupancy(
 ): i32 {
   if (uniformCount < n && !ready) return fail(S_NO_FACES, 0, 0);
   if (!insideReady()) return fail(S_NO_FACES, 0, 0);
+  if (!prepareChunks()) return fail(S_NO_MEMORY, 0, 0);
   seedRandom(seedLo, seedHi);
+  occupancyOut = out;
   let minX: f64 = Infinity, minY: f64 = Infinity, minZ: f64 = Infinity;
   let maxX: f64 = -Infinity, maxY: f64 = -Infinity, maxZ: f64 = -Infinity;
   for (let i: i32 = 0; i < vertexCount; i++) {
@@ -282,73 +359,95 @@ export function sampleOccupancy(
   }
   const side = max(maxX - minX, max(maxY - minY, maxZ - minZ));
   const grow = margin * side;
-  minX -= grow; minY -= grow; minZ -= grow;
-  const sizeX = maxX - minX + grow, sizeY = maxY - minY + grow, sizeZ = maxZ - minZ + grow;
-  const weight: f32 = uniformCount > 0 ? <f32>(sizeX * sizeY * sizeZ / <f64>uniformCount) : 0;
-  const spread = sigma * side;
-  const along = noise == NOISE_NORMAL;
+  boxX = minX - grow; boxY = minY - grow; boxZ = minZ - grow;
+  sizeX = maxX - boxX + grow; sizeY = maxY - boxY + grow; sizeZ = maxZ - boxZ + grow;
+  uniformWeight = uniformCount > 0 ? <f32>(sizeX * sizeY * sizeZ / <f64>uniformCount) : 0;
+  spread = sigma * side;
+  alongNormal = noise == NOISE_NORMAL;
   let inside: i32 = 0;
-  for (let k0: i32 = 0; k0 < n; k0 += BATCH) {
-    const count = min(BATCH, n - k0);
-    // Sample k is uniform when the running share of uniform samples steps up at k.
-    let near = 0;
-    for (let b: i32 = 0; b < count; b++) {
-      const k = <i64>(k0 + b);
+  for (let k0: i32 = 0; k0 < n; k0 += CHUNK) {
+    const m = min(CHUNK, n - k0);
+    // Sample k is uniform when the running share of uniform samples steps up at k; the others
+    // are drawn from the table, in bucket order.
+    for (let i: i32 = 0; i < m; i++) {
+      const k = <i64>(k0 + i);
       const isUniform = ((k + 1) * <i64>uniformCount) / <i64>n > (k * <i64>uniformCount) / <i64>n;
-      store<u8>(bNear + <usize>b, isUniform ? 0 : 1);
-      if (!isUniform) near++;
+      if (isUniform) {
+        store<u32>(keys + (<usize>i << 2), 0xffffffff);
+      } else store<u32>(keys + (<usize>i << 2), bucketOf(<u64>k * OCCUPANCY_STRIDE));
     }
-    const counter = <u64>k0 * OCCUPANCY_STRIDE;
-    if (near > 0) drawBatch(counter, OCCUPANCY_STRIDE, count, bNear, false);
-    for (let b: i32 = 0; b < count; b++) {
-      const c = counter + <u64>b * OCCUPANCY_STRIDE;
-      let x: f32, y: f32, z: f32;
-      if (load<u8>(bNear + <usize>b) == 0) {
-        x = <f32>(minX + toUniform(randomAt(c)) * sizeX);
-        y = <f32>(minY + toUniform(randomAt(c + 1)) * sizeY);
-        z = <f32>(minZ + toUniform(randomAt(c + 2)) * sizeZ);
-      } else {
-        const rec = <usize>load<u32>(at4(bRec, b));
-        weights(b);
-        const px = blend(rec, R_CORNERS), py = blend(rec, R_CORNERS + 4), pz = blend(rec, R_CORNERS + 8);
-        if (along) {
-          const d = gaussianPair(c + 2) * spread;
-          x = <f32>(px + d * <f64>load<f32>(rec, R_NORMAL));
-          y = <f32>(py + d * <f64>load<f32>(rec, R_NORMAL + 4));
-          z = <f32>(pz + d * <f64>load<f32>(rec, R_NORMAL + 8));
-        } else {
-          const g0 = gaussianPair(c + 2), g1 = gaussianSin;
-          const g2 = gaussianPair(c + 4);
-          x = <f32>(px + g0 * spread);
-          y = <f32>(py + g1 * spread);
-          z = <f32>(pz + g2 * spread);
-        }
+    const near = sortChunk(m);
+    for (let i0: i32 = 0; i0 < near; i0 += BATCH) {
+      const count = min(BATCH, near - i0);
+      for (let b: i32 = 0; b < count; b++) store<u32>(at4(bSample, b), <u32>k0 + load<u32>(order + (<usize>(i0 + b) << 2)));
+      drawBatch(OCCUPANCY_STRIDE, count, false);
+      for (let b: i32 = 0; b < count; b++) nearPoint(b);
+      inside += finishBatch(count, 0);
+    }
+    // The uniform samples, in row order.
+    let b: i32 = 0;
+    for (let i: i32 = 0; i < m; i++) {
+      if (load<u32>(keys + (<usize>i << 2)) != 0xffffffff) continue;
+      const k = <u32>(k0 + i);
+      const c = <u64>k * OCCUPANCY_STRIDE;
+      store<u32>(at4(bSample, b), k);
+      const q = bQ + <usize>b * 12;
+      store<f32>(q, <f32>(boxX + toUniform(randomAt(c)) * sizeX));
+      store<f32>(q, <f32>(boxY + toUniform(randomAt(c + 1)) * sizeY), 4);
+      store<f32>(q, <f32>(boxZ + toUniform(randomAt(c + 2)) * sizeZ), 8);
+      if (++b == BATCH) {
+        inside += finishBatch(b, uniformWeight);
+        b = 0;
       }
-      const q = bQ + <usize>b * 12;
-      store<f32>(q, x);
-      store<f32>(q, y, 4);
-      store<f32>(q, z, 8);
     }
-    inside += labelQueued(count);
-    for (let b: i32 = 0; b < count; b++) {
-      const q = bQ + <usize>b * 12;
-      const row = out + <usize>(k0 + b) * (OCCUPANCY_WIDTH * 4);
-      store<f32>(row, load<f32>(q));
-      store<f32>(row, load<f32>(q, 4), 4);
-      store<f32>(row, load<f32>(q, 8), 8);
-      store<f32>(row, <f32>load<u32>(at4(bLabel, b)), 12);
-      store<f32>(row, load<u8>(bNear + <usize>b) == 0 ? weight : 0, 16);
-    }
+    if (b > 0) inside += finishBatch(b, uniformWeight);
   }
   setWord(MR_COUNT, inside);
   return ok();
 }
 
-/** Label the batch's points in bQ (into bLabel, 0 or 1). */
+/** The near-surface point of batch slot b (its triangle drawn) into bQ. */
 @inline
-function labelQueued(count: i32): i32 {
-  return labelBatch(bQ, count, bLabel);
+function nearPoint(b: i32): void {
+  const c = <u64>load<u32>(at4(bSample, b)) * OCCUPANCY_STRIDE;
+  const rec = <usize>load<u32>(at4(bRec, b));
+  weights(b);
+  const px = blend(rec, R_CORNERS), py = blend(rec, R_CORNERS + 4), pz = blend(rec, R_CORNERS + 8);
+  let x: f32, y: f32, z: f32;
+  if (alongNormal) {
+    const d = gaussianPair(c + 2) * spread;
+    x = <f32>(px + d * <f64>load<f32>(rec, R_NORMAL));
+    y = <f32>(py + d * <f64>load<f32>(rec, R_NORMAL + 4));
+    z = <f32>(pz + d * <f64>load<f32>(rec, R_NORMAL + 8));
+  } else {
+    const g0 = gaussianPair(c + 2), g1 = gaussianSin;
+    const g2 = gaussianPair(c + 4);
+    x = <f32>(px + g0 * spread);
+    y = <f32>(py + g1 * spread);
+    z = <f32>(pz + g2 * spread);
+  }
+  const q = bQ + <usize>b * 12;
+  store<f32>(q, x);
+  store<f32>(q, y, 4);
+  store<f32>(q, z, 8);
 }
+
+/** Label the batch's points and write their rows (each at its sample's row) with `weight`. */
+function finishBatch(count: i32, weight: f32): i32 {
+  const inside = labelBatch(bQ, count, bLabel);
+  for (let b: i32 = 0; b < count; b++) {
+    const q = bQ + <usize>b * 12;
+    const row = occupancyOut + <usize>load<u32>(at4(bSample, b)) * (OCCUPANCY_WIDTH * 4);
+    store<f32>(row, load<f32>(q));
+    store<f32>(row, load<f32>(q, 4), 4);
+    store<f32>(row, load<f32>(q, 8), 8);
+    store<f32>(row, <f32>load<u32>(at4(bLabel, b)), 12);
+    store<f32>(row, weight, 16);
+  }
+  return inside;
+}
+
+let occupancyOut: usize = 0;
 
 /** Label `count` float32 x y z points (stride 12 bytes) into bytes 0/1 at `out`; MR_COUNT: inside. */
 export function labelPoints(points: usize, count: i32, out: usize): i32 {
@@ -356,8 +455,7 @@ export function labelPoints(points: usize, count: i32, out: usize): i32 {
   let n: i32 = 0;
   for (let k0: i32 = 0; k0 < count; k0 += BATCH) {
     const size = min(BATCH, count - k0);
-    memory.copy(bQ, points + <usize>k0 * 12, <usize>size * 12);
-    n += labelQueued(size);
+    n += labelBatch(points + <usize>k0 * 12, size, bLabel);
     for (let b: i32 = 0; b < size; b++) store<u8>(out + <usize>(k0 + b), <u8>load<u32>(at4(bLabel, b)));
   }
   setWord(MR_COUNT, n);

@@ -1,7 +1,7 @@
 """Occupancy samples labelled inside/outside the fast numpy way, for bench/mesh.ts to time against.
 
 Usage: occupancy.py DIR SAMPLES RUNS [POINTS.f32]
-DIR as for surface.py. Prints one JSON line: seconds per run, the share inside, and with
+DIR as for surface.py. Prints one JSON line: wall and CPU seconds per run, the share inside, and with
 POINTS.f32 (float32 x y z) also the labels of those points (inside.u8 beside them) for the
 benchmark to compare with headsnet's.
 
@@ -109,13 +109,14 @@ def main():
     p, t = load(d)
     rng = np.random.default_rng(1)
     Labeller(p, t).label(sample_points(p, t, 10000, rng))  # warm up
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         q = sample_points(p, t, n, rng)
         inside = Labeller(p, t).label(q)
         times.append(time.perf_counter() - t0)
-    result = {"seconds": times, "inside": float(inside.mean()), "numpy": np.__version__}
+        cpu.append(time.process_time() - c0)
+    result = {"seconds": times, "cpu": cpu, "inside": float(inside.mean()), "numpy": np.__version__}
     if len(sys.argv) > 4:
         pts = np.fromfile(sys.argv[4], dtype="<f4").reshape(-1, 3).astype(np.float64)
         Labeller(p, t).label(pts).astype(np.uint8).tofile(sys.argv[4].replace(".f32", ".inside.u8"))

@@ -2,7 +2,8 @@
 
 Usage: surface.py DIR SAMPLES RUNS
 DIR holds positions.f32 (V x 3), colors.f32 (V x 3, 0-1), triangles.u32 (T x 3), raw little-endian.
-Prints one JSON line: seconds per run (table build + samples), and a checksum of the last run.
+Prints one JSON line: wall and CPU seconds per run (table build + samples), and a checksum of the
+last run.
 
 What it does (all vectorised): triangle areas from a cross product, a cumulative sum, one
 searchsorted of N uniform draws (inverse CDF), square-root barycentric coordinates, the
@@ -45,12 +46,13 @@ def main():
     p, c, t = load(d)
     rng = np.random.default_rng(1)
     sample_surface(p, c, t, min(n, 10000), rng)  # warm up
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = sample_surface(p, c, t, n, rng)
         times.append(time.perf_counter() - t0)
-    print(json.dumps({"seconds": times, "checksum": float(out[:, :3].astype(np.float64).sum()), "numpy": np.__version__}))
+        cpu.append(time.process_time() - c0)
+    print(json.dumps({"seconds": times, "cpu": cpu, "checksum": float(out[:, :3].astype(np.float64).sum()), "numpy": np.__version__}))
 
 
 if __name__ == "__main__":
