@@ -29,7 +29,7 @@ describe("metrics", () => {
     expect(m.chamferL2).toBe(0);
     expect(m.fscore.map((x) => x.f)).toEqual([1, 1]);
     expect(m.normalConsistency).toBeCloseTo(1, 6);
-  });
+  }, 60_000);
 
   it("concentric spheres of radii r1 and r2: Chamfer-L1 ≈ |r1 - r2|, Chamfer-L2 ≈ (r1 - r2)²", () => {
     const a = fibonacciSphere(100_000, 0.5), b = fibonacciSphere(100_000, 0.55);
@@ -100,18 +100,18 @@ describe("metrics", () => {
     expect(m.fscore[0].recall).toBeCloseTo(4 / 8, 12);
     expect(m.fscore[0].f).toBeCloseTo((2 * 0.8 * 0.5) / 1.3, 12);
     expect(m.normalConsistency).toBeUndefined();
-  });
+  }, 60_000);
 
   it("IoU: weighted, and NaN when nothing is inside", () => {
     expect(iou([1, 1, 0, 0], [1, 0, 1, 0])).toBeCloseTo(1 / 3, 12);
     expect(iou([1, 1, 0, 0], [1, 0, 1, 0], [2, 1, 1, 5])).toBeCloseTo(2 / 4, 12);
     expect(iou([1, 1, 0], [1, 1, 0], [0, 0, 1])).toBeNaN();
     expect(() => iou([1], [1, 0])).toThrow(/one length/);
-  });
+  }, 60_000);
 
   it("bad inputs are named", () => {
     expect(() => compareClouds({ points: new Float32Array(4) }, { points: new Float32Array(3) })).toThrow("metrics: the predicted set has 4 floats, not a multiple of 3 (x y z per point)");
     expect(() => compareClouds({ points: new Float32Array(0) }, { points: new Float32Array(3) })).toThrow("metrics: the predicted set has no points");
     expect(() => compareClouds({ points: new Float32Array(3) }, { points: Float32Array.from([0, NaN, 0]) })).toThrow("metrics: the reference set point 0 is not finite");
-  });
+  }, 60_000);
 });

@@ -79,7 +79,7 @@ describe("OBJ meshes", () => {
     const { triangles, colors } = kernel.arrays();
     expect(Array.from(triangles)).toEqual([0, 1, 2, 0, 2, 3, 0, 1, 4, 1, 2, 4, 2, 3, 4]);
     expect(Array.from(colors.subarray(0, 3))).toEqual([0.5, 0.5, 0.5]);
-  });
+  }, 60_000);
 
   it("normals: from vn when every corner names one consistently, else computed", () => {
     const consistent = kernel.loadBytes(Buffer.from(toObj(head, { normals: true })), "n.obj");
@@ -97,7 +97,7 @@ describe("OBJ meshes", () => {
       worst = Math.min(worst, normals[i] * head.normals![i] + normals[i + 1] * head.normals![i + 1] + normals[i + 2] * head.normals![i + 2]);
     }
     expect(worst).toBeGreaterThan(0.99);
-  });
+  }, 60_000);
 
   const failure = (text: string) => {
     try {
@@ -132,7 +132,7 @@ describe("OBJ meshes", () => {
     expect(e.line).toBe(6);
     expect(e.file).toBe("bad.obj");
     expect(e.code).toBe("E_SYNTAX");
-  });
+  }, 60_000);
 
   it("a file with vertices but no faces loads (voxels need no faces); samples need them", () => {
     kernel.loadBytes(Buffer.from(good), "points.obj", { defaultColor: [1, 1, 1] });
@@ -140,7 +140,7 @@ describe("OBJ meshes", () => {
     expect(kernel.voxelize().occupied).toBe(3);
     expect(() => kernel.sampleSurface(5, { seed: [1, 1] })).toThrow("points.obj: the mesh has no faces; surface and occupancy samples need triangles");
     expect(() => kernel.sampleOccupancy(5, { seed: [1, 1] })).toThrow(/points\.obj: the mesh has no faces/);
-  });
+  }, 60_000);
 
   it("bad PLY files are named too: an index out of range, a truncated body, NaN", () => {
     const ply = Buffer.from(toPly(head, { format: "ascii" })).toString("latin1");
@@ -153,5 +153,5 @@ describe("OBJ meshes", () => {
     expect(() => kernel.loadBytes(binary.subarray(0, binary.length - 100), "short.ply")).toThrow(/^short\.ply: /);
     const nan = Buffer.from(ply.replace(/\nend_header\n([^\n]*)/, (_, first) => `\nend_header\nnan ${first.split(" ").slice(1).join(" ")}`));
     expect(() => kernel.loadBytes(nan, "nan.ply")).toThrow(/^nan\.ply: vertex 0 has a NaN or infinite position, normal or colour/);
-  });
+  }, 60_000);
 });

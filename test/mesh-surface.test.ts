@@ -152,5 +152,5 @@ parentPort.postMessage(r.y);`);
     expect(() => kernel.sampleSurface(10, { seed: [1, 1] })).toThrow("flat.ply: every triangle of the mesh has zero area, so there is no surface to sample");
     kernel.loadBytes(toPly({ ...flat, triangles: new Uint32Array(0) }), "points.ply");
     expect(() => kernel.sampleSurface(10, { seed: [1, 1] })).toThrow("points.ply: the mesh has no faces; surface and occupancy samples need triangles");
-  });
+  }, 60_000);
 });

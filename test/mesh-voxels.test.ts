@@ -97,7 +97,7 @@ describe("voxels", () => {
     expect(occupied).toBe(4);
     expect(voxels.reduce((s, v) => s + (v === 0 ? 1 : 0), 0)).toBeGreaterThanOrEqual(32 ** 3 - 4);
     expect(buf(voxels).equals(buf(voxelsReference(mesh.positions, mesh.colors, 32)))).toBe(true);
-  });
+  }, 60_000);
 
   it("two models do not leak into each other: sums start from zero each time", () => {
     const [a, b] = heads;
@@ -125,7 +125,7 @@ describe("voxels", () => {
     kernel.loadBytes(Buffer.from(obj), "plain.obj", { defaultColor: [1, 0.5, 0] });
     const colors255 = new Float32Array(mesh.positions.length).map((_, i) => f([1, 0.5, 0][i % 3] * 255));
     expect(buf(kernel.voxelize().voxels).equals(buf(voxelsReference(mesh.positions, colors255, 32)))).toBe(true);
-  });
+  }, 60_000);
 
   it("compileMeshTarget: voxels as y, the grayscale front view as x", () => {
     const dir = mkdtempSync(join(tmpdir(), "headsnet-voxels-"));
