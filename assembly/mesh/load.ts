@@ -65,9 +65,16 @@ function isEol(c: u32): bool {
   return c == 10 || c == 13;
 }
 
-/** The end of the line starting at p (the address of its \n or \r, or stop). */
+/** The end of the line starting at p (the address of its \n or \r, or stop): 16 bytes a step. */
 @inline
 function lineEnd(p: usize, stop: usize): usize {
+  const lf = i8x16.splat(10), cr = i8x16.splat(13);
+  while (p + 16 <= stop) {
+    const bytes = v128.load(p);
+    const mask = i8x16.bitmask(v128.or(i8x16.eq(bytes, lf), i8x16.eq(bytes, cr)));
+    if (mask != 0) return p + <usize>ctz<u32>(mask);
+    p += 16;
+  }
   while (p < stop && !isEol(<u32>load<u8>(p))) p++;
   return p;
 }
@@ -206,14 +213,86 @@ function readNumbers(p: usize, e: usize): i32 {
     p = skipBlanks(p, e);
     if (p >= e || load<u8>(p) == 35) return n;
     if (n == 8) { fail(S_BAD_ARITY, p, 9); return -1; }
-    begin(p, tokenEnd(p, e));
-    const value = readAsciiNumber();
-    if (status != S_OK) { fail(S_BAD_NUMBER, p, 0); return -1; }
+    const q = tokenEnd(p, e);
+    let value = quickNumber(p, q);
+    if (!quickDone) {
+      begin(p, q);
+      value = readAsciiNumber();
+      if (status != S_OK || cursor != q) { fail(S_BAD_NUMBER, p, 0); return -1; }
+    }
     store<f64>(lineValues + (<usize>n << 3), value);
     n++;
-    p = cursor;
+    p = q;
   }
   return n;
+}
+
+// Exact powers of ten for quickNumber.
+const TENS: usize = memory.data<f64>([
+  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+]);
+let quickDone = false;
+
+/**
+ * A plain decimal (sign, digits, point, digits, exponent) on [p, q), for values that end up
+ * float32: up to 19 significant digits held exactly, then at most two float64 roundings (the
+ * mantissa, the power of ten), so within an ulp of float64: the float32 it rounds to is the
+ * correctly rounded one unless the decimal lies within two float64 ulps of a float32 midpoint.
+ * Exporters' OBJ numbers (and JavaScript's 17-digit ones) all take this path; anything else
+ * (nan, inf, more digits, large exponents, malformed) sets quickDone false for the exact parser.
+ */
+function quickNumber(p: usize, q: usize): f64 {
+  quickDone = false;
+  let negative = false;
+  if (p < q) {
+    const c = load<u8>(p);
+    if (c == 45) { negative = true; p++; } else if (c == 43) p++;
+  }
+  let mantissa: u64 = 0;
+  let digits: i32 = 0, exp10: i32 = 0;
+  let any = false;
+  while (p < q) {
+    const d = <u32>load<u8>(p) - 48;
+    if (d > 9) break;
+    any = true;
+    if (digits < 19) { mantissa = mantissa * 10 + <u64>d; if (mantissa != 0) digits++; }
+    else exp10++;
+    p++;
+  }
+  if (p < q && load<u8>(p) == 46) {
+    p++;
+    while (p < q) {
+      const d = <u32>load<u8>(p) - 48;
+      if (d > 9) break;
+      any = true;
+      if (digits < 19) { mantissa = mantissa * 10 + <u64>d; exp10--; if (mantissa != 0) digits++; }
+      p++;
+    }
+  }
+  if (!any) return 0;
+  if (p < q && (load<u8>(p) | 32) == 101) {
+    p++;
+    let expNegative = false;
+    if (p < q && load<u8>(p) == 45) { expNegative = true; p++; } else if (p < q && load<u8>(p) == 43) p++;
+    let e: i32 = 0;
+    let expDigits = false;
+    while (p < q) {
+      const d = <u32>load<u8>(p) - 48;
+      if (d > 9) break;
+      expDigits = true;
+      if (e < 10000) e = e * 10 + <i32>d;
+      p++;
+    }
+    if (!expDigits) return 0;
+    exp10 += expNegative ? -e : e;
+  }
+  if (p != q || exp10 < -22 || exp10 > 22) return 0;
+  let v = <f64>mantissa;
+  if (exp10 > 0) v *= load<f64>(TENS + (<usize>exp10 << 3));
+  else if (exp10 < 0) v /= load<f64>(TENS + (<usize>(-exp10) << 3));
+  quickDone = true;
+  return negative ? -v : v;
 }
 
 /** A face corner's index: optional sign and digits at [p, q); sets cornerEnd. 0: no digits. */
