@@ -81,6 +81,30 @@ describe("OBJ meshes", () => {
     expect(Array.from(colors.subarray(0, 3))).toEqual([0.5, 0.5, 0.5]);
   }, 60_000);
 
+  it("numbers: every written form parses to the float32 of its correctly rounded value", () => {
+    let seed = 7;
+    const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const forms = [
+      () => (next() * 2 - 1).toString(), // JavaScript's shortest, up to 17 digits
+      () => Math.fround(next() * 200 - 100).toString(),
+      () => (next() * 2 - 1).toFixed(6), // what exporters write
+      () => (next() * 1e6).toExponential(8),
+      () => `${next() < 0.5 ? "-" : "+"}${(next() * 10).toFixed(12)}e-${Math.floor(next() * 20)}`,
+      () => `${Math.floor(next() * 1e9)}.${Math.floor(next() * 1e9)}${Math.floor(next() * 1e9)}`, // 27 digits
+      () => `.${Math.floor(next() * 1e5)}`,
+      () => `${Math.floor(next() * 100)}.`,
+      () => `1e${Math.floor(next() * 60) - 30}`,
+    ];
+    const tokens: string[] = [];
+    for (let i = 0; i < 3000; i++) tokens.push(forms[i % forms.length]());
+    const lines = [];
+    for (let i = 0; i < tokens.length; i += 3) lines.push(`v ${tokens[i]} ${tokens[i + 1]} ${tokens[i + 2]}`);
+    kernel.loadBytes(Buffer.from(lines.join("\n")), "numbers.obj", { defaultColor: [1, 1, 1] });
+    const { positions } = kernel.arrays();
+    const wrong = tokens.filter((t, i) => !Object.is(positions[i], Math.fround(Number(t))));
+    expect(wrong).toEqual([]);
+  }, 60_000);
+
   it("normals: from vn when every corner names one consistently, else computed", () => {
     const consistent = kernel.loadBytes(Buffer.from(toObj(head, { normals: true })), "n.obj");
     expect(consistent.normals).toBe("file");
