@@ -36,7 +36,7 @@
 // millions of points per second, and for closed or nearly closed heads the vote is as robust.
 
 import { S_NO_MEMORY, S_NO_FACES, MR_GRID, MR_RECORDS, MR_COUNT } from "../../src/abi";
-import { alloc, fail, ok, setWord, vertexCount, triangles, triangleCount, vertexAt } from "./state";
+import { alloc, fail, ok, setWord, triangles, triangleCount, vertexAt, computeBounds, boundMin, boundMax, copy12 } from "./state";
 
 let ox: f64 = 0, oy: f64 = 0, oz: f64 = 0; // grid origin
 let h: f64 = 1, inv: f64 = 1; // cell side and its reciprocal
@@ -98,12 +98,6 @@ function cellAlong(v: f64, o: f64, n: i32): i32 {
 function quantize(v: f64, o: f64, i: i32): u64 {
   const q = ((v - o) * inv - <f64>i) * 128;
   return q <= 0 ? 0 : q >= 127 ? 127 : <u64>q; // truncation is the floor here
-}
-
-@inline
-function copy12(to: usize, from: usize): void {
-  store<u64>(to, load<u64>(from));
-  store<u32>(to, load<u32>(from, 8), 8);
 }
 
 // The SWAR box test: bytes 0-2 must satisfy point >= box minimum, bytes 4-6 box maximum >= point.
@@ -216,15 +210,9 @@ function firstCentreAbove(axis: i32, v: f64, n: i32): i32 {
 export function prepareInside(): i32 {
   const T = triangleCount;
   if (T == 0) return fail(S_NO_FACES, 0, 0);
-  let minX: f64 = Infinity, minY: f64 = Infinity, minZ: f64 = Infinity;
-  let maxX: f64 = -Infinity, maxY: f64 = -Infinity, maxZ: f64 = -Infinity;
-  for (let i: i32 = 0; i < vertexCount; i++) {
-    const row = vertexAt(<u32>i);
-    const x = <f64>load<f32>(row), y = <f64>load<f32>(row, 4), z = <f64>load<f32>(row, 8);
-    minX = min(minX, x); maxX = max(maxX, x);
-    minY = min(minY, y); maxY = max(maxY, y);
-    minZ = min(minZ, z); maxZ = max(maxZ, z);
-  }
+  computeBounds();
+  const minX = boundMin(0), minY = boundMin(1), minZ = boundMin(2);
+  const maxX = boundMax(0), maxY = boundMax(1), maxZ = boundMax(2);
   corners = alloc(<usize>T * TRI);
   if (corners == 0) return fail(S_NO_MEMORY, 0, 0);
   // Cells about 2.5 times the size of an average triangle (sqrt(2 area / T)): fewer cells and

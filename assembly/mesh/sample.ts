@@ -19,7 +19,7 @@
 import {
   S_NO_MEMORY, S_NO_FACES, S_NO_AREA, MR_COUNT, SURFACE_WIDTH, OCCUPANCY_WIDTH, NOISE_NORMAL,
 } from "../../src/abi";
-import { alloc, fail, ok, setWord, vertices, vertexCount, triangles, triangleCount, vertexAt } from "./state";
+import { alloc, fail, ok, setWord, triangles, triangleCount, vertexAt, computeBounds, boundMin, boundMax, copy12 } from "./state";
 import { seedRandom, randomAt, toUniform, gaussianPair, gaussianSin } from "./random";
 import { insideReady, labelBatch } from "./inside";
 
@@ -36,12 +36,6 @@ let ready = false;
 export function surfaceForget(): void {
   ready = false;
   chunksReady = false;
-}
-
-@inline
-function copy12(to: usize, from: usize): void {
-  store<u64>(to, load<u64>(from));
-  store<u32>(to, load<u32>(from, 8), 8);
 }
 
 /** Build the alias table of the current mesh (once per mesh). */
@@ -348,15 +342,9 @@ export function sampleOccupancy(
   if (!prepareChunks()) return fail(S_NO_MEMORY, 0, 0);
   seedRandom(seedLo, seedHi);
   occupancyOut = out;
-  let minX: f64 = Infinity, minY: f64 = Infinity, minZ: f64 = Infinity;
-  let maxX: f64 = -Infinity, maxY: f64 = -Infinity, maxZ: f64 = -Infinity;
-  for (let i: i32 = 0; i < vertexCount; i++) {
-    const row = vertexAt(<u32>i);
-    const x = <f64>load<f32>(row), y = <f64>load<f32>(row, 4), z = <f64>load<f32>(row, 8);
-    minX = min(minX, x); maxX = max(maxX, x);
-    minY = min(minY, y); maxY = max(maxY, y);
-    minZ = min(minZ, z); maxZ = max(maxZ, z);
-  }
+  computeBounds();
+  const minX = boundMin(0), minY = boundMin(1), minZ = boundMin(2);
+  const maxX = boundMax(0), maxY = boundMax(1), maxZ = boundMax(2);
   const side = max(maxX - minX, max(maxY - minY, maxZ - minZ));
   const grow = margin * side;
   boxX = minX - grow; boxY = minY - grow; boxZ = minZ - grow;

@@ -93,3 +93,41 @@ export function vertexAt(i: u32): usize {
 export function triangleAt(t: i32): usize {
   return triangles + <usize>t * 12;
 }
+
+// The current mesh's bounding box (computeBounds()): float64 minimum x y z, then maximum x y z.
+const bounds: usize = memory.data(48, 8);
+
+export function computeBounds(): void {
+  let minX: f64 = Infinity, minY: f64 = Infinity, minZ: f64 = Infinity;
+  let maxX: f64 = -Infinity, maxY: f64 = -Infinity, maxZ: f64 = -Infinity;
+  for (let i: i32 = 0; i < vertexCount; i++) {
+    const row = vertexAt(<u32>i);
+    const x = <f64>load<f32>(row), y = <f64>load<f32>(row, 4), z = <f64>load<f32>(row, 8);
+    minX = min(minX, x); maxX = max(maxX, x);
+    minY = min(minY, y); maxY = max(maxY, y);
+    minZ = min(minZ, z); maxZ = max(maxZ, z);
+  }
+  store<f64>(bounds, minX);
+  store<f64>(bounds, minY, 8);
+  store<f64>(bounds, minZ, 16);
+  store<f64>(bounds, maxX, 24);
+  store<f64>(bounds, maxY, 32);
+  store<f64>(bounds, maxZ, 40);
+}
+
+@inline
+export function boundMin(axis: i32): f64 {
+  return load<f64>(bounds + (<usize>axis << 3));
+}
+
+@inline
+export function boundMax(axis: i32): f64 {
+  return load<f64>(bounds + (<usize>(axis + 3) << 3));
+}
+
+/** Copy 12 bytes (three float32): memory.copy costs a call for so few. */
+@inline
+export function copy12(to: usize, from: usize): void {
+  store<u64>(to, load<u64>(from));
+  store<u32>(to, load<u32>(from, 8), 8);
+}
