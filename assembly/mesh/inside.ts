@@ -47,7 +47,6 @@ let cellWords: usize = 0;
 let entryBox: usize = 0; // u64 per entry: bytes x0 y0 z0 0 x1 y1 z1 0, in 1/128ths of the cell
 let entryTriangle: usize = 0; // u32 per entry
 let corners: usize = 0; // per triangle: a b c (float32 x y z) and edge flags, TRI bytes
-let centres: usize = 0; // float32 centre coordinates: nx for x, then ny for y, then nz for z
 let ready = false;
 
 const TRI: usize = 48;
@@ -65,10 +64,14 @@ export function insideReady(): bool {
 const MAX_CELLS_PER_AXIS: f64 = 192;
 const MIN_CELLS_PER_AXIS: f64 = 8;
 
+/**
+ * The centre of cell i along an axis. Only empty cells' centre labels are used (a walk ends in
+ * an empty cell), and no surface comes within half a cell of those centres, so rounding here
+ * cannot move a crossing to the wrong side of one.
+ */
 @inline
-function centre(axis: i32, i: i32): f32 {
-  const offset = axis == 0 ? 0 : axis == 1 ? nx : nx + ny;
-  return load<f32>(centres + (<usize>(offset + i) << 2));
+function centre(axis: i32, i: i32): f64 {
+  return origin(axis) + (<f64>i + 0.5) * h;
 }
 
 @inline
@@ -192,15 +195,12 @@ function crossing(rec: usize, axis: i32, pu: f64, pv: f64): bool {
 // One triangle's corners, for building.
 const scratch: usize = memory.data(<i32>TRI, 16);
 
-/** The first index i in [0, n) whose centre along `axis` is > v (n when none is). */
+/** The first index i whose centre along `axis` is past v (see centre()), at most n. */
 @inline
 function firstCentreAbove(axis: i32, v: f64, n: i32): i32 {
-  let i = <i32>Math.floor((v - origin(axis)) * inv + 0.5);
-  if (i < 0) i = 0;
-  if (i > n) i = n;
-  while (i > 0 && <f64>centre(axis, i - 1) > v) i--;
-  while (i < n && <f64>centre(axis, i) <= v) i++;
-  return i;
+  const f = (v - origin(axis)) * inv + 0.5; // centre(i) > v where i > f - 1
+  const i = f < 0 ? 0 : <i32>f; // truncation is the floor here
+  return i > n ? n : i;
 }
 
 /**
@@ -242,13 +242,9 @@ export function prepareInside(): i32 {
   ny = <i32>Math.floor((maxY - minY + 2 * pad) * inv) + 1;
   nz = <i32>Math.floor((maxZ - minZ + 2 * pad) * inv) + 1;
   const count = <usize>nx * <usize>ny * <usize>nz;
-  centres = alloc(<usize>(nx + ny + nz) * 4);
   cellWords = alloc((count + 1) * 4);
   const labels = alloc(count);
-  if (centres == 0 || cellWords == 0 || labels == 0) return fail(S_NO_MEMORY, 0, 0);
-  for (let i: i32 = 0; i < nx; i++) store<f32>(centres + (<usize>i << 2), <f32>(ox + (<f64>i + 0.5) * h));
-  for (let i: i32 = 0; i < ny; i++) store<f32>(centres + (<usize>(nx + i) << 2), <f32>(oy + (<f64>i + 0.5) * h));
-  for (let i: i32 = 0; i < nz; i++) store<f32>(centres + (<usize>(nx + ny + i) << 2), <f32>(oz + (<f64>i + 0.5) * h));
+  if (cellWords == 0 || labels == 0) return fail(S_NO_MEMORY, 0, 0);
 
   // Count each cell's entries, then place them: cellWords holds running ends while filling, and
   // the starts afterwards.
@@ -349,10 +345,10 @@ function sweep(rec: usize, axis: i32, labels: usize): void {
   const u1 = min(nu - 1, <i32>((uMax - origin(ua)) * inv - 0.5) + 1), v1 = min(nv - 1, <i32>((vMax - origin(va)) * inv - 0.5) + 1);
   const bit = <u8>(<i32>1 << axis);
   for (let iv = v0; iv <= v1; iv++) {
-    const cv = <f64>centre(va, iv);
+    const cv = centre(va, iv);
     if (cv < vMin || cv > vMax) continue;
     for (let iu = u0; iu <= u1; iu++) {
-      const cu = <f64>centre(ua, iu);
+      const cu = centre(ua, iu);
       if (cu < uMin || cu > uMax) continue;
       if (!crossing(rec, axis, cu, cv)) continue;
       const ia = firstCentreAbove(axis, hitAt, na);
