@@ -95,7 +95,7 @@ describe("occupancy samples", () => {
     expect(result.share).toBeGreaterThanOrEqual(0.999);
   }, 120_000);
 
-  it("a head with a hole punched in it stays sensible: at least 99% of labels agree with the whole head's", () => {
+  it("a head with a hole punched in it (or an open neck) stays sensible: at least 99% of labels agree with the whole head's", () => {
     const head = fromSynth(synthHead({ vertices: 20000, seed: 11 }));
     kernel.loadBytes(toPly(head), "head.ply");
     const { rows } = kernel.sampleOccupancy(100_000, { seed: [4, 2] });
@@ -116,6 +116,19 @@ describe("occupancy samples", () => {
     same = 0;
     for (let i = 0; i < big.length; i++) if (big[i] === inside[i]) same++;
     expect(same / big.length).toBeGreaterThanOrEqual(0.97);
+    // An open neck, as scanned heads often have: the flat cap under the neck removed.
+    let minZ = Infinity;
+    for (let i = 2; i < head.positions.length; i += 3) minZ = Math.min(minZ, head.positions[i]);
+    const keep: number[] = [];
+    for (let t = 0; t < head.triangles.length; t += 3) {
+      if (![0, 1, 2].every((c) => head.positions[3 * head.triangles[t + c] + 2] < minZ + 0.001)) keep.push(head.triangles[t], head.triangles[t + 1], head.triangles[t + 2]);
+    }
+    expect(head.triangles.length / 3 - keep.length / 3).toBeGreaterThan(50);
+    kernel.loadBytes(toPly({ ...head, triangles: Uint32Array.from(keep) }), "open-neck.ply");
+    const open = kernel.labelPoints(points);
+    same = 0;
+    for (let i = 0; i < open.length; i++) if (open[i] === inside[i]) same++;
+    expect(same / open.length).toBeGreaterThanOrEqual(0.995);
   }, 120_000);
 
   it("weights: the weighted sum of inside estimates the volume (unit cube within 2% of 1, sphere within 2%)", () => {
