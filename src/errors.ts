@@ -8,7 +8,8 @@
 
 import {
   S_TRUNCATED, S_BAD_NUMBER, S_NONFINITE, S_OUTSIDE_SPHERE, S_ZERO_NORMAL, S_BAD_LIST, S_BAD_TYPE,
-  S_BAD_INDEX, S_BIG_FACE, S_TOO_FAR, FACE_MAX_CORNERS,
+  S_BAD_INDEX, S_BIG_FACE, S_TOO_FAR, FACE_MAX_CORNERS, S_NO_MEMORY, S_NO_VERTICES, S_NO_FACES, S_SHORT_FACE,
+  S_BAD_ARITY, S_UNKNOWN_STATEMENT, S_MIXED_COLORS, S_NO_AREA, S_BAD_CORNER,
 } from "./abi.js";
 
 export type ErrorCode =
@@ -40,7 +41,10 @@ export type ErrorCode =
   | "E_INTERRUPTED"
   | "E_RESUME"
   | "E_TRAIN"
-  | "E_INTERNAL";
+  | "E_INTERNAL"
+  | "E_NO_FACES"
+  | "E_SYNTAX"
+  | "E_NO_MEMORY";
 
 export interface ErrorPlace {
   file?: string;
@@ -329,3 +333,71 @@ export async function captureErrors<T>(fn: () => Promise<T>): Promise<{ error?: 
     throw e;
   }
 }
+
+/** Where an OBJ error is: its line, byte offset and the token there. */
+export interface ObjPlace {
+  line: number;
+  offset: number;
+  token: string;
+  /** What the kernel said of it: the count of numbers or corners found, or the index. */
+  item: number;
+  vertices: number;
+  normals: number;
+}
+
+/** Errors of the mesh targets (src/mesh/): OBJ syntax, meshes without faces or area. */
+export const meshErrors = {
+  /** An OBJ kernel status as an error naming the file, the line and what was expected. */
+  obj(status: number, file: string, at: ObjPlace): HeadsnetError {
+    const place = { file, line: at.line, offset: at.offset };
+    const here = `${file}: line ${at.line}`;
+    const token = JSON.stringify(at.token);
+    switch (status) {
+      case S_BAD_NUMBER:
+        return new HeadsnetError("E_BAD_NUMBER", `${here}: expected a number, found ${token}`, place);
+      case S_NONFINITE:
+        return new HeadsnetError("E_NONFINITE", `${here}: a NaN or infinite value in ${token}`, place);
+      case S_BAD_ARITY:
+        return new HeadsnetError("E_SYNTAX", at.token === "vn"
+          ? `${here}: a "vn" line needs 3 numbers (x y z), found ${at.item}`
+          : `${here}: a "v" line needs 3 numbers (x y z), 4 (x y z w) or 6 (x y z r g b), found ${at.item > 8 ? "more than 8" : at.item}`, place);
+      case S_MIXED_COLORS:
+        return new HeadsnetError("E_SYNTAX",
+          `${here}: this "v" line ${at.item ? "has" : "has no"} colour (r g b) but the ones before it ${at.item ? "have none" : "have"}; every vertex needs a colour, or none`, place);
+      case S_BAD_INDEX:
+        return new HeadsnetError("E_BAD_INDEX",
+          `${here}: face corner ${token} refers to index ${at.item}, which does not exist: the file has ${at.vertices} vertices and ${at.normals} normals, numbered from 1 (or from -1 backwards for the ones defined above the line)`, place);
+      case S_SHORT_FACE:
+        return new HeadsnetError("E_BAD_LIST", `${here}: a face needs at least 3 corners, found ${at.item}`, place);
+      case S_BIG_FACE:
+        return new HeadsnetError("E_BAD_LIST", `${here}: a face has more than ${FACE_MAX_CORNERS} corners`, place);
+      case S_BAD_CORNER:
+        return new HeadsnetError("E_SYNTAX", `${here}: expected a face corner v, v/vt, v//vn or v/vt/vn (whole numbers), found ${token}`, place);
+      case S_UNKNOWN_STATEMENT:
+        return new HeadsnetError("E_SYNTAX",
+          `${here}: ${token} is not an OBJ statement; expected v, vn, vt, f, o, g, s, usemtl, mtllib, another OBJ keyword or a # comment (is this an OBJ file?)`, place);
+      case S_NO_VERTICES:
+        return new HeadsnetError("E_NO_VERTEX", `${file}: no vertices: an OBJ mesh needs "v x y z" lines`, { file });
+      default:
+        return meshErrors.status(status, file);
+    }
+  },
+  /** Statuses of the mesh targets that concern the mesh as a whole. */
+  status(status: number, file: string): HeadsnetError {
+    switch (status) {
+      case S_NO_FACES:
+        return new HeadsnetError("E_NO_FACES", `${file}: the mesh has no faces; surface and occupancy samples need triangles`, { file });
+      case S_NO_AREA:
+        return new HeadsnetError("E_NO_FACES", `${file}: every triangle of the mesh has zero area, so there is no surface to sample`, { file });
+      case S_NO_MEMORY:
+        return new HeadsnetError("E_NO_MEMORY", `${file}: the mesh needs more than the 4 GiB of memory WebAssembly can address`, { file });
+      case S_NO_VERTICES:
+        return new HeadsnetError("E_NO_VERTEX", `${file}: the mesh has no vertices`, { file });
+      default:
+        return new HeadsnetError("E_WORKER", `${file}: the mesh kernel stopped with status ${status}`, { file });
+    }
+  },
+  noColors: (file: string, target: string) =>
+    new HeadsnetError("E_MISSING_PROPERTY", `${file}: the mesh has no vertex colours, and ${target} needs them; pass a default colour (${opt("defaultColor")} R,G,B, 0-1 each)`, { file }),
+  badPoints: (what: string) => new HeadsnetError("E_USAGE", `metrics: ${what}`),
+};
