@@ -6,6 +6,8 @@ const io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.wri
 // Errors that escape main (thrown from a callback deep in a library): one line, never a stack
 // trace unless HEADSNET_DEBUG is set.
 process.on("uncaughtException", (e) => process.exit(unexpected(io, e)));
+// A reader that stops early (`headsnet verify data | head`) is not an error.
+process.stdout.on("error", (e) => { if (e.code === "EPIPE") process.exit(process.exitCode ?? 0); throw e; });
 process.on("unhandledRejection", (e) => process.exit(unexpected(io, e)));
 try {
   process.exitCode = await main(process.argv.slice(2), io);

@@ -43,7 +43,8 @@ function cacheDirFromEnv(): string {
 
 function summaryText(s: CompileSummary): string {
   const lines = [
-    `compiled ${fmtInt(s.compiled)} of ${plural(s.files, "file")}: ${plural(s.rows, "row")} in ${formatSeconds(s.seconds)} (${formatCount(s.rowsPerSecond)} rows/s, ${plural(s.workers, "worker")})`,
+    // One row per model (voxels, images): files per second say more than rows.
+    `compiled ${fmtInt(s.compiled)} of ${plural(s.files, "file")}: ${plural(s.rows, "row")} in ${formatSeconds(s.seconds)} (${s.rows === s.compiled ? `${formatCount(s.compiled / s.seconds)} files/s` : `${formatCount(s.rowsPerSecond)} rows/s`}, ${plural(s.workers, "worker")})`,
     `  ${s.outputs.map((name) => displayPath(join(s.out, name))).join(", ")}`,
   ];
   if (s.icosphere) lines.push(`  icosphere: ${fmtInt(s.icosphere.vertices)} vertices (${s.icosphere.source})`);
@@ -64,7 +65,7 @@ function verifyText(r: VerifyReport): string {
       const range = c.min <= c.max ? `[${c.min.toPrecision(6)}, ${c.max.toPrecision(6)}]` : "(no values)";
       lines.push(`  ${c.name.padEnd(12)} ${range}  NaN ${fmtInt(c.nan)}  Inf ${fmtInt(c.inf)}`);
     }
-    lines.push(`  ${plural(r.distinctIds, "distinct model id")}, ${plural(r.indicesUsed, "icosphere vertex", "icosphere vertices")} used`);
+    if (r.target === "headsnet") lines.push(`  ${plural(r.distinctIds, "distinct model id")}, ${plural(r.indicesUsed, "icosphere vertex", "icosphere vertices")} used`);
   }
   for (const w of r.warnings) lines.push(`  warning: ${w}`);
   for (const p of r.problems) lines.push(`  problem: ${p}`);
@@ -150,9 +151,10 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
     })
     .command(
       "compile <paths..>",
-      "compile PLY files and directories (recursing into *.ply) into train_x/train_y",
+      "compile meshes (PLY files and directories, recursing) into training data: HeadsNet's rows, or another target's",
       (y) => withCommonOptions(y
-        .positional("paths", { type: "string", array: true, demandOption: true, describe: "PLY files and directories (recursing into *.ply)" })
+        .positional("paths", { type: "string", array: true, demandOption: true, describe: "PLY (and, for the mesh targets, OBJ) files and directories, recursing into them" })
+        .option("target", { choices: ["headsnet", "voxels", "surface", "occupancy", "images"] as const, default: "headsnet" as const, describe: "headsnet: HeadsNet's rows (train_x, train_y); voxels: FaceNet's front views and volumes; surface: NeuralParts' surface samples; occupancy: labelled volume samples; images: RGB renders" })
         .option("out", { alias: "o", type: "string", describe: "output directory (required unless --stdout)" })
         .option("stdout", { type: "boolean", default: false, describe: "write the rows to stdout as a row stream, for 'headsnet train -' (see src/train/README.md)" })
         .option("workers", workersOption(defaultWorkers(), "worker threads (default: available cores)"))
@@ -167,6 +169,14 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
         .option("on-nonfinite", { choices: ["fail", "skip"] as const, default: "fail" as const, describe: "a vertex that cannot be traced (NaN/Inf, 9999 from every icosphere vertex, or with --projection ray outside the sphere) fails its file, or is skipped and counted" })
         .option("default-color", { type: "string", describe: "R,G,B (0-1 each) for files without colours [default: such files fail]" })
         .option("min-opacity", { type: "number", describe: "3D Gaussian splats: leave out splats less opaque than this (0-1)" })
+        .option("grid", { type: "number", default: 32, describe: "voxels: cells per side of each volume" })
+        .option("voxel-value", { choices: ["color", "occupancy"] as const, default: "color" as const, describe: "voxels: each voxel's mean grey (color) or 255 where a vertex lies (occupancy)" })
+        .option("image-size", { type: "number", describe: "voxels: side of the grayscale front view in train_x [32]; images: side of the RGB render [224]" })
+        .option("samples", { type: "number", default: 100_000, describe: "surface, occupancy: samples per mesh" })
+        .option("surface-normals", { choices: ["face", "vertex"] as const, default: "face" as const, describe: "surface: each sample's normal, its triangle's or interpolated from the vertices'" })
+        .option("margin", { type: "number", default: 0.1, describe: "occupancy: the box around each mesh grows by this share of its extent on every side" })
+        .option("sigma", { type: "number", default: 0.01, describe: "occupancy: near-surface samples move off the surface by Gaussian noise of this share of the extent" })
+        .option("uniform-share", { type: "number", default: 0.5, describe: "occupancy: the share of samples uniform in the box; the rest lie near the surface" })
         .option("strict", { type: "boolean", default: false, describe: "stop at the first file that fails and leave no output" })
         .option("overwrite", { type: "boolean", default: false, describe: "replace a finished dataset in -o DIR (it is kept until the new one is complete)" })
         .option("resume", { type: "boolean", default: false, describe: "finish the interrupted run in -o DIR from its last checkpoint (same inputs and options); starts afresh if there is none" })
@@ -206,6 +216,8 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
             normals: kernel.normals, normalize: kernel.normalize, onNonfinite: kernel.onInvalid,
             defaultColor: kernel.defaultColor, minOpacity: kernel.minOpacity, strict: args.strict, overwrite: args.overwrite,
             resume: args.resume, signal, shard: args.shard === undefined ? undefined : parseShard(args.shard, process.env),
+            target: args.target, grid: args.grid, voxelValue: args.voxelValue, imageSize: args.imageSize, samples: args.samples,
+            surfaceNormals: args.surfaceNormals, margin: args.margin, sigma: args.sigma, uniformShare: args.uniformShare,
             checkpointMs: process.env.HEADSNET_CHECKPOINT_MS ? Number(process.env.HEADSNET_CHECKPOINT_MS) : undefined,
             onStart: (s) => {
               if (s.resumedFrom && !args.quiet && !args.json) {

@@ -17,6 +17,8 @@ export interface ColumnStats {
 
 export interface VerifyReport {
   dir: string;
+  /** What the dataset is for (the manifest's target). */
+  target: string;
   ok: boolean;
   problems: string[];
   warnings: string[];
@@ -37,7 +39,7 @@ function newStats(names: string[]): ColumnStats[] {
 /** Verify a dataset directory (merged, linked, or a run of its own), or shard directories as one. */
 export async function verify(dir: string | string[]): Promise<VerifyReport> {
   const report: VerifyReport = {
-    dir: Array.isArray(dir) ? dir.join(", ") : dir, ok: false, problems: [], warnings: [], rows: 0, models: 0, failedModels: 0,
+    dir: Array.isArray(dir) ? dir.join(", ") : dir, target: "headsnet", ok: false, problems: [], warnings: [], rows: 0, models: 0, failedModels: 0,
     columns: {}, distinctIds: 0, indicesUsed: 0,
   };
   const check = checkDatasets(dir);
@@ -46,6 +48,7 @@ export async function verify(dir: string | string[]): Promise<VerifyReport> {
   if (!dataset) return report;
   const { manifest } = dataset;
   report.dir = dataset.dir;
+  report.target = dataset.target;
   report.rows = manifest.rows;
   report.models = manifest.models.length;
   report.failedModels = manifest.failed.length;
@@ -73,7 +76,8 @@ async function scanRows(dataset: Dataset, report: VerifyReport): Promise<void> {
   for (const f of files) {
     // Version-1 manifests name HeadsNet's columns in `columns` only.
     const names = manifest.files[f.key].columns ?? (manifest.columns as Record<string, string[]> | undefined)?.[f.key] ?? [];
-    stats.set(f, newStats(names.length === f.width ? names : [...Array(f.width).keys()].map((c) => `${f.key}${c}`)));
+    // Pixels and voxels (thousands of byte columns) are counted as one.
+    stats.set(f, newStats(wide(f) ? [`${f.name} (${f.width.toLocaleString("en-US")} ${f.dtype} per row)`] : names.length === f.width ? names : [...Array(f.width).keys()].map((c) => `${f.key}${c}`)));
   }
   const readers = await Promise.all(files.map((f) => RowReader.open(f)));
   let badIds = 0, badIndices = 0, model = 0;
@@ -85,7 +89,7 @@ async function scanRows(dataset: Dataset, report: VerifyReport): Promise<void> {
         await readers[k].read(row, bytes);
         return f.dtype === "float32" ? new Float32Array(bytes.buffer) : bytes;
       }));
-      files.forEach((f, k) => accumulate(stats.get(f)!, chunks[k], f.width));
+      files.forEach((f, k) => accumulate(stats.get(f)!, chunks[k], wide(f) ? 1 : f.width));
       if (!headsnet) continue;
       const x = chunks[files.indexOf(dataset.files.x)] as Float32Array;
       const width = dataset.files.x.width;
@@ -115,6 +119,11 @@ async function scanRows(dataset: Dataset, report: VerifyReport): Promise<void> {
   const ids = report.columns.x?.[0];
   if (headsnet && ids && manifest.rows && (ids.min < 0 || ids.max > 1)) problem(`model ids range over [${ids.min}, ${ids.max}], outside [0, 1]`);
   report.indicesUsed = used.reduce((a, b) => a + b, 0);
+}
+
+/** Rows too wide to describe column by column: images and volumes. */
+function wide(f: DatasetFile): boolean {
+  return f.width > 64;
 }
 
 function accumulate(stats: ColumnStats[], data: ArrayLike<number>, width: number): void {

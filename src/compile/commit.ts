@@ -48,7 +48,7 @@ export class InOrderCommitter {
   private write(record: FileRecord): void {
     const m = record.rows!;
     const place = record.place!;
-    const done = Promise.all(m.parts.map((part, k) => this.writer.write(k, new Uint8Array(m.memory, part.at, part.bytes), place.at[k])));
+    const done = Promise.all(m.parts.map((part, k) => this.writer.write(k, new Uint8Array(part.memory, part.at, part.bytes), place.at[k])));
     this.running.push(done.catch(() => undefined));
     done.then(
       () => {

@@ -26,7 +26,7 @@ import { DatasetWriter, publish, stagingDir, type RowsPlace } from "../dataset/w
 import { checkDataset } from "../dataset/read.js";
 import { readJournal, runKey, writeJournal } from "./journal.js";
 import { validateCompileOptions, type CompileOptions } from "./options.js";
-import { planTarget, type TargetPlan } from "./targets.js";
+import { planTarget, inputPattern, type TargetPlan } from "./targets.js";
 import { FileRecord } from "./files.js";
 import { Dispatcher } from "./dispatch.js";
 import { InOrderCommitter } from "./commit.js";
@@ -45,7 +45,7 @@ export async function compile(options: CompileOptions): Promise<CompileResult> {
   let files: InputFile[], ids: number[], shard: ShardInfo | undefined;
   try {
     validateCompileOptions(options);
-    files = discoverInputs(options.inputs, options.cwd);
+    files = discoverInputs(options.inputs, options.cwd, inputPattern(options.target));
     checkOutputPath(options.out);
     // Ids over the whole input list, so that they do not depend on the sharding.
     ids = assignIds(files.map((f) => f.rel), options.seed ?? 0, options.ids);
@@ -122,7 +122,7 @@ async function run(
   const records = files.map((f, i) => new FileRecord(i, f, ids[i]));
   const committer = new InOrderCommitter(writer, records, first);
   const dispatcher = new Dispatcher(pool, records, first, 2 * workers,
-    (r) => ({ path: r.input.path, label: r.input.label, id: r.id, target: plan.task() }),
+    (r) => ({ path: r.input.path, label: r.input.label, key: r.input.rel, id: r.id, target: plan.task() }),
     (r) => committer.arrived(r));
   const out = writer;
   let filesDone = first;

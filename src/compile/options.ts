@@ -1,7 +1,7 @@
 // What a compile takes, and the checks on it before anything is read or written.
 
 import { errors, usageError, opt } from "../errors.js";
-import type { DataFormat } from "../dataset/format.js";
+import { TARGETS, type DataFormat, type TargetName } from "../dataset/format.js";
 import { ID_MODES, type IdMode } from "../ids.js";
 import type { InputWidth, InvalidVertexPolicy, KernelOptions, NormalizeMode, NormalsMode, Projection, WasmBuild } from "../kernel.js";
 import type { FileStats } from "./protocol.js";
@@ -10,6 +10,8 @@ import { checkShard, type ShardSpec } from "./shard.js";
 export interface CompileOptions {
   inputs: string[];
   out: string;
+  /** What to make of each mesh (default headsnet: HeadsNet's rows). */
+  target?: TargetName;
   workers?: number;
   /** Subdivision level, a built-in table's name, or a float32 x y z table file. Default 5. */
   icosphere?: number | string;
@@ -30,6 +32,22 @@ export interface CompileOptions {
   defaultColor?: [number, number, number];
   /** 3D Gaussian splats: leave out splats whose opacity (the sigmoid of the file's logit) is below this (0-1). */
   minOpacity?: number;
+  /** voxels: cells per side of the volume (32). */
+  grid?: number;
+  /** voxels: each voxel's mean grey (color, the default) or 255 where a vertex lies (occupancy). */
+  voxelValue?: "color" | "occupancy";
+  /** voxels: side of the front view in train_x (32); images: side of the render (224). */
+  imageSize?: number;
+  /** surface, occupancy: samples per mesh (100,000). */
+  samples?: number;
+  /** surface: each sample's normal: its triangle's (face) or interpolated (vertex). */
+  surfaceNormals?: "face" | "vertex";
+  /** occupancy: the box around the mesh grows by this share of its extent on each side (0.1). */
+  margin?: number;
+  /** occupancy: the near-surface samples' displacement, a share of the mesh's extent (0.01). */
+  sigma?: number;
+  /** occupancy: the share of samples uniform in the box (0.5); the rest lie near the surface. */
+  uniformShare?: number;
   /** Stop at the first file that fails, leaving no output. */
   strict?: boolean;
   /** Replace a finished dataset already in `out` (only once the new one is complete). */
@@ -90,6 +108,23 @@ export function validateCompileOptions(options: CompileOptions): void {
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 256)) {
     throw usageError(`${opt("workers")} must be an integer from 1 to 256, got ${workers}`);
   }
+  oneOf("target", options.target, TARGETS);
+  oneOf("voxelValue", options.voxelValue, ["color", "occupancy"]);
+  oneOf("surfaceNormals", options.surfaceNormals, ["face", "vertex"]);
+  const int = (name: keyof CompileOptions, min: number, max: number) => {
+    const v = options[name];
+    if (v !== undefined && !(Number.isInteger(v) && (v as number) >= min && (v as number) <= max)) throw usageError(`${opt(name)} must be an integer from ${min} to ${max.toLocaleString("en-US")}, got ${v}`);
+  };
+  const share = (name: keyof CompileOptions, max: number) => {
+    const v = options[name];
+    if (v !== undefined && !((v as number) >= 0 && (v as number) <= max)) throw usageError(`${opt(name)} must be a number from 0 to ${max}, got ${v}`);
+  };
+  int("grid", 2, 512);
+  int("imageSize", 1, 4096);
+  int("samples", 1, 100_000_000);
+  share("margin", 10);
+  share("sigma", 1);
+  share("uniformShare", 1);
   oneOf("projection", options.projection, ["legacy", "ray"]);
   oneOf("inputWidth", options.inputWidth, [2, 5]);
   oneOf("format", options.format, ["dat", "npy"]);

@@ -5,6 +5,7 @@ import type { ErrorJson } from "../errors.js";
 import type { Icosphere } from "../icosphere.js";
 import type { KernelOptions, SkippedVertices, WasmBuild } from "../kernel.js";
 import type { KernelCells, SpatialHash } from "../spatial-hash.js";
+import type { MeshTarget, MeshTargetOptions } from "../mesh/targets.js";
 
 /** What a HeadsNet kernel is built from; tasks carry it (the tables in shared memory, never copied). */
 export interface KernelSetup {
@@ -14,26 +15,29 @@ export interface KernelSetup {
   cells: KernelCells;
 }
 
-/** What to make of a file: one variant per compile target. */
-export type TargetTask = { kind: "headsnet"; options: KernelOptions; setup: KernelSetup };
+/** What to make of a file: HeadsNet's rows, or a mesh target's (src/mesh/targets.ts). */
+export type TargetTask =
+  | { kind: "headsnet"; options: KernelOptions; setup: KernelSetup }
+  | { kind: "mesh"; target: MeshTarget; options: MeshTargetOptions };
 
 export interface FileTask {
   path: string;
   /** The file as the user knows it (for messages). */
   label: string;
+  /** Its path under its input: the model's name, and the key of its random numbers. */
+  key: string;
   id: number;
   target: TargetTask;
 }
 
 /**
- * A compiled file's rows, one byte range per output stream, in the memory of the worker that
- * computed them. When `held` is set the memory is the worker's own (shared) and the receiver must
- * call releaseRows() once it has written the rows or will not: until then the worker does not
- * reuse that region.
+ * A compiled file's rows, one byte range per output stream. When `held` is set they lie in the
+ * worker's own (shared) memory, and the receiver must call releaseRows() once it has written
+ * them or will not: until then the worker does not reuse that region. Otherwise they are the
+ * receiver's (copied or transferred).
  */
 export interface RowsMessage {
-  memory: SharedArrayBuffer | ArrayBuffer;
-  parts: { at: number; bytes: number }[];
+  parts: { memory: SharedArrayBuffer | ArrayBuffer; at: number; bytes: number }[];
   /**
    * One flag per region of the worker's kernel, 1 while the receiver holds that region's rows,
    * then a count of releases (what the worker waits on when it needs a region).

@@ -3,7 +3,11 @@
 // pipeline (compile/index.ts) is the same for every target: files in, one task per file across
 // the pool, rows committed in file order, one dataset out.
 
-import { headsnetStreams, type HeadsnetOptionsRecord, type Manifest, type StreamSpec, type TargetName } from "../dataset/format.js";
+import {
+  headsnetStreams, voxelStreams, surfaceStreams, occupancyStreams, imageStreams,
+  type ManifestOptions, type Manifest, type StreamSpec, type TargetName,
+} from "../dataset/format.js";
+import type { MeshTargetOptions } from "../mesh/targets.js";
 import type { KernelOptions, WasmBuild } from "../kernel.js";
 import { loadSetup, type Setup } from "../setup-cache.js";
 import type { CompileOptions } from "./options.js";
@@ -13,9 +17,9 @@ export interface TargetPlan {
   name: TargetName;
   streams: StreamSpec[];
   /** The manifest's `options`: everything about the run that the data depends on. */
-  manifestOptions: HeadsnetOptionsRecord;
+  manifestOptions: ManifestOptions;
   /** Further manifest fields of this target (e.g. the icosphere). */
-  manifestFields: Pick<Manifest, "icosphere">;
+  manifestFields: Partial<Pick<Manifest, "icosphere">>;
   /** What a resumed run must match besides the options (e.g. the icosphere's digest). */
   keyParts: unknown;
   /** The worker's task for one file. */
@@ -23,7 +27,40 @@ export interface TargetPlan {
 }
 
 export function planTarget(options: CompileOptions): TargetPlan {
-  return headsnetPlan(options);
+  const target = options.target ?? "headsnet";
+  return target === "headsnet" ? headsnetPlan(options) : meshPlan(target, options);
+}
+
+/** The files a target reads: HeadsNet's kernel reads PLY; the mesh targets PLY and OBJ. */
+export function inputPattern(target: TargetName | undefined): RegExp {
+  return (target ?? "headsnet") === "headsnet" ? /\.ply$/i : /\.(ply|obj)$/i;
+}
+
+/** FaceNet's volumes, NeuralParts' samples, renders: the mesh kernel (src/mesh/). */
+function meshPlan(target: Exclude<TargetName, "headsnet">, options: CompileOptions): TargetPlan {
+  const imageSize = options.imageSize ?? (target === "images" ? 224 : 32);
+  const grid = options.grid ?? 32;
+  const samples = options.samples ?? 100_000;
+  const meshOptions: MeshTargetOptions = {
+    seed: options.seed ?? 0, normals: options.normals === "compute" ? "compute" : "auto", defaultColor: options.defaultColor,
+    build: options.build === "debug" ? "debug" : "release",
+    ...(target === "voxels" ? { grid, voxelValue: options.voxelValue ?? "color", imageSize } : {}),
+    ...(target === "images" ? { imageSize } : {}),
+    ...(target === "surface" ? { samples, surfaceNormals: options.surfaceNormals ?? "face" } : {}),
+    ...(target === "occupancy" ? { samples, margin: options.margin ?? 0.1, sigma: options.sigma ?? 0.01, uniformFraction: options.uniformShare ?? 0.5 } : {}),
+  };
+  const streams = target === "voxels" ? voxelStreams(imageSize, grid)
+    : target === "surface" ? surfaceStreams()
+      : target === "occupancy" ? occupancyStreams() : imageStreams(imageSize);
+  const { build: _, ...recorded } = meshOptions;
+  return {
+    name: target,
+    streams,
+    manifestOptions: { ...recorded, ids: options.ids ?? "hash", normals: meshOptions.normals!, defaultColor: options.defaultColor ?? null, seed: meshOptions.seed! },
+    manifestFields: {},
+    keyParts: {},
+    task: () => ({ kind: "mesh", target, options: meshOptions }),
+  };
 }
 
 function headsnetPlan(options: CompileOptions): TargetPlan {

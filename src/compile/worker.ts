@@ -8,6 +8,7 @@
 import { Kernel } from "../kernel.js";
 import { HeadsnetError, errors } from "../errors.js";
 import type { FileResult, FileTask, KernelSetup, TargetTask } from "./protocol.js";
+import { compileMeshTarget } from "../mesh/targets.js";
 
 /** Kernel regions per worker: one compiling while the main thread writes from the others. */
 const REGIONS = 3;
@@ -79,9 +80,22 @@ function compileHeadsnet(s: WorkerState, task: FileTask, target: Extract<TargetT
     ok: true, rows: out.rows, vertices: out.vertices, bytesRead: out.bytesRead,
     normals: out.normals, skipped: out.skipped, warnings: out.warnings,
     out: {
-      memory, held: s.held, region: r,
-      parts: [{ at: out.x.byteOffset, bytes: out.x.byteLength }, { at: out.y.byteOffset, bytes: out.y.byteLength }],
+      held: s.held, region: r,
+      parts: [{ memory, at: out.x.byteOffset, bytes: out.x.byteLength }, { memory, at: out.y.byteOffset, bytes: out.y.byteLength }],
     },
+  };
+}
+
+/** A mesh target: its rows come back as fresh arrays, one per output file of the target. */
+function compileMesh(task: FileTask, target: Extract<TargetTask, { kind: "mesh" }>): FileResult {
+  const r = compileMeshTarget(task.path, target.target, { ...target.options, key: task.key, label: task.label });
+  // One row per mesh for voxels and images; one per sample for the samplers.
+  const rows = target.target === "voxels" || target.target === "images" ? 1 : r.counts.rows;
+  const part = (a: Uint8Array) => ({ memory: a.buffer as ArrayBuffer, at: a.byteOffset, bytes: a.byteLength });
+  return {
+    ok: true, rows, vertices: r.mesh.vertices, bytesRead: r.mesh.bytes, normals: r.mesh.normals,
+    skipped: { nonfinite: 0, outsideSphere: 0, tooFar: 0, transparent: 0 }, warnings: [],
+    out: { region: 0, parts: target.target === "voxels" ? [part(r.x), part(r.y)] : [part(r.y)] },
   };
 }
 
@@ -90,6 +104,7 @@ export default function compileFileTask(task: FileTask): FileResult {
   try {
     switch (task.target.kind) {
       case "headsnet": return compileHeadsnet(s, task, task.target);
+      case "mesh": return compileMesh(task, task.target);
     }
   } catch (e) {
     if (e instanceof HeadsnetError) return { ok: false, error: e.toJSON() };

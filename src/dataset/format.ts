@@ -7,7 +7,9 @@
 
 export type DataFormat = "dat" | "npy";
 export type DType = "float32" | "uint8";
-export type TargetName = "headsnet";
+/** What a dataset is for: HeadsNet's rows, FaceNet's volumes, NeuralParts' samples, or renders. */
+export type TargetName = "headsnet" | "voxels" | "surface" | "occupancy" | "images";
+export const TARGETS: readonly TargetName[] = ["headsnet", "voxels", "surface", "occupancy", "images"];
 
 export const MANIFEST_NAME = "manifest.json";
 /** 2: `target`, per-file `dtype`; version 1 (HeadsNet, float32 only) still reads. */
@@ -19,6 +21,32 @@ export const X_COLUMNS_2 = ["model_id", "index_value"];
 export const X_COLUMNS_5 = [...X_COLUMNS_2, "ray_x", "ray_y", "ray_z"];
 export const Y_COLUMNS = ["x", "y", "z", "r", "g", "b"];
 export const HEADSNET_Y_WIDTH = Y_COLUMNS.length;
+
+/** FaceNet's files: a grayscale front view per model (train_x) and its voxel volume (train_y). */
+export function voxelStreams(imageSize: number, grid: number): StreamSpec[] {
+  return [
+    { key: "x", stem: "train_x", dtype: "uint8", width: imageSize * imageSize, columns: [`front view, ${imageSize}x${imageSize} grayscale, rows top to bottom`] },
+    { key: "y", stem: "train_y", dtype: "uint8", width: grid ** 3, columns: [`voxels, ${grid}^3, index z*${grid * grid} + y*${grid} + x`] },
+  ];
+}
+
+export const SURFACE_COLUMNS = ["x", "y", "z", "nx", "ny", "nz", "r", "g", "b"];
+export const OCCUPANCY_COLUMNS = ["x", "y", "z", "inside", "weight"];
+
+/** NeuralParts' surface samples: one file of rows x y z nx ny nz r g b. */
+export function surfaceStreams(): StreamSpec[] {
+  return [{ key: "samples", stem: "surface", dtype: "float32", width: SURFACE_COLUMNS.length, columns: SURFACE_COLUMNS }];
+}
+
+/** NeuralParts' volume samples: one file of rows x y z inside weight. */
+export function occupancyStreams(): StreamSpec[] {
+  return [{ key: "points", stem: "occupancy", dtype: "float32", width: OCCUPANCY_COLUMNS.length, columns: OCCUPANCY_COLUMNS }];
+}
+
+/** Renders for image-conditioned models: one RGB front view per model. */
+export function imageStreams(size: number): StreamSpec[] {
+  return [{ key: "images", stem: "images", dtype: "uint8", width: size * size * 3, columns: [`front view, ${size}x${size} RGB, rows top to bottom`] }];
+}
 
 /** One output file of a target: its key in the manifest, its file name stem, element type and row width. */
 export interface StreamSpec {
@@ -142,6 +170,17 @@ export interface FailedEntry {
   message: string;
 }
 
+export type ManifestOptions = HeadsnetOptionsRecord | MeshOptionsRecord;
+
+/** What a mesh target's manifest records of how it was made. */
+export interface MeshOptionsRecord {
+  seed: number;
+  ids?: string;
+  normals: string;
+  defaultColor: number[] | null;
+  [option: string]: unknown;
+}
+
 export interface HeadsnetOptionsRecord {
   projection: string;
   inputs: number;
@@ -164,9 +203,11 @@ export interface Manifest {
   /** Absent in version-1 manifests: headsnet. */
   target?: TargetName;
   format: DataFormat;
-  options: HeadsnetOptionsRecord;
-  icosphere: { vertices: number; sha256: string; source: string };
-  /** HeadsNet's column names (also in each file's `columns`). */
+  /** How the data was made: HeadsNet's options (HeadsnetOptionsRecord), or a mesh target's. */
+  options: ManifestOptions;
+  /** HeadsNet's icosphere (the other targets have none; readers of HeadsNet data check for it). */
+  icosphere?: { vertices: number; sha256: string; source: string };
+  /** HeadsNet's column names (also in each file's `columns`); empty for the other targets. */
   columns: { x: string[]; y: string[] };
   files: Record<string, OutputFileInfo> & { x: OutputFileInfo; y: OutputFileInfo };
   rows: number;

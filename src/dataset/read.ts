@@ -103,6 +103,7 @@ export function checkDataset(path: string): DatasetCheck {
   const bad = (e: HeadsnetError) => { problems.push(e); readable = false; };
   if (target === "headsnet") {
     const { x, y } = manifest.files;
+    if (!(Number.isSafeInteger(manifest.icosphere?.vertices) && manifest.icosphere!.vertices >= 12)) bad(errors.manifest(manifestPath, "a HeadsNet dataset names its icosphere (icosphere.vertices)"));
     if (!x || !y) bad(errors.manifest(manifestPath, "a HeadsNet dataset lists files.x (train_x) and files.y (train_y)"));
     else {
       if (x.width !== 2 && x.width !== 5) bad(errors.manifest(manifestPath, `files.x.width is ${x.width}; train_x rows are 2 or 5 floats wide`));

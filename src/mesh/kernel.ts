@@ -87,7 +87,7 @@ interface MeshExports {
   arenaTop(): number;
   alloc(bytes: number): number;
   skipElement(start: number, stop: number, count: number, layout: number): number;
-  decodeVertices(start: number, stop: number, count: number, layout: number, staging: number): number;
+  decodeVertices(start: number, stop: number, count: number, layout: number, staging: number, stride: number): number;
   errorAddress(): number;
   errorVertexIndex(): number;
   cursorAddress(): number;
@@ -259,7 +259,7 @@ export class MeshKernel {
     slots.fill(0);
     [slots[SLOT_R], slots[SLOT_G], slots[SLOT_B]] = options.defaultColor ?? [1, 1, 1];
     setLayout(layout.words);
-    const decoded = w.decodeVertices(start, end, count, layoutPtr, staging);
+    const decoded = w.decodeVertices(start, end, count, layoutPtr, staging, STAGING_STRIDE);
     if (decoded !== S_OK) fail(decoded, count, w.errorVertexIndex());
     let triangles = 0, triangleCount = 0;
     if (layout.faces) {

@@ -18,6 +18,17 @@ export interface RenderMesh {
   triangles: Uint32Array;
 }
 
+/** A size × size RGB front view (3 bytes a pixel, rows top to bottom): renders for image-conditioned models. */
+export function renderFrontRgb(mesh: RenderMesh, size = 224, options: FrontOptions = {}): Uint8Array {
+  if (!(Number.isInteger(size) && size >= 1 && size <= 4096)) throw new RangeError(`image size must be an integer from 1 to 4096, got ${size}`);
+  const grey = options.background ?? 0;
+  const image = renderPanels(
+    [{ cloud: { count: mesh.positions.length / 3, positions: mesh.positions, colors: mesh.colors, faces: mesh.triangles } }],
+    { width: size, height: size, view: "front", supersample: options.supersample ?? 2, background: [grey, grey, grey] },
+  );
+  return image.data.slice(0, size * size * 3);
+}
+
 /**
  * A size × size 8-bit grayscale front view (the face toward -Y, Z up, as Blender exports heads),
  * rows top to bottom. Grey is the rendered colour's luma: 0.299 R + 0.587 G + 0.114 B, rounded.

@@ -18,10 +18,10 @@
 // not depend on where the corpus lies, on the thread, or on the other files.
 
 import { MeshKernel, sampleSeed, type LoadOptions, type MeshInfo, type MeshBuild } from "./kernel.js";
-import { renderFront } from "./render.js";
+import { renderFront, renderFrontRgb } from "./render.js";
 
-export type MeshTarget = "voxels" | "surface" | "occupancy";
-export const MESH_TARGETS: readonly MeshTarget[] = ["voxels", "surface", "occupancy"];
+export type MeshTarget = "voxels" | "surface" | "occupancy" | "images";
+export const MESH_TARGETS: readonly MeshTarget[] = ["voxels", "surface", "occupancy", "images"];
 
 export interface MeshTargetOptions extends LoadOptions {
   /** Name for errors (default: the path). */
@@ -92,7 +92,12 @@ export function compileMeshTarget(path: string, target: MeshTarget, options: Mes
   const seed = options.seed ?? 0;
   const samples = options.samples ?? 100_000;
   const wantImage = options.image ?? target === "voxels";
-  const imageSize = options.imageSize ?? 32;
+  const imageSize = options.imageSize ?? (target === "images" ? 224 : 32);
+  if (target === "images") {
+    // One row per mesh: its RGB front view.
+    const y = renderFrontRgb(k.arrays(), imageSize);
+    return { target, mesh, x: new Uint8Array(0), xShape: [0], y, yShape: [imageSize, imageSize, 3], yType: "uint8", counts: { rows: 1 } };
+  }
   const image = () => {
     if (!wantImage) return { x: new Uint8Array(0), xShape: [0] };
     const arrays = k.arrays();

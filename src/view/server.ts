@@ -97,7 +97,7 @@ export function pageInfo(source: Source, options: ViewOptions): Record<string, u
       title: source.dir,
       selected: source.select(options.model),
       models: models(source),
-      icosphere: { count: source.icosphereCount, source: m.icosphere.source },
+      icosphere: { count: source.icosphereCount, source: m.icosphere!.source },
       facts: { rows: m.rows, models: m.models.length, failed: m.failed?.length ?? 0, options: m.options, columns: m.columns, files: m.files, version: m.version },
     };
   }

@@ -182,7 +182,7 @@ export function openDataset(path: string): DatasetSource {
   const { dir, manifest } = dataset;
   const models = manifest.models;
   if (models.length === 0) throw errors.emptyDataset(dir);
-  const count = manifest.icosphere.vertices;
+  const count = manifest.icosphere!.vertices;
   const { x: xFile, y: yFile } = dataset.files;
   let icosphere: Icosphere | undefined;
 
@@ -241,8 +241,8 @@ export function nearestModel(models: { id: number }[], id: number): number {
 }
 
 function datasetIcosphere(dir: string, manifest: Manifest): Icosphere {
-  const source = manifest.icosphere.source ?? manifest.options?.icosphere ?? "";
-  const count = manifest.icosphere.vertices;
+  const source = manifest.icosphere!.source ?? String(manifest.options?.icosphere ?? "");
+  const count = manifest.icosphere!.vertices;
   let icosphere: Icosphere;
   const level = /^level (\d+)$/.exec(source) ?? /^(\d+)$/.exec(source);
   try {
