@@ -1,10 +1,9 @@
 // The host side of the WebAssembly kernel: loads it, lays out its memory, feeds it a file's bytes
 // and turns its status codes into errors that name the file and the place.
 
-import { readFileSync, openSync, readSync, fstatSync, closeSync } from "node:fs";
-import { join } from "node:path";
+import { openSync, readSync, fstatSync, closeSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
-import { PACKAGE_ROOT } from "./package.js";
+import { wasmModule as builtModule } from "./wasm-file.js";
 import {
   FMT_ASCII, FMT_BINARY_LE, SLOT_COUNT, SLOT_R, SLOT_G, SLOT_B, SLOT_OPACITY, S_OK, S_BAD_NUMBER, S_TRUNCATED,
   T_F32, T_NONE, LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS, STAGING_STRIDE, SPLAT_STAGING_STRIDE, OPT_SKIP_INVALID,
@@ -70,24 +69,8 @@ interface KernelExports {
  */
 export type WasmBuild = "release" | "release-emulated" | "debug";
 
-const modules = new Map<string, WebAssembly.Module>();
-
 /** A build's file under build/: release.wasm, release-fma.wasm or debug.wasm. */
-function wasmFile(name: string): WebAssembly.Module {
-  let module = modules.get(name);
-  if (!module) {
-    const path = join(PACKAGE_ROOT, "build", `${name}.wasm`);
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(path);
-    } catch {
-      throw new Error(`${path} is missing: the WebAssembly kernel is built by 'npm install' (or 'npm run build')`);
-    }
-    module = new WebAssembly.Module(new Uint8Array(bytes));
-    modules.set(name, module);
-  }
-  return module;
-}
+const wasmFile = builtModule;
 
 let fusedChecked: boolean | undefined;
 

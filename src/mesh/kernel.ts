@@ -8,7 +8,7 @@
 import { readFileSync, openSync, readSync, fstatSync, closeSync } from "node:fs";
 import { extname, join } from "node:path";
 import { createHash } from "node:crypto";
-import { PACKAGE_ROOT } from "../package.js";
+import { wasmModule } from "../wasm-file.js";
 import {
   FMT_ASCII, SLOT_COUNT, SLOT_R, SLOT_G, SLOT_B, S_OK, S_BAD_NUMBER, S_TRUNCATED, S_NONFINITE,
   STAGING_STRIDE, LAYOUT_BYTES, MR_WORDS, MR_STATUS, MR_ERROR_AT, MR_ITEM, MR_VERTICES,
@@ -108,22 +108,8 @@ interface MeshExports {
   kdNearest(queries: number, count: number, distOut: number, indexOut: number): number;
 }
 
-const modules = new Map<MeshBuild, WebAssembly.Module>();
-
 function meshModule(build: MeshBuild): WebAssembly.Module {
-  let module = modules.get(build);
-  if (!module) {
-    const path = join(PACKAGE_ROOT, "build", build === "debug" ? "mesh-debug.wasm" : "mesh.wasm");
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(path);
-    } catch {
-      throw new Error(`${path} is missing: the mesh kernel is built by 'npm install' (or 'npm run build')`);
-    }
-    module = new WebAssembly.Module(new Uint8Array(bytes));
-    modules.set(build, module);
-  }
-  return module;
+  return wasmModule(build === "debug" ? "mesh-debug" : "mesh");
 }
 
 /** The mesh kernel: one mesh at a time. */

@@ -34,15 +34,8 @@ export function renderFrontRgb(mesh: RenderMesh, size = 224, options: FrontOptio
  * rows top to bottom. Grey is the rendered colour's luma: 0.299 R + 0.587 G + 0.114 B, rounded.
  */
 export function renderFront(mesh: RenderMesh, size = 32, options: FrontOptions = {}): Uint8Array {
-  if (!(Number.isInteger(size) && size >= 1 && size <= 4096)) throw new RangeError(`image size must be an integer from 1 to 4096, got ${size}`);
-  const grey = options.background ?? 0;
-  const image = renderPanels(
-    [{ cloud: { count: mesh.positions.length / 3, positions: mesh.positions, colors: mesh.colors, faces: mesh.triangles } }],
-    { width: size, height: size, view: "front", supersample: options.supersample ?? 4, background: [grey, grey, grey] },
-  );
+  const rgb = renderFrontRgb(mesh, size, { ...options, supersample: options.supersample ?? 4 });
   const out = new Uint8Array(size * size);
-  for (let i = 0; i < out.length; i++) {
-    out[i] = Math.round(0.299 * image.data[3 * i] + 0.587 * image.data[3 * i + 1] + 0.114 * image.data[3 * i + 2]);
-  }
+  for (let i = 0; i < out.length; i++) out[i] = Math.round(0.299 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2]);
   return out;
 }
