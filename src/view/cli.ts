@@ -24,7 +24,7 @@ function commonOptions<T>(y: Argv<T>) {
     .option("model", { type: "string", describe: "dataset: the model to show, by its path in the manifest or its id (default: the first)" })
     .option("id", { type: "number", describe: "trained model: the id to generate (default: the first training head's id, or 0.5)" })
     .option("data", { type: "string", describe: "trained model: the dataset it was trained on, to show the training head with the nearest id" })
-    .option("icosphere", { type: "string", describe: "PLY input: icosphere level 0-9 or table file for the index colours (default 5); a model: overrides what its dataset says" });
+    .option("icosphere", { type: "string", describe: "PLY input: icosphere for the index colours: level 0-9 (default 5), blender (alias reference: the reference's table, built in) or a table file; a model: overrides what its dataset says" });
 }
 
 function exitCodeOf(error: HeadsnetError): number {

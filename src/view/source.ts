@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync, openSync, readSync, fstatSync, closeSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { HeadsnetError } from "../errors.js";
-import { loadIcosphere, generateIcosphere, type Icosphere } from "../icosphere.js";
+import { builtinIcosphereName, loadIcosphere, generateIcosphere, type Icosphere } from "../icosphere.js";
 import { Kernel } from "../kernel.js";
 import { parseHeader, vertexLayout, MAX_HEADER_BYTES, describeElements } from "../ply-header.js";
 import { MANIFEST_NAME, type Manifest, type ModelEntry } from "../output.js";
@@ -233,6 +233,7 @@ function datasetIcosphere(dir: string, manifest: Manifest): Icosphere {
   const level = /^level (\d+)$/.exec(source) ?? /^(\d+)$/.exec(source);
   try {
     if (level) icosphere = generateIcosphere(Number(level[1]));
+    else if (builtinIcosphereName(source)) icosphere = loadIcosphere(source);
     else {
       // A table: as given at compile time (relative to where compile ran), else beside the dataset.
       const candidates = isAbsolute(source) ? [source] : [resolve(source), join(dir, source), join(dir, basename(source))];
