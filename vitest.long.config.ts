@@ -1,0 +1,16 @@
+// npm run test:long (and .ci/run): the runs too long for npm test. The spatial hash against brute
+// force on over a million queries (test/long/), and the PLY fuzz test with 100,000 cases.
+
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    name: "long",
+    globalSetup: ["test/global-setup.ts"],
+    include: ["test/long/**/*.test.ts", "test/fuzz.test.ts"],
+    env: { HEADSNET_FUZZ_RUNS: process.env.HEADSNET_FUZZ_RUNS ?? "100000" },
+    maxWorkers: 2,
+    testTimeout: 1_800_000,
+    hookTimeout: 300_000,
+  },
+});
