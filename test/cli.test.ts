@@ -11,6 +11,8 @@ import { BLENDER_TABLE, BLENDER_SHA256, goldenDir, expectGoldenDataset } from ".
 const GOLDEN_DIR = goldenDir();
 const BIN = fileURLToPath(new URL("../bin/headsnet.js", import.meta.url));
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `headsnet-cli-${name}-`));
+/** Generous: real work runs here, and the machine may be busy. */
+const TIMEOUT = 180_000;
 
 function headsnet(...args: string[]) {
   const result = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, CI: "true" } });
@@ -58,7 +60,7 @@ describe("headsnet CLI", () => {
     const bad = headsnet("verify", tmp("nothing"));
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/problem: no manifest\.json/);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("inspect shows the header, counts, bounds and what compile would do", () => {
     const r = headsnet("inspect", join(GOLDEN_DIR, "head_00000_be.ply"), "--icosphere", BLENDER_TABLE);
@@ -75,7 +77,7 @@ describe("headsnet CLI", () => {
     const bad = headsnet("inspect", BLENDER_TABLE);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/error: .*icosphere_blender_10242\.f32: not a PLY file/);
-  }, 30_000);
+  }, TIMEOUT);
 
   it("synth writes a corpus that compiles", () => {
     const dir = tmp("synth");
@@ -89,5 +91,5 @@ describe("headsnet CLI", () => {
     const c = headsnet("compile", dir, "-o", join(dir, "out"), "--quiet");
     expect(c.code).toBe(0);
     expect(c.stdout).toBe("");
-  }, 30_000);
+  }, TIMEOUT);
 });
