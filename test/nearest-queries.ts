@@ -121,3 +121,11 @@ export function tracedPoints(kernel: Kernel, file: string): Float32Array {
   }
   return points;
 }
+
+/** Every `n`th point of `points` (float32 x y z), from the first. */
+export function everyNth(points: Float32Array, n: number): Float32Array {
+  const count = Math.ceil(points.length / 3 / n);
+  const out = new Float32Array(count * 3);
+  for (let k = 0; k < count; k++) out.set(points.subarray(k * n * 3, k * n * 3 + 3), k * 3);
+  return out;
+}
