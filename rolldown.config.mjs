@@ -24,7 +24,7 @@ export default [
     },
   },
   {
-    input: { "worker.bundle": "dist/src/worker.js" },
+    input: { "worker.bundle": "dist/src/compile/worker.js" },
     platform: "node",
     external: [/^node:/],
     // Named exports: Piscina calls the module's `default`.

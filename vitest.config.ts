@@ -6,7 +6,7 @@
 
 import { defineConfig } from "vitest/config";
 
-const INTEGRATION = ["bad-input", "c-native", "c-reference", "cli", "compile", "reproduce", "resume", "train", "view", "view-render", "worker"]
+const INTEGRATION = ["bad-input", "c-native", "c-reference", "cli", "compile", "package", "reproduce", "resume", "train", "view", "view-render", "worker"]
   .map((name) => `test/${name}.test.ts`);
 
 export default defineConfig({

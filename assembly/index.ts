@@ -5,12 +5,12 @@
 import {
   T_U8, T_F32, FMT_ASCII, FMT_BINARY_BE, FMT_BINARY_LE,
   SLOT_NONE, SLOT_COUNT, SLOT_X, SLOT_Y, SLOT_Z, SLOT_NX, SLOT_NY, SLOT_NZ, SLOT_R, SLOT_G, SLOT_B,
-  LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS, STAGING_STRIDE,
-  OPT_PROJECTION_RAY, OPT_INPUTS_5, OPT_SKIP_INVALID,
-  S_OK, S_TRUNCATED, S_NONFINITE, S_OUTSIDE_SPHERE, S_ZERO_NORMAL, S_BAD_INDEX, TRACE_BATCH,
+  LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS, STAGING_STRIDE, UCHAR_COLOR_SCALE,
+  OPT_PROJECTION_RAY, OPT_INPUTS_5, OPT_SKIP_INVALID, OPT_RADIAL,
+  X_WIDTH_2, X_WIDTH_5, S_OK, S_TRUNCATED, S_NONFINITE, S_OUTSIDE_SPHERE, S_ZERO_NORMAL, S_BAD_INDEX, S_TOO_FAR, TRACE_BATCH,
 } from "../src/abi";
 import { fma32 } from "./exact";
-import { cellOf, cellRecord, nearestInCell, icosphereCount } from "./nearest";
+import { cellOf, cellRecord, nearestInCell, nearestBrute, icosphereCount } from "./nearest";
 import {
   cursor, end, status, slots, corners, cornerCount,
   readRecord, readFace, readBinary, storeSlot, skipRecords,
@@ -30,13 +30,23 @@ export function errorAddress(): usize { return errorAt; }
 export function errorVertexIndex(): i32 { return errorVertex; }
 export function cursorAddress(): usize { return cursor; }
 
-// What the last compileVertices() wrote and skipped.
+// What the last compileVertices() did, read once by the host: a small record in static memory.
+//   [0] rows written (i32), [4] vertices skipped as non-finite, [8] outside the sphere (ray),
+//   [12] too far from every icosphere vertex, [16] the largest squared radius of a vertex (f64).
+export const result: usize = memory.data(24, 8);
 let rows: i32 = 0;
 let skippedNonfinite: i32 = 0;
 let skippedOutside: i32 = 0;
-export function rowsWritten(): i32 { return rows; }
-export function skippedNonfiniteCount(): i32 { return skippedNonfinite; }
-export function skippedOutsideCount(): i32 { return skippedOutside; }
+let skippedFar: i32 = 0;
+let maxRadius2: f64 = 0;
+
+function storeResult(): void {
+  store<i32>(result, rows);
+  store<i32>(result, skippedNonfinite, 4);
+  store<i32>(result, skippedOutside, 8);
+  store<i32>(result, skippedFar, 12);
+  store<f64>(result, maxRadius2, 16);
+}
 
 // Skip the records of an element before the vertices; on failure errorAddress() says where.
 export function skipElement(start: usize, stop: usize, count: i32, layout: usize): i32 {
@@ -148,7 +158,7 @@ function beginVertices(start: usize, stop: usize, count: i32, layout: usize): i3
 @inline
 function readVertex(record: usize, k: i32): usize {
   if (recordCommon) {
-    const scale: f32 = <f32>0.003921569;
+    const scale: f32 = <f32>UCHAR_COLOR_SCALE;
     store<f32>(slots, load<f32>(record + <usize>load<i32>(slotOffset)));
     store<f32>(slots, load<f32>(record + <usize>load<i32>(slotOffset, 4)), 4);
     store<f32>(slots, load<f32>(record + <usize>load<i32>(slotOffset, 8)), 8);
@@ -192,12 +202,25 @@ export function compileVertices(
   rows = 0;
   skippedNonfinite = 0;
   skippedOutside = 0;
+  skippedFar = 0;
+  maxRadius2 = 0;
+  const code = compileBatches(start, stop, count, layout, xOut, yOut, id, options);
+  storeResult();
+  return code;
+}
+
+function compileBatches(
+  start: usize, stop: usize, count: i32, layout: usize,
+  xOut: usize, yOut: usize, id: f32, options: i32,
+): i32 {
   const begun = beginVertices(start, stop, count, layout);
   if (begun != S_OK) return begun;
 
-  const xWidth: usize = (options & OPT_INPUTS_5) != 0 ? 20 : 8;
+  const xRowBytes: usize = (options & OPT_INPUTS_5) != 0 ? X_WIDTH_5 << 2 : X_WIDTH_2 << 2;
   const skipInvalid = (options & OPT_SKIP_INVALID) != 0;
   const tableFloats: i32 = 3 * icosphereCount();
+  // The index value float32(3i) * float32(1 / 3n), as the reference's -Ofast build computes it
+  // (dataset/format.ts indexValue() is the same formula for the host).
   const recip: f32 = <f32>1.0 / <f32>tableFloats;
   let record = start;
   let k: i32 = 0;
@@ -207,8 +230,10 @@ export function compileVertices(
   const oX = <usize>load<i32>(slotOffset), oY = <usize>load<i32>(slotOffset, 4), oZ = <usize>load<i32>(slotOffset, 8);
   const oNX = <usize>load<i32>(slotOffset, 12), oNY = <usize>load<i32>(slotOffset, 16), oNZ = <usize>load<i32>(slotOffset, 20);
   const oR = <usize>load<i32>(slotOffset, 24), oG = <usize>load<i32>(slotOffset, 28), oB = <usize>load<i32>(slotOffset, 32);
-  const colourScale: f32 = <f32>0.003921569;
+  const colourScale: f32 = <f32>UCHAR_COLOR_SCALE;
   const legacy = (options & OPT_PROJECTION_RAY) == 0;
+  const radial = (options & OPT_RADIAL) != 0;
+  let maxR2: f64 = 0;
 
   // Stage 1 decodes and traces a batch of vertices, writing y rows; stage 2 then reads their
   // cube-map records and finds their icosphere vertices back to back, so that the cube map's
@@ -241,26 +266,53 @@ export function compileVertices(
       }
       let result = S_OK;
       let px: f32 = 0, py: f32 = 0, pz: f32 = 0;
+      let cell: i32 = -1;
       if (!(finite3(x, y, z) && finite3(nx, ny, nz) && finite3(r, g, b))) result = S_NONFINITE;
       else if (legacy) {
         // The reference's step along the normal, inline (the hot path of the default mode).
-        const pd: f32 = <f32>1.0 - sqrt<f32>(fma32(z, z, fma32(x, x, y * y)));
+        const r2 = fma32(z, z, fma32(x, x, y * y));
+        if (<f64>r2 > maxR2) maxR2 = <f64>r2;
+        const pd: f32 = <f32>1.0 - sqrt<f32>(r2);
         px = fma32(pd, nx, x);
         py = fma32(pd, ny, y);
         pz = fma32(pd, nz, z);
       } else {
-        result = traceTo(x, y, z, nx, ny, nz, options);
-        px = load<f32>(traced);
-        py = load<f32>(traced, 4);
-        pz = load<f32>(traced, 8);
+        const r2 = <f64>x * <f64>x + <f64>y * <f64>y + <f64>z * <f64>z;
+        if (r2 > maxR2) maxR2 = r2;
+        if (radial) {
+          // No normals: the ray from the centre through the vertex meets the sphere at v / |v|.
+          const length = Math.sqrt(r2);
+          if (length == 0) result = S_ZERO_NORMAL;
+          px = <f32>(<f64>x / length);
+          py = <f32>(<f64>y / length);
+          pz = <f32>(<f64>z / length);
+        } else {
+          result = traceTo(x, y, z, nx, ny, nz, options);
+          px = load<f32>(traced);
+          py = load<f32>(traced, 4);
+          pz = load<f32>(traced, 8);
+        }
+      }
+      if (result == S_OK) {
+        cell = cellOf(px, py, pz);
+        // Points the cube map does not serve take the brute force now, so that a point the
+        // reference gives no row (nothing nearer than 9999) is known before its row is written.
+        // The answer rides in the cell field: -2 - index.
+        if (cell < 0) {
+          const index = nearestBrute(px, py, pz);
+          if (index < 0) result = S_TOO_FAR;
+          else cell = -2 - index;
+        }
       }
       if (result != S_OK) {
         if (!skipInvalid || result == S_ZERO_NORMAL) {
           errorVertex = k;
           errorAt = at;
+          maxRadius2 = maxR2;
           return result;
         }
         if (result == S_NONFINITE) skippedNonfinite++;
+        else if (result == S_TOO_FAR) skippedFar++;
         else skippedOutside++;
         k++;
         continue;
@@ -269,11 +321,11 @@ export function compileVertices(
       store<f32>(slot, px);
       store<f32>(slot, py, 4);
       store<f32>(slot, pz, 8);
-      store<i32>(slot, cellOf(px, py, pz), 12);
+      store<i32>(slot, cell, 12);
 
       const row = rows + size;
-      const xp = xOut + <usize>row * xWidth;
-      if (xWidth == 20) {
+      const xp = xOut + <usize>row * xRowBytes;
+      if (xRowBytes == X_WIDTH_5 << 2) {
         store<f32>(xp, -nx, 8);
         store<f32>(xp, -ny, 12);
         store<f32>(xp, -nz, 16);
@@ -295,8 +347,9 @@ export function compileVertices(
     }
     for (let j: i32 = 0; j < size; j++) {
       const slot = batch + <usize>j * 24;
-      const index = nearestInCell(load<f32>(slot), load<f32>(slot, 4), load<f32>(slot, 8), load<i32>(slot, 12), load<u64>(slot, 16));
-      const xp = xOut + <usize>(rows + j) * xWidth;
+      const cell = load<i32>(slot, 12);
+      const index = cell < 0 ? -2 - cell : nearestInCell(load<f32>(slot), load<f32>(slot, 4), load<f32>(slot, 8), cell, load<u64>(slot, 16));
+      const xp = xOut + <usize>(rows + j) * xRowBytes;
       const indexFloat: i32 = 3 * index;
       store<f32>(xp, id);
       store<f32>(xp, <f32>indexFloat * recip, 4);
@@ -305,6 +358,7 @@ export function compileVertices(
   }
   if (recordFixed) cursor = start + <usize>count * recordStride;
   errorAt = cursor;
+  maxRadius2 = maxR2;
   return S_OK;
 }
 

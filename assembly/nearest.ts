@@ -51,10 +51,11 @@ export function icosphereCount(): i32 {
   return icoCount;
 }
 
-// The reference loop: running best starts at 9999, first strictly smaller distance wins.
+// The reference loop: running best starts at 9999, first strictly smaller distance wins. -1 when
+// no vertex is nearer than 9999 (or p is not finite): the reference then writes no row.
 export function nearestBrute(px: f32, py: f32, pz: f32): i32 {
   let best: f32 = 9999.0;
-  let bestIndex: i32 = 0;
+  let bestIndex: i32 = -1;
   let q = ico;
   for (let i: i32 = 0; i < icoCount; i++, q += TABLE_STRIDE) {
     const d = refDistance(load<f32>(q), load<f32>(q, 4), load<f32>(q, 8), px, py, pz);

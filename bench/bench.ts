@@ -44,8 +44,8 @@ const HELP = `usage: npm run bench -- [options]
   --rounds R       rounds of every contender, round-robin (default 9; --quick 3; at least 3)
   --ref-heads K    heads the reference runs on (default 10; --quick 2)
   --quick          about a minute: 20 heads, 3 rounds, 2 reference heads, fewer queries
-  --out-json PATH  where to write the JSON results (default bench/results/<date>-<host>.json;
-                   with --quick, bench/.cache/results/)
+  --out-json PATH  where to write the JSON results (default bench/results/latest.json; with
+                   --quick, bench/.cache/results/latest.json, beside its latest.md and chart)
   -h, --help       this text
 
 Inputs are warm in the page cache for every contender (dropping it needs root). Outputs go to
@@ -633,7 +633,9 @@ async function main(): Promise<void> {
   result.seconds = Math.round((performance.now() - started) / 1000);
 
   mkdirSync(RESULTS, { recursive: true });
-  const jsonPath = argv["out-json"] ? resolve(argv["out-json"]) : join(RESULTS, `${date}-${host}.json`);
+  // One result per kind of run, replaced each time (the date, host and commit are inside): git
+  // keeps the history of the full runs; quick runs stay out of it, in bench/.cache/results.
+  const jsonPath = argv["out-json"] ? resolve(argv["out-json"]) : join(RESULTS, "latest.json");
   const svgPath = join(RESULTS, "rows-per-second.svg");
   const mdPath = join(RESULTS, "latest.md");
   const markdown = renderMarkdown(result, relative(ROOT, svgPath));

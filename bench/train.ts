@@ -13,7 +13,7 @@ import { tmpdir, availableParallelism } from "node:os";
 import { join } from "node:path";
 import { readFile } from "node:fs/promises";
 import { synthCorpus } from "../src/synth.js";
-import { compile } from "../src/compile.js";
+import { compile } from "../src/compile/index.js";
 import { tf, initBackend } from "../src/train/backend.js";
 import { buildNetwork } from "../src/train/model.js";
 import { openDataset } from "../src/train/data.js";

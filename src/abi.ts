@@ -49,7 +49,8 @@ export const LAYOUT_BYTES = (LAYOUT_HEADER_WORDS + LAYOUT_PROP_WORDS * LAYOUT_MA
 // Kernel options (bit flags).
 export const OPT_PROJECTION_RAY = 1; // exact ray-sphere hit instead of the reference's step
 export const OPT_INPUTS_5 = 2; // append [-nx, -ny, -nz] to each train_x row
-export const OPT_SKIP_INVALID = 4; // skip (and count) non-finite vertices, and in ray mode vertices outside the sphere
+export const OPT_SKIP_INVALID = 4; // skip (and count) vertices that cannot be traced: non-finite, too far, outside the sphere (ray)
+export const OPT_RADIAL = 8; // ray projection without normals: trace each vertex straight out from the centre
 
 // Row widths in float32s.
 export const X_WIDTH_2 = 2;
@@ -67,6 +68,7 @@ export const S_BAD_LIST = 6; // a list count is negative or absurd
 export const S_BAD_TYPE = 7; // layout names a type the kernel cannot read
 export const S_BAD_INDEX = 8; // a face refers to a vertex that does not exist
 export const S_BIG_FACE = 9; // a face has more corners than FACE_MAX_CORNERS
+export const S_TOO_FAR = 10; // traced point 9999 or more from every icosphere vertex: the reference writes no row
 
 // Colour scale for uchar channels: the reference multiplies by this float32 constant.
 export const UCHAR_COLOR_SCALE = 0.003921569;

@@ -1,60 +1,67 @@
-// The command line: thin wrappers over the programmatic API. main() returns the exit code.
+// The command line: thin wrappers over the programmatic API. main() returns the exit code; it
+// never exits the process, and nothing it does ends in a stack trace: HeadsnetErrors print as one
+// line, anything unexpected as one line naming what failed and how to see the details.
+// Every command takes -h/--help, -q/--quiet and --json, and prints through cli-common.ts.
 
 import yargs, { type Argv } from "yargs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { compile, type CompileSummary } from "./compile.js";
+import { homedir } from "node:os";
+import { compile, type CompileSummary } from "./compile/index.js";
 // Commands other than compile load their modules when they run: start-up time is part of every
 // compile's time.
 import type { VerifyReport } from "./verify.js";
 import type { InspectReport } from "./inspect.js";
-import { ProgressBar, progressEnabled, formatCount, formatSeconds } from "./progress.js";
+import { ProgressBar, progressEnabled, compileProgressText, formatCount, formatSeconds } from "./progress.js";
 import { defaultWorkers } from "./pool.js";
 import { DEFAULT_ICOSPHERE_LEVEL } from "./icosphere.js";
-import { HeadsnetError } from "./errors.js";
+import { setCacheDir } from "./setup-cache.js";
+import { HeadsnetError, errors, setMessageStyle, usageError } from "./errors.js";
 import { VERSION } from "./package.js";
 import { registerTrainCommands } from "./train/cli.js";
 import { registerViewCommands } from "./view/cli.js";
+import {
+  EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, finish, outcomeOf, withCommonOptions, workersOption, fmtInt, plural,
+  displayPath, didYouMean, helpHint, type Io, type Outcome,
+} from "./cli-common.js";
 
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
-export const EXIT_INTERRUPTED = 130;
+export { EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED } from "./cli-common.js";
 
-interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
+const COMMANDS = ["compile", "verify", "inspect", "synth", "demo", "train", "sample", "export", "view", "render", "help"];
 
-const defaultIo: Io = {
+const defaultIo: Io & { stdoutIsTerminal?: boolean } = {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
 };
 
-function printError(io: Io, error: HeadsnetError | { message: string }): void {
-  io.err(`headsnet: ${error.message}\n`);
+/** Where the icosphere's cube map is cached: $HEADSNET_CACHE_DIR, else $XDG_CACHE_HOME/headsnet, else ~/.cache/headsnet. */
+function cacheDirFromEnv(): string {
+  return process.env.HEADSNET_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "headsnet");
 }
 
 function summaryText(s: CompileSummary): string {
   const lines = [
-    ...(s.resumedFrom ? [`resumed an interrupted run after ${s.resumedFrom.files} files (${s.resumedFrom.rows.toLocaleString("en-US")} rows)`] : []),
-    `compiled ${s.compiled} of ${s.files} files: ${s.rows.toLocaleString("en-US")} rows in ${formatSeconds(s.seconds)} (${formatCount(s.rowsPerSecond)} rows/s, ${s.workers} worker${s.workers > 1 ? "s" : ""})`,
-    `  ${join(s.out, s.outputs.x)}, ${join(s.out, s.outputs.y)}, ${join(s.out, s.outputs.manifest)}`,
-    `  icosphere: ${s.icosphere.vertices} vertices (${s.icosphere.source})`,
+    `compiled ${fmtInt(s.compiled)} of ${plural(s.files, "file")}: ${plural(s.rows, "row")} in ${formatSeconds(s.seconds)} (${formatCount(s.rowsPerSecond)} rows/s, ${plural(s.workers, "worker")})`,
+    `  ${s.outputs.map((name) => displayPath(join(s.out, name))).join(", ")}`,
   ];
-  if (s.skipped.nonfinite) lines.push(`  skipped ${s.skipped.nonfinite} non-finite vertices (--on-nonfinite skip; counted per model in the manifest)`);
-  if (s.skipped.outsideSphere) lines.push(`  skipped ${s.skipped.outsideSphere} vertices outside the unit sphere (--projection ray)`);
+  if (s.icosphere) lines.push(`  icosphere: ${fmtInt(s.icosphere.vertices)} vertices (${s.icosphere.source})`);
+  if (s.skipped.nonfinite) lines.push(`  skipped ${plural(s.skipped.nonfinite, "non-finite vertex", "non-finite vertices")} (--on-nonfinite skip; counted per model in the manifest)`);
+  if (s.skipped.outsideSphere) lines.push(`  skipped ${plural(s.skipped.outsideSphere, "vertex", "vertices")} outside the unit sphere (--projection ray)`);
+  if (s.skipped.tooFar) lines.push(`  skipped ${plural(s.skipped.tooFar, "vertex", "vertices")} traced 9999 or more from every icosphere vertex (the reference writes no row for them)`);
   for (const f of s.failed) lines.push(`  failed: ${f.message}`);
-  if (s.failed.length) lines.push(`${s.failed.length} of ${s.files} files failed; the dataset holds the others (see "failed" in the manifest)`);
+  if (s.failed.length) lines.push(`${fmtInt(s.failed.length)} of ${plural(s.files, "file")} failed; the dataset holds the others (see "failed" in the manifest)`);
   return lines.join("\n") + "\n";
 }
 
 function verifyText(r: VerifyReport): string {
-  const lines = [`${r.ok ? "ok" : "FAILED"}: ${r.dir}: ${r.rows.toLocaleString("en-US")} rows, ${r.models} models`];
-  if (r.columns.x.length) {
-    for (const c of [...r.columns.x, ...r.columns.y]) {
-      lines.push(`  ${c.name.padEnd(12)} [${c.min.toPrecision(6)}, ${c.max.toPrecision(6)}]  NaN ${c.nan}  Inf ${c.inf}`);
+  const lines = [`${r.ok ? "ok" : "FAILED"}: ${displayPath(r.dir)}: ${plural(r.rows, "row")}, ${plural(r.models, "model")}`];
+  const columns = Object.values(r.columns).flat();
+  if (columns.length) {
+    for (const c of columns) {
+      const range = c.min <= c.max ? `[${c.min.toPrecision(6)}, ${c.max.toPrecision(6)}]` : "(no values)";
+      lines.push(`  ${c.name.padEnd(12)} ${range}  NaN ${fmtInt(c.nan)}  Inf ${fmtInt(c.inf)}`);
     }
-    lines.push(`  ${r.distinctIds} distinct model ids, ${r.indicesUsed} icosphere vertices used`);
+    lines.push(`  ${plural(r.distinctIds, "distinct model id")}, ${plural(r.indicesUsed, "icosphere vertex", "icosphere vertices")} used`);
   }
   for (const w of r.warnings) lines.push(`  warning: ${w}`);
   for (const p of r.problems) lines.push(`  problem: ${p}`);
@@ -62,17 +69,18 @@ function verifyText(r: VerifyReport): string {
 }
 
 function inspectText(r: InspectReport): string {
-  const lines = [`${r.file}: ${r.bytes.toLocaleString("en-US")} bytes`];
+  const lines = [`${displayPath(r.file)}: ${plural(r.bytes, "byte")}`];
   if (r.header) {
     lines.push(`  format ${r.header.format} ${r.header.version}`);
     for (const c of r.header.comments) lines.push(`  comment ${c}`);
     for (const e of r.header.elements) {
-      lines.push(`  element ${e.name} ${e.count}`);
+      lines.push(`  element ${e.name} ${fmtInt(e.count)}`);
       for (const p of e.properties) lines.push(`    property ${p}`);
     }
   }
   if (r.vertices !== undefined) {
-    lines.push(`  ${r.vertices} vertices; normals: ${r.hasNormals ? "yes" : "no (computed from the faces)"}; colours: ${r.hasColors ? "yes" : "no (compile needs --default-color)"}`);
+    const normals = r.hasNormals ? "yes" : r.compile?.normals === "computed" ? "no (computed from the faces)" : "no (a point cloud: legacy keeps each point, ray traces it out from the centre)";
+    lines.push(`  ${plural(r.vertices, "vertex", "vertices")}; normals: ${normals}; colours: ${r.hasColors ? "yes" : "no (compile needs --default-color)"}`);
   }
   if (r.bounds) {
     const f = (v: number[]) => v.map((n) => n.toFixed(4)).join(", ");
@@ -83,8 +91,9 @@ function inspectText(r: InspectReport): string {
     lines.push(`  colours [${f(r.colors.min)}] to [${f(r.colors.max)}]`);
   }
   if (r.compile) {
-    lines.push(`  compile (--projection ${r.compile.projection}): ${r.compile.rows} rows, ${r.compile.indicesUsed} of ${r.compile.icosphereVertices} icosphere vertices used`);
+    lines.push(`  compile (--projection ${r.compile.projection}): ${plural(r.compile.rows, "row")}, ${fmtInt(r.compile.indicesUsed)} of ${fmtInt(r.compile.icosphereVertices)} icosphere vertices used`);
   }
+  for (const w of r.warnings ?? []) lines.push(`  warning: ${w}`);
   if (r.error) lines.push(`  error: ${r.error.message}`);
   return lines.join("\n") + "\n";
 }
@@ -104,13 +113,14 @@ const projectionOption = {
 function parseColor(value: string): [number, number, number] {
   const parts = value.split(",").map((p) => Number(p.trim()));
   if (parts.length !== 3 || parts.some((p) => !(p >= 0 && p <= 1))) {
-    throw new HeadsnetError("E_USAGE", `--default-color expects R,G,B with each from 0 to 1 (e.g. 0.8,0.6,0.5), got ${JSON.stringify(value)}`);
+    throw usageError(`--default-color expects R,G,B with each from 0 to 1 (e.g. 0.8,0.6,0.5), got ${JSON.stringify(value)}`);
   }
   return parts as [number, number, number];
 }
 
-function icosphereSpec(value: string): number | string {
-  return /^\d+$/.test(value) ? Number(value) : value;
+/** A path named on the command line must exist: the same error in every command. */
+function mustExist(path: string): void {
+  if (!existsSync(path)) throw errors.notFound(path);
 }
 
 /**
@@ -125,184 +135,227 @@ function skipHelpCache(parser: Argv): void {
   if (usage && typeof usage.cacheHelpMessage === "function") usage.cacheHelpMessage = () => {};
 }
 
-export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
-  let exitCode = EXIT_OK;
+/** Ctrl-C (or SIGTERM) while `run` runs: the first asks it to stop (abort), a second quits at once. */
+async function withInterrupt<T>(onStop: () => void, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const stop = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    if (++signals > 1) process.exit(EXIT_INTERRUPTED);
+    onStop();
+    stop.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    return await run(stop.signal);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean } = defaultIo): Promise<number> {
+  setCacheDir(cacheDirFromEnv());
+  setMessageStyle("cli");
+  let exitCode = 0;
+  const command = COMMANDS.includes(argv[0]) ? argv[0] : undefined;
+  const done = (cmd: string, flags: { json?: boolean; quiet?: boolean }, outcome: Outcome) => { exitCode = finish(io, cmd, flags, outcome); };
   const parser: Argv = yargs(argv)
     .scriptName("headsnet")
-    .version(VERSION)
     .usage("$0 <command> [options]\n\nCompile PLY head meshes into HeadsNet training data, exact and fast.")
+    .version("version", "show the version", VERSION)
+    .alias("v", "version")
+    .help("help", "show help")
+    .alias("h", "help")
     .strict()
-    .demandCommand(1, "name a command: compile, verify, inspect, synth, demo, view, render, train, sample or export")
+    .demandCommand(1, "name a command: compile, verify, inspect, synth, demo, view, render, train, sample, export or help")
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .exitProcess(false)
     .fail((message, error) => {
-      throw error ?? new HeadsnetError("E_USAGE", message);
+      if (error) throw error;
+      throw usageError(withSuggestion(message, parser, argv[0]));
     })
     .command(
       "compile <paths..>",
       "compile PLY files and directories (recursing into *.ply) into train_x/train_y",
-      (y) => y
+      (y) => withCommonOptions(y
         .positional("paths", { type: "string", array: true, demandOption: true, describe: "PLY files and directories (recursing into *.ply)" })
         .option("out", { alias: "o", type: "string", describe: "output directory (required unless --stdout)" })
         .option("stdout", { type: "boolean", default: false, describe: "write the rows to stdout as a row stream, for 'headsnet train -' (see src/train/README.md)" })
-        .check((a) => {
-          if (!a.out && !a.stdout) throw new HeadsnetError("E_USAGE", "Missing required argument: out (or --stdout)");
-          return true;
-        })
-        .option("workers", { alias: "j", type: "number", default: defaultWorkers(), describe: "worker threads (default: available cores)" })
+        .option("workers", workersOption(defaultWorkers(), "worker threads (default: available cores)"))
         .option("icosphere", icosphereOption)
         .option("projection", projectionOption)
         .option("inputs", { choices: [2, 5] as const, default: 2 as const, describe: "train_x width: 2 = [id, index]; 5 adds the ray direction [-nx, -ny, -nz]" })
         .option("seed", { type: "number", default: 0, describe: "model ids are a pure function of the seed and each file's path under its input" })
+        .option("ids", { choices: ["hash", "spread"] as const, default: "hash" as const, describe: "model ids: hash (of the seed and path; adding a file moves no other id) or spread (evenly spaced in sorted order)" })
         .option("format", { choices: ["dat", "npy"] as const, default: "dat" as const, describe: "raw float32 (.dat, numpy.fromfile) or .npy (numpy.load)" })
         .option("normals", { choices: ["auto", "file", "compute"] as const, default: "auto" as const, describe: "vertex normals: the file's, else computed from its faces (auto); only the file's; always computed (angle-weighted, as Blender)" })
         .option("normalize", { choices: ["none", "fit"] as const, default: "none" as const, describe: "fit: centre each mesh's bounding box and scale its largest half-extent to 0.55 (the published corpus's scaling)" })
-        .option("on-nonfinite", { choices: ["fail", "skip"] as const, default: "fail" as const, describe: "a NaN/Inf vertex (or, with --projection ray, one outside the unit sphere) fails its file, or is skipped and counted" })
+        .option("on-nonfinite", { choices: ["fail", "skip"] as const, default: "fail" as const, describe: "a vertex that cannot be traced (NaN/Inf, 9999 from every icosphere vertex, or with --projection ray outside the sphere) fails its file, or is skipped and counted" })
         .option("default-color", { type: "string", describe: "R,G,B (0-1 each) for files without colours [default: such files fail]" })
+        .option("min-opacity", { type: "number", describe: "3D Gaussian splats: leave out splats less opaque than this (0-1)" })
         .option("strict", { type: "boolean", default: false, describe: "stop at the first file that fails and leave no output" })
-        .option("resume", { type: "boolean", default: false, describe: "finish the interrupted run in -o DIR from its last checkpoint (same inputs and options); starts afresh if there is none" })
-        .option("quiet", { alias: "q", type: "boolean", default: false, describe: "no progress bar or summary" })
-        .option("json", { type: "boolean", default: false, describe: "print a machine-readable summary on stdout" }),
+        .option("overwrite", { type: "boolean", default: false, describe: "replace a finished dataset in -o DIR (it is kept until the new one is complete)" })
+        .option("resume", { type: "boolean", default: false, describe: "finish the interrupted run in -o DIR from its last checkpoint (same inputs and options); starts afresh if there is none" }),
+        "no progress bar, no summary and no warnings"),
       async (args) => {
-        const kernelOptions = {
-          normals: args.normals, normalize: args.normalize, onInvalid: args.onNonfinite,
-          defaultColor: args.defaultColor === undefined ? undefined : parseColor(args.defaultColor),
-        };
-        if (args.stdout) {
-          // The rows go to stdout, so nothing else may: messages go to stderr.
-          const { compileToRowStream } = await import("./train/compile-stream.js");
-          const r = await compileToRowStream({
-            inputs: args.paths as string[], icosphere: icosphereSpec(args.icosphere), projection: args.projection,
-            inputWidth: args.inputs, seed: args.seed, kernel: kernelOptions,
-          }, process.stdout);
-          if (r.error) {
-            printError(io, r.error);
-            exitCode = r.error.code === "E_USAGE" ? EXIT_USAGE : EXIT_FAILURE;
-            return;
-          }
-          for (const f of r.summary!.failed) io.err(`headsnet: ${f.message}\n`);
-          if (r.summary!.failed.length) exitCode = EXIT_FAILURE;
-          return;
-        }
+        const flags = { json: args.json, quiet: args.quiet };
         const bar = progressEnabled(args.quiet || args.json) ? new ProgressBar() : undefined;
-        // Ctrl-C (or SIGTERM) stops after the files in flight, with a checkpoint --resume uses.
-        const stop = new AbortController();
-        let signals = 0;
-        const onSignal = () => {
-          if (++signals > 1) process.exit(EXIT_INTERRUPTED);
-          bar?.done();
-          io.err("headsnet: stopping after the files in flight (press Ctrl-C again to quit at once)\n");
-          stop.abort();
-        };
-        process.on("SIGINT", onSignal);
-        process.on("SIGTERM", onSignal);
-        const result = await compile({
-          inputs: args.paths as string[],
-          out: args.out!,
-          workers: args.workers,
-          icosphere: icosphereSpec(args.icosphere),
-          projection: args.projection,
-          inputWidth: args.inputs,
-          seed: args.seed,
-          format: args.format,
-          normals: kernelOptions.normals,
-          normalize: kernelOptions.normalize,
-          onNonfinite: kernelOptions.onInvalid,
-          defaultColor: kernelOptions.defaultColor,
-          strict: args.strict,
-          resume: args.resume,
-          signal: stop.signal,
-          onProgress: bar ? (p) => bar.update(p) : undefined,
-        }).finally(() => {
-          process.off("SIGINT", onSignal);
-          process.off("SIGTERM", onSignal);
+        const outcome = await outcomeOf(async (): Promise<Outcome> => {
+          const kernel = {
+            normals: args.normals, normalize: args.normalize, onInvalid: args.onNonfinite,
+            defaultColor: args.defaultColor === undefined ? undefined : parseColor(args.defaultColor),
+            minOpacity: args.minOpacity,
+          };
+          if (args.stdout) {
+            if (args.out !== undefined) throw usageError("--stdout writes the rows to stdout and -o DIR writes a dataset: pass one of them");
+            if (io.stdoutIsTerminal ?? process.stdout.isTTY) throw usageError("--stdout writes binary rows, and stdout is a terminal: pipe it into 'headsnet train -', or write a dataset with -o DIR");
+            // The rows go to stdout, so nothing else may: messages go to stderr.
+            const { compileToRowStream } = await import("./train/compile-stream.js");
+            const r = await compileToRowStream({
+              inputs: args.paths as string[], icosphere: args.icosphere, projection: args.projection,
+              inputWidth: args.inputs, seed: args.seed, kernel,
+            }, process.stdout);
+            if (r.error) return { error: r.error };
+            for (const f of r.summary!.failed) io.err(`headsnet: ${f.message}\n`);
+            // stdout is the stream: no --json body there.
+            flags.json = false;
+            return { failed: r.summary!.failed.length > 0 };
+          }
+          if (!args.out) throw usageError("Missing required argument: out (-o DIR, or --stdout)");
+          const result = await withInterrupt(() => {
+            bar?.clear();
+            io.err("headsnet: stopping after the files in flight (press Ctrl-C again to quit at once)\n");
+          }, (signal) => compile({
+            inputs: args.paths as string[], out: args.out!, workers: args.workers, icosphere: args.icosphere,
+            projection: args.projection, inputWidth: args.inputs, seed: args.seed, ids: args.ids, format: args.format,
+            normals: kernel.normals, normalize: kernel.normalize, onNonfinite: kernel.onInvalid,
+            defaultColor: kernel.defaultColor, minOpacity: kernel.minOpacity, strict: args.strict, overwrite: args.overwrite,
+            resume: args.resume, signal,
+            checkpointMs: process.env.HEADSNET_CHECKPOINT_MS ? Number(process.env.HEADSNET_CHECKPOINT_MS) : undefined,
+            onStart: (s) => {
+              if (s.resumedFrom && !args.quiet && !args.json) {
+                io.err(`headsnet: resuming the interrupted run: ${fmtInt(s.resumedFrom.files)} of ${plural(s.files, "file")} (${plural(s.resumedFrom.rows, "row")}) already done\n`);
+              }
+            },
+            onProgress: bar ? (p) => bar.show(p.filesDone / p.filesTotal, compileProgressText(p)) : undefined,
+            onWarning: args.quiet || args.json ? undefined : (file, w) => {
+              bar?.clear();
+              io.err(`headsnet: warning: ${file}: ${w}\n`);
+            },
+          }));
+          bar?.clear();
+          if (result.error) return { error: result.error };
+          const s = result.summary!;
+          // Quiet or JSON runs still say which files failed, on stderr.
+          if (args.quiet || args.json) for (const f of s.failed) io.err(`headsnet: ${f.message}\n`);
+          return { data: { ...s }, text: summaryText(s), failed: s.failed.length > 0 };
         });
-        if (!stop.signal.aborted) bar?.done();
-        if (result.error) {
-          if (args.json) io.out(JSON.stringify({ ok: false, error: result.error.toJSON() }) + "\n");
-          printError(io, result.error);
-          exitCode = result.error.code === "E_USAGE" ? EXIT_USAGE : result.error.code === "E_INTERRUPTED" ? EXIT_INTERRUPTED : EXIT_FAILURE;
-          return;
-        }
-        const s = result.summary!;
-        if (args.json) io.out(JSON.stringify({ ok: s.failed.length === 0, ...s }) + "\n");
-        else if (!args.quiet) io.out(summaryText(s));
-        for (const f of s.failed) if (args.quiet || args.json) io.err(`headsnet: ${f.message}\n`);
-        if (s.failed.length) exitCode = EXIT_FAILURE;
+        done("compile", flags, outcome);
       },
     )
     .command(
       "verify <dir>",
-      "check a compiled dataset: sizes against the manifest, NaN/Inf, id and index ranges",
-      (y) => y
-        .positional("dir", { type: "string", demandOption: true, describe: "a compile output directory" })
-        .option("json", { type: "boolean", default: false, describe: "print the report as JSON" }),
+      "check a compiled dataset: sizes against the manifest, NaN/Inf, ids, index values and ranges",
+      (y) => withCommonOptions(y
+        .positional("dir", { type: "string", demandOption: true, describe: "a compile output directory" }), "no report; the exit code says"),
       async (args) => {
-        const { verify } = await import("./verify.js");
-        const report = await verify(args.dir as string);
-        io.out(args.json ? JSON.stringify(report) + "\n" : verifyText(report));
-        if (!report.ok) exitCode = EXIT_FAILURE;
+        done("verify", args, await outcomeOf(async () => {
+          mustExist(args.dir as string);
+          const { verify } = await import("./verify.js");
+          const report = await verify(args.dir as string);
+          return { data: { ...report }, text: verifyText(report), failed: !report.ok };
+        }));
       },
     )
     .command(
       "inspect <file>",
       "show a PLY file's header, counts, bounding box and what compile would do with it",
-      (y) => y
+      (y) => withCommonOptions(y
         .positional("file", { type: "string", demandOption: true, describe: "a PLY file" })
         .option("icosphere", icosphereOption)
-        .option("projection", projectionOption)
-        .option("json", { type: "boolean", default: false, describe: "print the report as JSON" }),
+        .option("projection", projectionOption), "no report; the exit code says"),
       async (args) => {
-        const { inspect } = await import("./inspect.js");
-        const report = inspect(args.file as string, { projection: args.projection, icosphere: icosphereSpec(args.icosphere) });
-        io.out(args.json ? JSON.stringify(report) + "\n" : inspectText(report));
-        if (report.error) exitCode = EXIT_FAILURE;
+        done("inspect", args, await outcomeOf(async () => {
+          mustExist(args.file as string);
+          const { inspect } = await import("./inspect.js");
+          const report = inspect(args.file as string, { projection: args.projection, icosphere: args.icosphere });
+          // A file compile would fail is still described: the report goes out, and the exit code is 1.
+          if (report.error && !args.json) io.err(`headsnet: ${report.error.message}\n`);
+          return { data: { ...report }, text: inspectText(report), failed: Boolean(report.error) };
+        }));
       },
     )
     .command(
       "synth",
       "write a built-in corpus of synthetic heads (Blender's PLY export layout)",
-      (y) => y
+      (y) => withCommonOptions(y
         .option("out", { alias: "o", type: "string", demandOption: true, describe: "output directory" })
         .option("count", { alias: "n", type: "number", default: 10, describe: "number of heads" })
         .option("vertices", { type: "number", default: 94000, describe: "vertices per head" })
-        .option("seed", { type: "number", default: 0, describe: "corpus seed; head i is the same for any count" })
-        .option("quiet", { alias: "q", type: "boolean", default: false, describe: "no summary" }),
+        .option("seed", { type: "number", default: 0, describe: "corpus seed; head i is the same for any count" })),
       async (args) => {
-        const { synthCorpus } = await import("./synth.js");
-        const result = await synthCorpus({ out: args.out, count: args.count, vertices: args.vertices, seed: args.seed });
-        if (!args.quiet) io.out(`wrote ${result.files.length} heads, ${result.vertices.toLocaleString("en-US")} vertices, ${formatCount(result.bytes)}B to ${result.dir}\n`);
+        const bar = progressEnabled(args.quiet || args.json) ? new ProgressBar() : undefined;
+        done("synth", args, await outcomeOf(async () => {
+          const { synthCorpus } = await import("./synth.js");
+          const started = performance.now();
+          const result = await synthCorpus({
+            out: args.out, count: args.count, vertices: args.vertices, seed: args.seed,
+            onProgress: bar ? (k, n) => bar.show(k / n, `${fmtInt(k)}/${plural(n, "head")}  ETA ${formatSeconds(((performance.now() - started) / 1000 / k) * (n - k))}`) : undefined,
+          });
+          bar?.clear();
+          return {
+            data: { dir: displayPath(result.dir), files: result.files.length, vertices: result.vertices, bytes: result.bytes },
+            text: `wrote ${plural(result.files.length, "head")}, ${plural(result.vertices, "vertex", "vertices")}, ${formatCount(result.bytes)}B to ${displayPath(result.dir)}\n`,
+          };
+        }));
       },
     )
     .command(
       "demo",
       "synthesize a corpus, compile it, verify it and print a summary (what `npm start` runs)",
-      (y) => y
-        .option("dir", { type: "string", default: "demo", describe: "working directory for the corpus and the dataset" })
+      (y) => withCommonOptions(y
+        .option("dir", { type: "string", default: "demo", describe: "working directory for the corpus and the dataset (replaced on each run)" })
         .option("count", { alias: "n", type: "number", default: 24, describe: "number of heads" })
         .option("vertices", { type: "number", default: 94000, describe: "vertices per head" })
-        .option("workers", { alias: "j", type: "number", default: defaultWorkers(), describe: "worker threads" }),
+        .option("workers", workersOption(defaultWorkers(), "worker threads (default: available cores)"))),
       async (args) => {
-        const corpus = join(args.dir, "corpus");
-        const out = join(args.dir, "dataset");
-        io.out(`1/3 synthesizing ${args.count} heads of ${args.vertices} vertices in ${corpus}\n`);
-        const [{ synthCorpus }, { verify }] = await Promise.all([import("./synth.js"), import("./verify.js")]);
-        await synthCorpus({ out: corpus, count: args.count, vertices: args.vertices, seed: 0 });
-        io.out(`2/3 compiling into ${out}\n`);
-        const bar = progressEnabled(false) ? new ProgressBar() : undefined;
-        const result = await compile({ inputs: [corpus], out, workers: args.workers, onProgress: bar ? (p) => bar.update(p) : undefined });
-        bar?.done();
-        if (result.error) {
-          printError(io, result.error);
-          exitCode = EXIT_FAILURE;
+        const say = (t: string) => { if (!args.quiet && !args.json) io.out(t); };
+        done("demo", args, await outcomeOf(async () => {
+          const corpus = join(args.dir, "corpus");
+          const out = join(args.dir, "dataset");
+          say(`1/3 synthesizing ${plural(args.count, "head")} of ${fmtInt(args.vertices)} vertices in ${corpus}\n`);
+          const [{ synthCorpus }, { verify }] = await Promise.all([import("./synth.js"), import("./verify.js")]);
+          await synthCorpus({ out: corpus, count: args.count, vertices: args.vertices, seed: 0 });
+          say(`2/3 compiling into ${out}\n`);
+          const bar = progressEnabled(args.quiet || args.json) ? new ProgressBar() : undefined;
+          // The demo's own folder: each run replaces its dataset.
+          const result = await compile({
+            inputs: [corpus], out, workers: args.workers, overwrite: true,
+            onProgress: bar ? (p) => bar.show(p.filesDone / p.filesTotal, compileProgressText(p)) : undefined,
+          });
+          bar?.clear();
+          if (result.error) return { error: result.error };
+          say(summaryText(result.summary!));
+          say(`3/3 verifying ${out}\n`);
+          const report = await verify(out);
+          say(verifyText(report));
+          return { data: { compile: result.summary, verify: report }, failed: !report.ok || result.summary!.failed.length > 0 };
+        }));
+      },
+    )
+    .command(
+      "help [command]",
+      "show the help of a command",
+      (y) => y.positional("command", { type: "string", describe: "a command" }),
+      async (args) => {
+        const name = args.command as string | undefined;
+        if (name !== undefined && !COMMANDS.includes(name)) {
+          done("help", {}, { error: usageError(`no command ${JSON.stringify(name)}${suggestCommand(name)}; the commands: ${COMMANDS.join(", ")}`) });
           return;
         }
-        io.out(summaryText(result.summary!));
-        io.out(`3/3 verifying ${out}\n`);
-        const report = await verify(out);
-        io.out(verifyText(report));
-        if (!report.ok || result.summary!.failed.length) exitCode = EXIT_FAILURE;
+        exitCode = await main(name ? [name, "--help"] : ["--help"], io);
       },
     );
   registerTrainCommands(parser, io, (code) => { exitCode = code; });
@@ -312,19 +365,42 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   try {
     await parser.parseAsync();
   } catch (e) {
-    if (e instanceof HeadsnetError && e.code === "E_USAGE") {
-      io.err(`headsnet: ${e.message}\nRun 'headsnet --help' for usage.\n`);
-      return EXIT_USAGE;
-    }
-    if (e instanceof HeadsnetError) {
-      printError(io, e);
-      return EXIT_FAILURE;
-    }
+    if (e instanceof HeadsnetError) return finish(io, command ?? "", {}, { error: e });
     if (e instanceof Error && e.name === "YError") {
-      io.err(`headsnet: ${e.message}\nRun 'headsnet --help' for usage.\n`);
+      io.err(`headsnet: ${withSuggestion(e.message, parser, argv[0])}\n${helpHint(command)}`);
       return EXIT_USAGE;
     }
-    throw e;
+    return unexpected(io, e);
   }
   return exitCode;
+}
+
+function suggestCommand(word: string): string {
+  const near = didYouMean(word, COMMANDS);
+  return near ? ` (did you mean ${near}?)` : "";
+}
+
+/**
+ * yargs' usage messages, made to say what was wrong and what was meant: "Unknown argument:
+ * worker (did you mean --workers?)", "unknown command compil (did you mean compile?)".
+ */
+function withSuggestion(message: string, parser: Argv, first: string | undefined): string {
+  if (/^Did you mean /.test(message)) return `unknown command ${first}: ${message.charAt(0).toLowerCase()}${message.slice(1)}`;
+  const unknown = /^Unknown arguments?: (.+)$/.exec(message);
+  if (!unknown) return message;
+  const options = (parser as unknown as { getOptions(): { key?: Record<string, unknown>; alias?: Record<string, string[]> } }).getOptions();
+  const known = [...Object.keys(options.key ?? {}), ...Object.values(options.alias ?? {}).flat()].filter((k) => k.length > 1);
+  const hints = unknown[1].split(", ").map((word) => {
+    const near = didYouMean(word.replace(/^-+/, ""), known);
+    return near ? `${word} (did you mean --${near}?)` : word;
+  });
+  return `Unknown argument${hints.length > 1 ? "s" : ""}: ${hints.join(", ")}`;
+}
+
+/** Anything that is not a HeadsnetError is a bug: one line, and the stack on request. */
+export function unexpected(io: Io, e: unknown): number {
+  const message = e instanceof Error ? e.message : String(e);
+  if (process.env.HEADSNET_DEBUG) io.err(`${e instanceof Error && e.stack ? e.stack : message}\n`);
+  io.err(`headsnet: unexpected error: ${message.split("\n")[0]} (this is a bug in headsnet; run with HEADSNET_DEBUG=1 to see where it happened)\n`);
+  return EXIT_FAILURE;
 }

@@ -1,7 +1,7 @@
 // Which files a compile takes, in which order, and each one's stable name.
 
 import { statSync, readdirSync } from "node:fs";
-import { resolve, relative, basename, join, sep } from "node:path";
+import { resolve, relative, basename, dirname, join, sep } from "node:path";
 import { errors } from "./errors.js";
 
 export interface InputFile {
@@ -18,7 +18,7 @@ export interface InputFile {
 
 const toPosix = (p: string) => p.split(sep).join("/");
 
-function walk(dir: string, out: string[]): void {
+function walk(dir: string, out: string[], pattern: RegExp): void {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
     let isDir = entry.isDirectory();
@@ -32,17 +32,21 @@ function walk(dir: string, out: string[]): void {
         continue; // a dangling link is not an input
       }
     }
-    if (isDir) walk(full, out);
-    else if (isFile && /\.ply$/i.test(entry.name)) out.push(full);
+    if (isDir) walk(full, out, pattern);
+    else if (isFile && pattern.test(entry.name)) out.push(full);
   }
 }
 
 /**
  * Files named on the command line and .ply files under directories named there, sorted by
- * label (code point order, so the same on every machine), each once.
+ * label (code point order, so the same on every machine), each once. A file's `rel`, the name of
+ * its model, is its path relative to its input directory when there is one input; with several
+ * inputs, relative to the deepest folder that holds them all, so that `compile a b` names
+ * a/head.ply and b/head.ply apart (and `compile heads/*.ply` names them as `compile heads` does).
  */
-export function discoverInputs(inputs: string[], cwd = process.cwd()): InputFile[] {
-  const found = new Map<string, InputFile>();
+export function discoverInputs(inputs: string[], cwd = process.cwd(), pattern = /\.ply$/i): InputFile[] {
+  const found = new Map<string, { path: string; size: number; mtimeMs: number }>();
+  const roots: string[] = [];
   for (const input of inputs) {
     const root = resolve(cwd, input);
     let stats;
@@ -51,27 +55,39 @@ export function discoverInputs(inputs: string[], cwd = process.cwd()): InputFile
     } catch {
       throw errors.inputMissing(input);
     }
-    const files: { path: string; rel: string }[] = [];
+    const paths: string[] = [];
     if (stats.isDirectory()) {
-      const paths: string[] = [];
-      walk(root, paths);
-      for (const p of paths) files.push({ path: p, rel: toPosix(relative(root, p)) });
+      roots.push(root);
+      walk(root, paths, pattern);
     } else {
-      files.push({ path: root, rel: basename(root) });
+      roots.push(dirname(root));
+      paths.push(root);
     }
-    for (const f of files) {
-      if (found.has(f.path)) continue;
+    for (const p of paths) {
+      if (found.has(p)) continue;
       let size = -1, mtimeMs = 0;
       try {
-        const s = statSync(f.path);
+        const s = statSync(p);
         size = s.size;
         mtimeMs = s.mtimeMs;
       } catch {
         // Gone already: the worker reports it as unreadable.
       }
-      found.set(f.path, { ...f, label: toPosix(relative(cwd, f.path)) || f.rel, size, mtimeMs });
+      found.set(p, { path: p, size, mtimeMs });
     }
   }
   if (found.size === 0) throw errors.noInputs(inputs);
-  return [...found.values()].sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+  const base = commonAncestor(roots);
+  return [...found.values()]
+    .map((f) => ({ ...f, rel: toPosix(relative(base, f.path)), label: toPosix(relative(cwd, f.path)) || basename(f.path) }))
+    .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+}
+
+/** The deepest directory that holds all of `dirs` (absolute paths). */
+function commonAncestor(dirs: string[]): string {
+  let base = dirs[0];
+  for (const d of dirs.slice(1)) {
+    while (d !== base && !d.startsWith(base.endsWith(sep) ? base : base + sep)) base = dirname(base);
+  }
+  return base;
 }

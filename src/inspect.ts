@@ -20,7 +20,9 @@ export interface InspectReport {
   hasColors?: boolean;
   bounds?: { min: number[]; max: number[]; maxRadius: number };
   colors?: { min: number[]; max: number[] };
-  compile?: { rows: number; projection: Projection; icosphereVertices: number; indicesUsed: number; normals: "file" | "computed" };
+  compile?: { rows: number; projection: Projection; icosphereVertices: number; indicesUsed: number; normals: "file" | "computed" | "none" };
+  /** What compile would warn about (e.g. vertices outside the unit sphere). */
+  warnings?: string[];
   error?: ReturnType<HeadsnetError["toJSON"]>;
 }
 

@@ -8,9 +8,9 @@ import { PACKAGE_ROOT } from "./package.js";
 import {
   FMT_ASCII, FMT_BINARY_LE, SLOT_COUNT, SLOT_R, SLOT_G, SLOT_B, S_OK, S_BAD_NUMBER, S_TRUNCATED,
   T_F32, T_NONE, LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS, STAGING_STRIDE, OPT_SKIP_INVALID,
-  OPT_PROJECTION_RAY, OPT_INPUTS_5, X_WIDTH_2, X_WIDTH_5, Y_WIDTH, LAYOUT_BYTES, TABLE_STRIDE,
+  OPT_PROJECTION_RAY, OPT_INPUTS_5, OPT_RADIAL, X_WIDTH_2, X_WIDTH_5, Y_WIDTH, LAYOUT_BYTES, TABLE_STRIDE,
 } from "./abi.js";
-import { errors, HeadsnetError } from "./errors.js";
+import { errors, warnings, HeadsnetError } from "./errors.js";
 import { parseHeader, vertexLayout, findBodyOffset, MAX_HEADER_BYTES, type PlyHeader } from "./ply-header.js";
 import { buildSpatialHash, kernelCells, type KernelCells, type SpatialHash } from "./spatial-hash.js";
 import type { Icosphere } from "./icosphere.js";
@@ -33,6 +33,8 @@ export interface KernelOptions {
   onInvalid?: InvalidVertexPolicy;
   /** Colour for files without colours; without it such a file is an error. */
   defaultColor?: [number, number, number];
+  /** 3D Gaussian splats: leave out splats less opaque than this (0-1). */
+  minOpacity?: number;
 }
 
 /** --normalize fit scales the largest half-extent to this: the published dataset's pre-scaling. */
@@ -53,9 +55,8 @@ interface KernelExports {
   compileVertices(start: number, stop: number, count: number, layout: number, xOut: number, yOut: number, id: number, options: number): number;
   decodeVertices(start: number, stop: number, count: number, layout: number, staging: number): number;
   faceNormals(start: number, stop: number, faceCount: number, layout: number, staging: number, vertexCount: number): number;
-  rowsWritten(): number;
-  skippedNonfiniteCount(): number;
-  skippedOutsideCount(): number;
+  /** What compileVertices did: rows, skipped counts, the largest squared radius (assembly/index.ts). */
+  result: WebAssembly.Global;
   errorAddress(): number;
   errorVertexIndex(): number;
   cursorAddress(): number;
@@ -134,9 +135,12 @@ function wasmModule(build: WasmBuild): WebAssembly.Module {
 export interface CompiledFile {
   rows: number;
   vertices: number;
-  /** Vertices without a row (--on-nonfinite skip): non-finite, and outside the sphere (ray). */
-  skipped: { nonfinite: number; outsideSphere: number };
-  normals: "file" | "computed";
+  /** Vertices without a row (on-nonfinite skip): non-finite, outside the sphere (ray), too far from every icosphere vertex. */
+  skipped: { nonfinite: number; outsideSphere: number; tooFar: number };
+  /** Where the normals came from; "none": a point cloud (legacy keeps each point, ray traces radially). */
+  normals: "file" | "computed" | "none";
+  /** Said once per file: what compiled but may not be what the user meant. */
+  warnings: string[];
   /** train_x rows (2 or 5 float32 each) and train_y rows (6 float32 each), owned by the caller. */
   x: Float32Array;
   y: Float32Array;
@@ -419,9 +423,13 @@ export class Kernel {
     }
     if (!layout.hasColors && !options.defaultColor) throw errors.noColors(file);
     const normals = options.normals ?? "auto";
-    if (normals === "file" && !layout.hasNormals) throw errors.noNormals(file, "--normals file");
-    const compute = normals === "compute" || (normals === "auto" && !layout.hasNormals);
-    if (compute && !layout.faces) throw errors.noNormals(file, layout.hasNormals ? "--normals compute" : "");
+    if (normals === "file" && !layout.hasNormals) throw errors.noNormals(file, "file");
+    if (normals === "compute" && !layout.faces) throw errors.noNormals(file, "compute");
+    // Without normals in the file, they are computed from its faces; a point cloud (no faces) has
+    // none: the legacy step then keeps each point where it is (as the reference does with zero
+    // normals), and the ray goes straight out from the centre.
+    const compute = normals === "compute" || (normals === "auto" && !layout.hasNormals && Boolean(layout.faces));
+    const pointCloud = !compute && !layout.hasNormals;
     const staged = compute || options.normalize === "fit";
 
     const xWidth = options.inputs === 5 ? X_WIDTH_5 : X_WIDTH_2;
@@ -466,6 +474,7 @@ export class Kernel {
     if (options.projection === "ray") flags |= OPT_PROJECTION_RAY;
     if (xWidth === X_WIDTH_5) flags |= OPT_INPUTS_5;
     if (options.onInvalid === "skip") flags |= OPT_SKIP_INVALID;
+    if (pointCloud && options.projection === "ray") flags |= OPT_RADIAL;
     const status = this.wasm.compileVertices(vertexStart, vertexEnd, count, this.layoutPtr, xPtr, yPtr, Math.fround(id), flags);
     if (status !== S_OK) {
       // Errors in staged vertices are reported at the vertex's record in the file when it has
@@ -477,12 +486,15 @@ export class Kernel {
       }
       fail(status, count, this.wasm.errorVertexIndex());
     }
-    const rows = this.wasm.rowsWritten();
+    const done = new DataView(memory(), this.wasm.result.value as number, 24);
+    const rows = done.getInt32(0, true);
+    const maxRadius = Math.sqrt(done.getFloat64(16, true));
     return {
       rows,
       vertices: count,
-      skipped: { nonfinite: this.wasm.skippedNonfiniteCount(), outsideSphere: this.wasm.skippedOutsideCount() },
-      normals: compute ? "computed" : "file",
+      skipped: { nonfinite: done.getInt32(4, true), outsideSphere: done.getInt32(8, true), tooFar: done.getInt32(12, true) },
+      normals: compute ? "computed" : pointCloud ? "none" : "file",
+      warnings: maxRadius > 1 ? [warnings.outsideSphere(maxRadius)] : [],
       x: new Float32Array(memory(), xPtr, rows * xWidth),
       y: new Float32Array(memory(), yPtr, rows * Y_WIDTH),
       hasNormals: layout.hasNormals,

@@ -18,9 +18,9 @@ export function defaultWorkers(): number {
 }
 
 /** A pool of `workers` threads, each of which loads the kernel once. */
-export function createPool(workers: number): Piscina {
+export function createPool(workers: number, filename = workerFile()): Piscina {
   return new Piscina({
-    filename: workerFile(),
+    filename,
     minThreads: workers,
     maxThreads: workers,
     idleTimeout: 60_000,

@@ -6,16 +6,23 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { loadIcosphere, type Icosphere } from "./icosphere.js";
 import { buildSpatialHash, kernelCells, type KernelCells, type SpatialHash } from "./spatial-hash.js";
 import { PACKAGE_ROOT } from "./package.js";
 
 const MAGIC = "headsnet-setup-2";
 
-/** Where cached maps go: $HEADSNET_CACHE_DIR, else $XDG_CACHE_HOME/headsnet, else ~/.cache/headsnet. */
-export function cacheDir(): string {
-  return process.env.HEADSNET_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "headsnet");
+let defaultDir: string | false = join(homedir(), ".cache", "headsnet");
+
+/** Where cached maps go unless a caller says otherwise (the command line sets it from the environment). */
+export function cacheDir(): string | false {
+  return defaultDir;
+}
+
+/** Set where cached maps go by default; false: no cache. */
+export function setCacheDir(dir: string | false): void {
+  defaultDir = dir;
 }
 
 let codeDigest: string | undefined;
@@ -44,22 +51,22 @@ export interface Setup {
  * The icosphere for `spec` (as loadIcosphere takes it) and its cube map, from the cache when it
  * holds them, else built (and cached, if the cache directory can be written).
  */
-export function loadSetup(spec: number | string | undefined): Setup {
+export function loadSetup(spec: number | string | undefined, dir: string | false = cacheDir()): Setup {
   const generated = spec === undefined || spec === "" || typeof spec === "number" || /^\d+$/.test(spec);
   // A table (a file, or a built-in one such as "blender", checked against its sha256 as it loads)
   // is read anyway and known by its contents; a generated icosphere is known by its level.
   const table = generated ? undefined : loadIcosphere(spec);
   const name = generated ? `level-${spec === undefined || spec === "" ? 5 : Number(spec)}` : table!.sha256;
   const key = createHash("sha256").update(`${MAGIC}\0${builderDigest()}\0${name}`).digest("hex");
-  const file = join(cacheDir(), `setup-${key}.bin`);
-  const cached = read(file, key);
+  const file = dir ? join(dir, `setup-${key}.bin`) : undefined;
+  const cached = file ? read(file, key) : undefined;
   if (cached && (!table || cached.icosphere.sha256 === table.sha256)) {
     return { ...cached, icosphere: { ...cached.icosphere, source: table ? table.source : cached.icosphere.source } };
   }
   const icosphere = table ?? loadIcosphere(spec);
   const hash = buildSpatialHash(icosphere.vertices);
   const setup = { icosphere, hash, cells: kernelCells(hash, icosphere.count) };
-  write(file, key, setup);
+  if (file) write(file, key, setup);
   return setup;
 }
 
@@ -75,7 +82,7 @@ function write(file: string, key: string, { icosphere, hash, cells }: Setup): vo
       sizes: parts.map((p) => p.byteLength), wide: hash.candidates instanceof Uint32Array, kernelWide: cells.wide,
       body: createHash("sha256").update(body).digest("hex"),
     });
-    mkdirSync(cacheDir(), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true });
     const temp = `${file}.${process.pid}.tmp`;
     writeFileSync(temp, Buffer.concat([Buffer.from(header + "\n"), body]));
     renameSync(temp, file);

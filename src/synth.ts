@@ -32,6 +32,8 @@
 // Math.sin/cos/exp/acos/sqrt, so two calls give byte-identical files (across machines too as long
 // as the JS engine's Math functions agree, which V8's fdlibm ports do).
 
+import { existsSync, statSync } from "node:fs";
+import { errors, opt, usageError } from "./errors.js";
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writePly } from './ply-write.js';
@@ -57,6 +59,8 @@ export interface SynthCorpusOptions {
   count: number;
   vertices?: number;
   seed?: number;
+  /** Called after each head is generated: heads done so far, and in all. */
+  onProgress?: (done: number, total: number) => void;
 }
 export interface SynthCorpusResult {
   dir: string;
@@ -101,14 +105,14 @@ export function corpusHeadSeed(seed: number, index: number): number {
 }
 
 function checkSeed(seed: number): number {
-  if (!Number.isInteger(seed)) throw new Error(`synth: seed must be an integer, got ${seed}`);
+  if (!Number.isInteger(seed)) throw usageError(`${opt("seed")} must be an integer, got ${seed}`);
   return seed >>> 0;
 }
 
 function checkVertices(v: number): number {
-  if (!Number.isInteger(v)) throw new Error(`synth: vertices must be an integer, got ${v}`);
-  if (v < SYNTH_MIN_VERTICES) throw new Error(`synth: vertices must be at least ${SYNTH_MIN_VERTICES}, got ${v}`);
-  if (v > SYNTH_MAX_VERTICES) throw new Error(`synth: vertices must be at most ${SYNTH_MAX_VERTICES}, got ${v}`);
+  if (!Number.isInteger(v) || v < SYNTH_MIN_VERTICES || v > SYNTH_MAX_VERTICES) {
+    throw usageError(`${opt("vertices")} must be an integer from ${SYNTH_MIN_VERTICES} to ${SYNTH_MAX_VERTICES.toLocaleString("en-US")}, got ${v}`);
+  }
   return v;
 }
 
@@ -624,12 +628,17 @@ export function synthHeadPly(options: SynthHeadOptions = {}): Uint8Array {
  */
 export async function synthCorpus(options: SynthCorpusOptions): Promise<SynthCorpusResult> {
   const { count } = options;
-  if (!Number.isSafeInteger(count) || count < 0) throw new Error(`synth: count must be a non-negative integer, got ${count}`);
-  if (typeof options.out !== 'string' || options.out.length === 0) throw new Error('synth: out directory is required');
+  if (!Number.isSafeInteger(count) || count < 1) throw usageError(`${opt("count")} must be a whole number of heads, 1 or more, got ${count}`);
+  if (typeof options.out !== 'string' || options.out.length === 0) throw usageError(`synth needs an output directory (${opt("out")} DIR)`);
   const vertices = checkVertices(options.vertices ?? SYNTH_DEFAULT_VERTICES);
   const seed = checkSeed(options.seed ?? 0);
   const dir = resolve(options.out);
-  await mkdir(dir, { recursive: true });
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw errors.notDirectory(options.out, `${opt("out")} names the directory the heads go to`);
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw errors.output(options.out, (e as Error).message);
+  }
   const files: string[] = [];
   let bytes = 0;
   let pending: Promise<void> | null = null;
@@ -637,9 +646,10 @@ export async function synthCorpus(options: SynthCorpusOptions): Promise<SynthCor
     const data = synthHeadPly({ vertices, seed: corpusHeadSeed(seed, i) });
     const file = join(dir, `head_${String(i).padStart(5, '0')}.ply`);
     if (pending) await pending; // overlap generating head i with writing head i-1
-    pending = writeFile(file, data);
+    pending = writeFile(file, data).catch((e: Error) => { throw errors.output(file, e.message); });
     files.push(file);
     bytes += data.length;
+    options.onProgress?.(i + 1, count);
   }
   if (pending) await pending;
   return { dir, files, vertices: vertices * count, bytes };

@@ -1,8 +1,12 @@
-// `headsnet verify`: check a compiled dataset against its manifest before anything trusts it.
+// `headsnet verify`: check a compiled dataset against its manifest before anything trusts it:
+// the checks every reader makes (dataset/read.ts), then every row: NaN and Inf per column, each
+// column's range, ids that match their model, index values that name an icosphere vertex, and
+// ids shared between models. Files that failed to compile make the dataset not ok, but its rows
+// are checked all the same.
 
-import { open, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
-import { MANIFEST_NAME, NPY_HEADER_BYTES, npyHeader, type Manifest } from "./output.js";
+import { open } from "node:fs/promises";
+import { indexOfValue } from "./dataset/format.js";
+import { checkDataset, readRowsInto, type Dataset, type DatasetFile } from "./dataset/read.js";
 
 export interface ColumnStats {
   name: string;
@@ -20,7 +24,7 @@ export interface VerifyReport {
   rows: number;
   models: number;
   failedModels: number;
-  columns: { x: ColumnStats[]; y: ColumnStats[] };
+  columns: Record<string, ColumnStats[]>;
   distinctIds: number;
   indicesUsed: number;
 }
@@ -34,118 +38,86 @@ function newStats(names: string[]): ColumnStats[] {
 export async function verify(dir: string): Promise<VerifyReport> {
   const report: VerifyReport = {
     dir, ok: false, problems: [], warnings: [], rows: 0, models: 0, failedModels: 0,
-    columns: { x: [], y: [] }, distinctIds: 0, indicesUsed: 0,
+    columns: {}, distinctIds: 0, indicesUsed: 0,
   };
-  const problem = (p: string) => report.problems.push(p);
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(await readFile(join(dir, MANIFEST_NAME), "utf8"));
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === "ENOENT"
-      ? `no ${MANIFEST_NAME}: the run did not finish (or this is not a headsnet output directory)`
-      : `${MANIFEST_NAME} is not valid JSON: ${(e as Error).message}`;
-    problem(why);
-    return report;
-  }
-  if (manifest.tool !== "headsnet" || manifest.complete !== true || !manifest.files?.x || !manifest.files?.y) {
-    problem(`${MANIFEST_NAME} does not describe a complete headsnet dataset`);
-    return report;
-  }
+  const check = checkDataset(dir);
+  report.problems.push(...check.problems.map((p) => p.message));
+  const dataset = check.dataset;
+  if (!dataset) return report;
+  const { manifest } = dataset;
+  report.dir = dataset.dir;
   report.rows = manifest.rows;
   report.models = manifest.models.length;
   report.failedModels = manifest.failed.length;
-  for (const f of manifest.failed) problem(`model ${f.path} failed to compile: ${f.message}`);
-
-  // Sizes and headers.
-  const files = manifest.files;
-  for (const key of ["x", "y"] as const) {
-    const info = files[key];
-    const expected = info.dataOffset + manifest.rows * info.width * 4;
-    if (info.bytes !== expected) problem(`manifest says ${info.name} has ${info.bytes} bytes, but ${manifest.rows} rows of ${info.width} need ${expected}`);
-    try {
-      const size = (await stat(join(dir, info.name))).size;
-      if (size !== expected) problem(`${info.name} has ${size} bytes; the manifest's ${manifest.rows} rows of ${info.width} float32 need ${expected}`);
-    } catch {
-      problem(`${info.name} is missing`);
-    }
-  }
-  let rowsCovered = 0;
+  for (const f of manifest.failed) report.problems.push(`model ${f.path} failed to compile: ${f.message}`);
+  const holder = new Map<number, string>();
   for (const m of manifest.models) {
-    if (m.firstRow !== rowsCovered) problem(`model ${m.path} starts at row ${m.firstRow}, expected ${rowsCovered}`);
-    rowsCovered = m.firstRow + m.rows;
+    const other = holder.get(m.id);
+    if (other !== undefined) report.problems.push(`models ${other} and ${m.path} share the id ${m.id}; ids must tell models apart (compile again)`);
+    else holder.set(m.id, m.path);
   }
-  if (rowsCovered !== manifest.rows) problem(`models cover ${rowsCovered} rows but the manifest says ${manifest.rows}`);
-  const ids = new Map<number, string>();
-  for (const m of manifest.models) {
-    if (ids.has(m.id)) report.warnings.push(`models ${ids.get(m.id)} and ${m.path} share the id ${m.id}`);
-    ids.set(m.id, m.path);
-  }
-  report.distinctIds = ids.size;
-  if (report.problems.length) return report;
-
-  const n = manifest.icosphere.vertices;
-  const recip = Math.fround(1 / Math.fround(3 * n));
-  const xs = newStats(manifest.columns.x);
-  const ys = newStats(manifest.columns.y);
-  report.columns = { x: xs, y: ys };
-  const used = new Uint8Array(n);
-  const xHandle = await open(join(dir, files.x.name), "r");
-  const yHandle = await open(join(dir, files.y.name), "r");
-  try {
-    if (manifest.format === "npy") {
-      for (const [handle, info] of [[xHandle, files.x], [yHandle, files.y]] as const) {
-        const head = Buffer.alloc(NPY_HEADER_BYTES);
-        await handle.read(head, 0, NPY_HEADER_BYTES, 0);
-        if (!head.equals(npyHeader(manifest.rows, info.width))) problem(`${info.name}: the .npy header does not say (${manifest.rows}, ${info.width}) float32`);
-      }
-    }
-    let model = 0;
-    let badIds = 0, badIndices = 0;
-    for (let row = 0; row < manifest.rows; row += CHUNK_ROWS) {
-      const count = Math.min(CHUNK_ROWS, manifest.rows - row);
-      const x = await readRows(xHandle, files.x.dataOffset, row, count, files.x.width);
-      const y = await readRows(yHandle, files.y.dataOffset, row, count, files.y.width);
-      accumulate(xs, x, files.x.width);
-      accumulate(ys, y, files.y.width);
-      for (let r = 0; r < count; r++) {
-        const global = row + r;
-        while (model < manifest.models.length - 1 && global >= manifest.models[model].firstRow + manifest.models[model].rows) model++;
-        if (x[r * files.x.width] !== manifest.models[model]?.id) badIds++;
-        const v = x[r * files.x.width + 1];
-        const i = Math.round(v * n);
-        if (!(i >= 0 && i < n && Math.fround(Math.fround(3 * i) * recip) === v)) badIndices++;
-        else used[i] = 1;
-      }
-    }
-    if (badIds) problem(`${badIds} rows carry a model id other than their model's in the manifest`);
-    if (badIndices) problem(`${badIndices} rows have an index value that is not float32(3i)·float32(1/${3 * n}) for an icosphere vertex i`);
-  } finally {
-    await xHandle.close();
-    await yHandle.close();
-  }
-  for (const c of [...xs, ...ys]) {
-    if (c.nan) problem(`column ${c.name} has ${c.nan} NaN values`);
-    if (c.inf) problem(`column ${c.name} has ${c.inf} infinite values`);
-  }
-  if (xs[0] && (xs[0].min < 0 || xs[0].max > 1)) problem(`model ids range over [${xs[0].min}, ${xs[0].max}], outside [0, 1]`);
-  report.indicesUsed = used.reduce((a, b) => a + b, 0);
+  report.distinctIds = holder.size;
+  if (check.readable) await scanRows(dataset, report);
   report.ok = report.problems.length === 0;
   return report;
 }
 
-async function readRows(handle: import("node:fs/promises").FileHandle, offset: number, row: number, count: number, width: number): Promise<Float32Array> {
-  const bytes = count * width * 4;
-  const buffer = new Uint8Array(bytes);
-  let done = 0;
-  while (done < bytes) {
-    const { bytesRead } = await handle.read(buffer, done, bytes - done, offset + row * width * 4 + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
+/** Read every row once: column statistics, and the HeadsNet id and index checks. */
+async function scanRows(dataset: Dataset, report: VerifyReport): Promise<void> {
+  const { manifest } = dataset;
+  const headsnet = dataset.target === "headsnet";
+  const n = manifest.icosphere?.vertices ?? 0;
+  const used = new Uint8Array(n);
+  const files = Object.values(dataset.files);
+  const stats = new Map<DatasetFile, ColumnStats[]>();
+  for (const f of files) {
+    // Version-1 manifests name HeadsNet's columns in `columns` only.
+    const names = manifest.files[f.key].columns ?? (manifest.columns as Record<string, string[]> | undefined)?.[f.key] ?? [];
+    stats.set(f, newStats(names.length === f.width ? names : [...Array(f.width).keys()].map((c) => `${f.key}${c}`)));
   }
-  return new Float32Array(buffer.buffer, 0, done / 4);
+  const handles = await Promise.all(files.map((f) => open(f.path, "r")));
+  let badIds = 0, badIndices = 0, model = 0;
+  try {
+    for (let row = 0; row < manifest.rows; row += CHUNK_ROWS) {
+      const count = Math.min(CHUNK_ROWS, manifest.rows - row);
+      const chunks = await Promise.all(files.map(async (f, k) => {
+        const bytes = new Uint8Array(count * f.rowBytes);
+        await readRowsInto(handles[k], f, row, bytes);
+        return f.dtype === "float32" ? new Float32Array(bytes.buffer) : bytes;
+      }));
+      files.forEach((f, k) => accumulate(stats.get(f)!, chunks[k], f.width));
+      if (!headsnet) continue;
+      const x = chunks[files.indexOf(dataset.files.x)] as Float32Array;
+      const width = dataset.files.x.width;
+      for (let r = 0; r < count; r++) {
+        const global = row + r;
+        while (model < manifest.models.length - 1 && global >= manifest.models[model].firstRow + manifest.models[model].rows) model++;
+        if (x[r * width] !== manifest.models[model]?.id) badIds++;
+        const i = indexOfValue(x[r * width + 1], n);
+        if (i < 0) badIndices++;
+        else used[i] = 1;
+      }
+    }
+  } finally {
+    await Promise.all(handles.map((h) => h.close()));
+  }
+  const problem = (p: string) => report.problems.push(p);
+  if (badIds) problem(`${badIds} rows carry a model id other than their model's in the manifest`);
+  if (badIndices) problem(`${badIndices} rows have an index value that is not float32(3i)·float32(1/${3 * n}) for an icosphere vertex i`);
+  for (const f of files) {
+    const columns = stats.get(f)!;
+    report.columns[f.key] = columns;
+    for (const c of columns) {
+      if (c.nan) problem(`column ${c.name} has ${c.nan} NaN values`);
+      if (c.inf) problem(`column ${c.name} has ${c.inf} infinite values`);
+    }
+  }
+  const ids = report.columns.x?.[0];
+  if (headsnet && ids && manifest.rows && (ids.min < 0 || ids.max > 1)) problem(`model ids range over [${ids.min}, ${ids.max}], outside [0, 1]`);
+  report.indicesUsed = used.reduce((a, b) => a + b, 0);
 }
 
-function accumulate(stats: ColumnStats[], data: Float32Array, width: number): void {
+function accumulate(stats: ColumnStats[], data: ArrayLike<number>, width: number): void {
   for (let c = 0; c < width; c++) {
     const s = stats[c];
     let { nan, inf, min, max } = s;

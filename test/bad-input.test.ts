@@ -5,10 +5,11 @@ import { describe, it, expect, beforeAll, vi } from "vitest";
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compile, type CompileOptions } from "../src/compile.js";
+import { compile, type CompileOptions } from "../src/compile/index.js";
+import { PACKAGE_ROOT } from "../src/package.js";
 import { synthCorpus, synthHead } from "../src/synth.js";
 import { writePly } from "../src/ply-write.js";
-import type { Manifest } from "../src/output.js";
+import type { Manifest } from "../src/dataset/format.js";
 
 /** Generous: real work runs here, and the machine may be busy. */
 const TIMEOUT = 180_000;
@@ -72,16 +73,17 @@ describe("bad input", () => {
       .toBe("b.ply: the vertex element has no z property; positions are required");
   });
 
-  it("no normals and no faces", async () => {
-    const bytes = header(["ply", "format ascii 1.0", "element vertex 1", "property float x", "property float y", "property float z",
+  it("normals the file lacks, when told to use the file's, or faces it lacks, when told to compute them", async () => {
+    const cloud = header(["ply", "format ascii 1.0", "element vertex 1", "property float x", "property float y", "property float z",
       "property uchar red", "property uchar green", "property uchar blue", "end_header", "0.1 0.2 0.3 1 2 3"]);
-    expect((await failureOf("b.ply", bytes)).message).toBe("b.ply: the file has no normals (nx, ny, nz) and no faces to compute them from");
+    expect((await failureOf("b.ply", cloud, { normals: "file" })).message).toBe("b.ply: `normals` file needs nx, ny, nz vertex properties, and the file has none");
+    expect((await failureOf("b.ply", cloud, { normals: "compute" })).message).toBe("b.ply: `normals` compute needs a face element with a vertex_indices list, and the file has none");
   });
 
   it("no colours, unless --default-color", async () => {
     const bytes = header(["ply", "format ascii 1.0", "element vertex 1", "property float x", "property float y", "property float z",
       "property float nx", "property float ny", "property float nz", "end_header", "0.1 0.2 0.3 0 0 1"]);
-    expect((await failureOf("b.ply", bytes)).message).toMatch(/^b\.ply: the vertex element has no red, green, blue colours; pass --default-color R,G,B/);
+    expect((await failureOf("b.ply", bytes)).message).toMatch(/^b\.ply: the vertex element has no red, green, blue colours; pass `defaultColor` R,G,B/);
     const dir = tmp("colour");
     writeFileSync(join(dir, "b.ply"), bytes);
     const out = tmp("colour-out");
@@ -138,11 +140,11 @@ describe("bad input", () => {
     const result = await compile({ inputs: [dir], out, build: "debug", onNonfinite: "skip" });
     expect(result.summary!.failed).toEqual([]);
     expect(result.summary!.rows).toBe(1);
-    expect(result.summary!.skipped).toEqual({ nonfinite: 3, outsideSphere: 0 });
+    expect(result.summary!.skipped).toEqual({ nonfinite: 3, outsideSphere: 0, tooFar: 0 });
     const manifest: Manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
     expect(manifest.models.map((m) => [m.path, m.rows, m.vertices, m.skipped])).toEqual([
-      ["b.ply", 1, 2, { nonfinite: 1, outsideSphere: 0 }],
-      ["c.ply", 0, 2, { nonfinite: 2, outsideSphere: 0 }],
+      ["b.ply", 1, 2, { nonfinite: 1, outsideSphere: 0, tooFar: 0 }],
+      ["c.ply", 0, 2, { nonfinite: 2, outsideSphere: 0, tooFar: 0 }],
     ]);
     const y = new Float32Array(new Uint8Array(readFileSync(join(out, "train_y.dat"))).buffer);
     expect(y.every(Number.isFinite)).toBe(true);
@@ -151,12 +153,12 @@ describe("bad input", () => {
   it("in ray mode, vertices outside the unit sphere fail the file or are skipped and counted", async () => {
     const bytes = header(ASCII_HEAD) + "0.1 0.2 0.3 0 0 1 255 0 0\n1.5 0.2 0.3 1 0 0 255 0 0\n";
     expect((await failureOf("b.ply", bytes, { projection: "ray" })).message)
-      .toMatch(/^b\.ply: vertex 1 lies outside the unit sphere \(line 14, byte \d+, vertex 1\); --projection ray traces from inside it/);
+      .toMatch(/^b\.ply: vertex 1 lies outside the unit sphere \(line 14, byte \d+, vertex 1\); `projection` ray traces from inside it/);
     const dir = tmp("ray");
     writeFileSync(join(dir, "b.ply"), bytes);
     const result = await compile({ inputs: [dir], out: tmp("ray-out"), build: "debug", projection: "ray", onNonfinite: "skip" });
     expect(result.summary!.rows).toBe(1);
-    expect(result.summary!.skipped).toEqual({ nonfinite: 0, outsideSphere: 1 });
+    expect(result.summary!.skipped).toEqual({ nonfinite: 0, outsideSphere: 1, tooFar: 0 });
   });
 
   it("an unreadable file", async () => {
@@ -179,7 +181,7 @@ describe("bad input", () => {
     writeFileSync(join(dir, "c_good.ply"), good);
     const out = tmp("strict-out");
     const result = await compile({ inputs: [dir], out, build: "debug", strict: true, cwd: dir });
-    expect(result.error?.message).toBe('b.ply: not a PLY file: expected "ply" on the first line, found "not a mesh" (--strict: stopped; no output was written)');
+    expect(result.error?.message).toBe('b.ply: not a PLY file: expected "ply" on the first line, found "not a mesh" (`strict`: stopped; no output was written)');
     expect(readdirSync(out)).toEqual([]);
     expect(existsSync(join(out, "manifest.json"))).toBe(false);
   });
@@ -187,14 +189,14 @@ describe("bad input", () => {
   it("a worker that crashes fails its file only: the pool goes on", async () => {
     const dir = tmp("crash");
     for (const name of ["a.ply", "b_crash.ply", "c.ply", "d.ply"]) writeFileSync(join(dir, name), good);
-    process.env.HEADSNET_TEST_CRASH = "b_crash.ply";
-    try {
-      const result = await compile({ inputs: [dir], out: tmp("crash-out"), build: "debug", workers: 2, cwd: dir });
-      expect(result.summary!.compiled).toBe(3);
-      expect(result.summary!.failed.map((f) => f.path)).toEqual(["b_crash.ply"]);
-      expect(result.summary!.failed[0].message).toMatch(/^b_crash\.ply: the worker compiling this file failed: /);
-    } finally {
-      delete process.env.HEADSNET_TEST_CRASH;
-    }
+    // headsnet's own worker, except that its thread dies on one file.
+    const workerFile = join(dir, "crashing-worker.cjs");
+    writeFileSync(workerFile, `const real = require(${JSON.stringify(join(PACKAGE_ROOT, "dist", "src", "worker.bundle.cjs"))});
+module.exports = (task) => { if (task.label.endsWith("b_crash.ply")) process.exit(70); return real.default(task); };`);
+    const result = await compile({ inputs: [dir], out: tmp("crash-out"), build: "debug", workers: 2, cwd: dir, workerFile });
+    expect(result.error).toBeUndefined();
+    expect(result.summary!.compiled).toBe(3);
+    expect(result.summary!.failed.map((f) => f.path)).toEqual(["b_crash.ply"]);
+    expect(result.summary!.failed[0].message).toMatch(/^b_crash\.ply: the worker compiling this file failed: /);
   });
 });

@@ -24,7 +24,7 @@ describe("headsnet CLI", () => {
     const r = headsnet("compile", GOLDEN_DIR, "-o", tmp("u"), "--bogus");
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/Unknown argument: bogus/);
-    expect(r.stderr).toMatch(/headsnet --help/);
+    expect(r.stderr).toMatch(/Run 'headsnet compile --help' for usage/);
   });
 
   it("a bad option value and a missing command are usage errors", () => {
@@ -36,11 +36,11 @@ describe("headsnet CLI", () => {
     expect(none.stderr).toMatch(/name a command/);
   });
 
-  it("a missing input is a clear error (exit 1) and writes nothing", () => {
+  it("a missing input is a usage error (exit 2) and writes nothing", () => {
     const out = join(tmp("m"), "out");
     const r = headsnet("compile", "/no/such/heads", "-o", out);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe("headsnet: input not found: /no/such/heads (pass existing .ply files or directories)\n");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("headsnet: /no/such/heads: no such file or directory (pass existing .ply files or directories)\nRun 'headsnet compile --help' for usage.\n");
   });
 
   it("compile --json prints a machine-readable summary; verify accepts the result", () => {
@@ -59,24 +59,25 @@ describe("headsnet CLI", () => {
     expect(v.stdout).toMatch(/^ok: .*165,156 rows, 7 models/);
     const bad = headsnet("verify", tmp("nothing"));
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toMatch(/problem: no manifest\.json/);
+    expect(bad.stdout).toMatch(/problem: .*: no manifest\.json: not a finished headsnet dataset/);
   }, TIMEOUT);
 
   it("inspect shows the header, counts, bounds and what compile would do", () => {
     const r = headsnet("inspect", join(GOLDEN_DIR, "head_00000_be.ply"), "--icosphere", BLENDER_TABLE);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/format binary_big_endian 1\.0/);
-    expect(r.stdout).toMatch(/element vertex 2304/);
+    expect(r.stdout).toMatch(/element vertex 2,304/);
     expect(r.stdout).toMatch(/property float nx/);
-    expect(r.stdout).toMatch(/2304 vertices; normals: yes; colours: yes/);
+    expect(r.stdout).toMatch(/2,304 vertices; normals: yes; colours: yes/);
     expect(r.stdout).toMatch(/bounding box \[/);
-    expect(r.stdout).toMatch(/compile \(--projection legacy\): 2304 rows, \d+ of 10242 icosphere vertices used/);
+    expect(r.stdout).toMatch(/compile \(--projection legacy\): 2,304 rows, [\d,]+ of 10,242 icosphere vertices used/);
     const json = JSON.parse(headsnet("inspect", join(GOLDEN_DIR, "near_ties.ply"), "--json").stdout);
     expect(json.vertices).toBe(60000);
     expect(json.hasColors).toBe(true);
     const bad = headsnet("inspect", BLENDER_TABLE);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/error: .*icosphere_blender_10242\.f32: not a PLY file/);
+    expect(bad.stderr).toMatch(/^headsnet: .*icosphere_blender_10242\.f32: not a PLY file/);
   }, TIMEOUT);
 
   it("synth writes a corpus that compiles", () => {

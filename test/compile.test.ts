@@ -5,13 +5,13 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync, copyFi
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import { compile, type CompileOptions } from "../src/compile.js";
+import { compile, type CompileOptions } from "../src/compile/index.js";
 import { verify } from "../src/verify.js";
 import { synthCorpus } from "../src/synth.js";
 import { Kernel } from "../src/kernel.js";
 import { generateIcosphere } from "../src/icosphere.js";
 import { modelId } from "../src/ids.js";
-import type { Manifest } from "../src/output.js";
+import type { Manifest } from "../src/dataset/format.js";
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `headsnet-${name}-`));
 const read = (dir: string, name: string) => readFileSync(join(dir, name));
@@ -167,7 +167,7 @@ print(json.dumps({"rows": int(x.shape[0]), "same": bool((x == lx).all() and (y =
     truncateSync(join(out, "train_y.dat"), 1000);
     const report = await verify(out);
     expect(report.ok).toBe(false);
-    expect(report.problems.join("\n")).toMatch(/train_y\.dat has 1000 bytes/);
+    expect(report.problems.join("\n")).toMatch(/train_y\.dat: has 1000 bytes, but the manifest's 10000 rows of 6 float32 need 240000/);
     const nan = tmp("nan");
     await run({ inputs: [join(corpus, "a")], out: nan });
     const y = read(nan, "train_y.dat");
@@ -175,22 +175,31 @@ print(json.dumps({"rows": int(x.shape[0]), "same": bool((x == lx).all() and (y =
     writeFileSync(join(nan, "train_y.dat"), y);
     expect((await verify(nan)).problems.join("\n")).toMatch(/column y has 1 NaN/);
     const empty = tmp("empty");
-    expect((await verify(empty)).problems[0]).toMatch(/no manifest\.json: the run did not finish/);
+    expect((await verify(empty)).problems[0]).toMatch(/no manifest\.json: not a finished headsnet dataset/);
   }, TIMEOUT);
 
-  it("while a run is under way nothing in its directory looks complete, an earlier run's output included", async () => {
+  it("while a run is under way, a finished dataset in its directory stays as it was until the new one replaces it", async () => {
     const out = tmp("rerun");
     await run({ inputs: [join(corpus, "a")], out });
-    expect(existsSync(join(out, "manifest.json"))).toBe(true);
-    let during: Record<string, boolean> | undefined;
+    const before = ["manifest.json", "train_x.dat", "train_y.dat"].map((n) => read(out, n));
+    let during: { staged: boolean[]; unchanged: boolean; ok: boolean } | undefined;
+    let checked: Promise<void> | undefined;
     await run({
-      inputs: [join(corpus, "a")], out, workers: 1,
+      inputs: [join(corpus, "b")], out, workers: 1, overwrite: true,
       onProgress: () => {
-        during ??= Object.fromEntries(["manifest.json", "train_x.dat", "train_y.dat", "train_x.dat.partial", "train_y.dat.partial"].map((n) => [n, existsSync(join(out, n))]));
+        checked ??= verify(out).then((report) => {
+          during = {
+            staged: ["train_x.dat", "train_y.dat", "manifest.json"].map((n) => existsSync(join(out, ".headsnet-staging", n))),
+            unchanged: ["manifest.json", "train_x.dat", "train_y.dat"].every((n, k) => read(out, n).equals(before[k])),
+            ok: report.ok,
+          };
+        });
       },
     });
-    expect(during).toEqual({ "manifest.json": false, "train_x.dat": false, "train_y.dat": false, "train_x.dat.partial": true, "train_y.dat.partial": true });
+    await checked;
+    expect(during).toEqual({ staged: [true, true, false], unchanged: true, ok: true });
     expect(readdirSync(out).sort()).toEqual(["manifest.json", "train_x.dat", "train_y.dat"]);
+    expect(manifestOf(out).models.map((m) => m.path)).toEqual(["deeper/head_00000.ply", "deeper/head_00001.ply", "deeper/head_00002.ply"]);
     // A run refused before it starts leaves the earlier output as it was.
     mkdirSync(join(out, "empty"));
     const refused = await compile({ inputs: [join(out, "empty")], out, build: "debug" });
@@ -199,7 +208,7 @@ print(json.dumps({"rows": int(x.shape[0]), "same": bool((x == lx).all() and (y =
   }, TIMEOUT);
 
   it("missing inputs and bad options are errors, not exceptions", async () => {
-    expect((await compile({ inputs: ["/no/such/dir"], out: tmp("x") })).error?.message).toBe("input not found: /no/such/dir (pass existing .ply files or directories)");
+    expect((await compile({ inputs: ["/no/such/dir"], out: tmp("x") })).error?.message).toBe("/no/such/dir: no such file or directory (pass existing .ply files or directories)");
     expect((await compile({ inputs: [corpus], out: tmp("x"), workers: 0 })).error?.code).toBe("E_USAGE");
     expect((await compile({ inputs: [corpus], out: tmp("x"), icosphere: "/no/table.f32" })).error?.code).toBe("E_ICOSPHERE");
   });

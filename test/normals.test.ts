@@ -96,14 +96,29 @@ describe("normals computed from faces", () => {
     expect(() => kernel.compileBytes(bytes, "bad-index.ply", 0.5)).toThrow(/^bad-index\.ply: face 10 refers to a vertex that does not exist \(byte \d+, vertex 10\)/);
   });
 
-  it("no normals and no faces is an error; --normals file without normals too", () => {
+  it("a point cloud (no normals, no faces) compiles: legacy keeps each point, ray traces it out from the centre", () => {
     const n = mesh.positions.length / 3;
     const bytes = writePly({
       format: "ascii",
       elements: [{ name: "vertex", count: n, properties: ["x", "y", "z", "red", "green", "blue"].map((name, k) => ({ name, type: k < 3 ? "float" : "uchar", data: Float64Array.from({ length: n }, (_, i) => (k < 3 ? mesh.positions[3 * i + k] : 128)) })) }],
     });
-    expect(() => kernel.compileBytes(bytes, "cloud.ply", 0.5)).toThrow("cloud.ply: the file has no normals (nx, ny, nz) and no faces to compute them from");
-    expect(() => kernel.compileBytes(meshPly(mesh, { normals: false }), "m.ply", 0.5, { normals: "file" })).toThrow(/m\.ply: --normals file needs nx, ny, nz vertex properties/);
+    const legacy = kernel.compileBytes(bytes, "cloud.ply", 0.5);
+    const ray = kernel.compileBytes(bytes, "cloud.ply", 0.5, { projection: "ray" });
+    expect([legacy.rows, ray.rows, legacy.normals, ray.normals]).toEqual([n, n, "none", "none"]);
+    const recip = Math.fround(1 / Math.fround(3 * kernel.icosphere.count));
+    for (let i = 0; i < n; i++) {
+      const v = Array.from(legacy.y.subarray(6 * i, 6 * i + 3));
+      // Zero normals: the reference's step leaves the point where it is.
+      expect(legacy.x[2 * i + 1]).toBe(Math.fround(Math.fround(3 * kernel.nearestBrute(v[0], v[1], v[2])) * recip));
+      const r = Math.hypot(v[0], v[1], v[2]);
+      const radial = v.map((c) => Math.fround(c / r));
+      const index = kernel.nearestBrute(radial[0], radial[1], radial[2]);
+      expect(ray.x[2 * i + 1]).toBe(Math.fround(Math.fround(3 * index) * recip));
+    }
+  });
+
+  it("--normals file needs the file's normals", () => {
+    expect(() => kernel.compileBytes(meshPly(mesh, { normals: false }), "m.ply", 0.5, { normals: "file" })).toThrow(/m\.ply: `normals` file needs nx, ny, nz vertex properties/);
   });
 });
 

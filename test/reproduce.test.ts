@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compile } from "../src/compile.js";
+import { compile } from "../src/compile/index.js";
 import { verify } from "../src/verify.js";
 import { openDataset } from "../src/view/source.js";
 import { BLENDER_SHA256, goldenDir, expectGoldenDataset } from "./reference.js";

@@ -30,7 +30,7 @@ function interrupt(args: string[], out: string, bytes: number, signal: NodeJS.Si
     const child = spawn(process.execPath, args, { env });
     let stderr = "";
     child.stderr.on("data", (d) => (stderr += d));
-    const partial = join(out, "train_y.dat.partial");
+    const partial = join(out, ".headsnet-staging", "train_y.dat");
     const timer = setInterval(() => {
       let size = 0;
       try {
@@ -122,7 +122,9 @@ describe("a full disk", () => {
     const out = tmp("disk-out");
     // Writes to /dev/full fail with ENOSPC, as on a full disk.
     const { symlinkSync } = await import("node:fs");
-    symlinkSync("/dev/full", join(out, "train_y.dat.partial"));
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(join(out, ".headsnet-staging"));
+    symlinkSync("/dev/full", join(out, ".headsnet-staging", "train_y.dat"));
     const r = spawnSync(process.execPath, compileArgs(corpus, out), { env, encoding: "utf8" });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^headsnet: cannot write .*: ENOSPC: no space left on device.*then run the same command with --resume to finish\)\n$/);

@@ -6,7 +6,7 @@ import { describe, it, expect, beforeEach, vi } from "vitest";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadSetup, type Setup } from "../src/setup-cache.js";
+import { loadSetup, setCacheDir, type Setup } from "../src/setup-cache.js";
 import { generateIcosphere, loadIcosphere } from "../src/icosphere.js";
 import { buildSpatialHash, kernelCells } from "../src/spatial-hash.js";
 import { BLENDER_SHA256, BLENDER_TABLE } from "./reference.js";
@@ -39,7 +39,7 @@ describe("icosphere and cube map cache", () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "headsnet-cache-"));
-    process.env.HEADSNET_CACHE_DIR = dir;
+    setCacheDir(dir);
     vi.mocked(buildSpatialHash).mockClear();
   });
 
@@ -116,7 +116,7 @@ describe("icosphere and cube map cache", () => {
   it("works without a writable cache directory", () => {
     // A directory that cannot exist: its parent is a file.
     writeFileSync(join(dir, "file"), "");
-    process.env.HEADSNET_CACHE_DIR = join(dir, "file", "cache");
+    setCacheDir(join(dir, "file", "cache"));
     const s = loadSetup(1);
     expect(s.icosphere.count).toBe(42);
     expectBuiltFrom(s, generateIcosphere(1).vertices);

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import yargs from "yargs";
 import { synthCorpus } from "../src/synth.js";
-import { compile } from "../src/compile.js";
+import { compile } from "../src/compile/index.js";
 import { parseHeader, vertexLayout } from "../src/ply-header.js";
 import { tf, initBackend } from "../src/train/backend.js";
 import { installFastKernels, uninstallFastKernels } from "../src/train/fast-kernels.js";
@@ -160,7 +160,7 @@ describe("data", () => {
     await compile({ inputs: [corpus], out: copy, build: "debug", workers: 1 });
     truncateSync(join(copy, "train_y.dat"), 1000);
     const r = await train({ data: copy, out: join(dir, "m"), epochs: 1, ...SMALL });
-    expect(r.error?.message).toBe(`${join(copy, "train_y.dat")}: has 1000 bytes, but the manifest's 1500 rows of 6 float32 need 36000; the data does not match its manifest (recompile, or run 'headsnet verify')`);
+    expect(r.error?.message).toBe(`${join(copy, "train_y.dat")}: has 1000 bytes, but the manifest's 1500 rows of 6 float32 need 36000; the data does not match its manifest (run 'headsnet verify' on it, or compile it again)`);
     expect(existsSync(join(dir, "m", MODEL_JSON))).toBe(false);
 
     const noManifest = await train({ data: corpus, out: join(dir, "m2"), epochs: 1 });
@@ -237,7 +237,7 @@ describe("train", () => {
       const first = await train({ ...opts, out: join(dir, "resumed"), epochs: 1 });
       expect(first.summary!.epochsRun).toBe(1);
       const refused = await train({ ...opts, out: join(dir, "resumed"), epochs: 3 });
-      expect(refused.error?.message).toMatch(/already holds a trained model.*--resume/);
+      expect(refused.error?.message).toMatch(/already holds a trained model.*`resume`/);
       const rest = await train({ data, out: join(dir, "resumed"), epochs: 3, resume: true, threads: 1 });
       expect(rest.error).toBeUndefined();
       expect(rest.summary!.resumedFrom).toBe(1);
@@ -469,7 +469,7 @@ describe("sample and export", () => {
     expect(bad.err).toMatch(/Invalid values:[\s\S]*optimizer/);
     const badLr = await run("train", data, "-o", join(dir, "m3"), "--lr", "-1");
     expect(badLr.code).toBe(2);
-    expect(badLr.err).toBe("headsnet: --lr must be a positive number, got -1\n");
+    expect(badLr.err).toBe("headsnet: --lr must be a positive number, got -1\nRun 'headsnet train --help' for usage.\n");
     const missing = await run("sample", join(dir, "nope"), "-o", join(dir, "x.ply"));
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/nope\/model\.json: no model\.json: not a model directory/);

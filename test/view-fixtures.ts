@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { synthCorpus } from "../src/synth.js";
-import { compile } from "../src/compile.js";
+import { compile } from "../src/compile/index.js";
 import { loadTf } from "../src/view/generate.js";
 
 export interface ViewFixtures {

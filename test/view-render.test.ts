@@ -171,8 +171,8 @@ describe("headsnet render (CLI)", () => {
     expect(a.code).toBe(1);
     expect(a.err).toBe(`headsnet: ${notPly}: not a PLY file: expected "ply" on the first line, found "hello"\n`);
     const b = await cli("render", join(fx.root, "missing"), "-o", out);
-    expect(b.code).toBe(1);
-    expect(b.err).toMatch(new RegExp(`^headsnet: ${join(fx.root, "missing")}: not found; pass a \\.ply file`));
+    expect(b.code).toBe(2);
+    expect(b.err).toBe(`headsnet: ${join(fx.root, "missing")}: no such file or directory\nRun 'headsnet render --help' for usage.\n`);
     const c = await cli("render", fx.ply, "-o", out, "--size", "big");
     expect(c.code).toBe(2);
     expect(c.err).toMatch(/--size must be WIDTHxHEIGHT/);

@@ -244,7 +244,7 @@ describe("the view server", () => {
   });
 
   it("bad input is a clear error naming the file, before anything listens", async () => {
-    await expect(startViewServer({ input: `${fx.root}/nothing.ply` })).rejects.toThrow(`${fx.root}/nothing.ply: not found`);
+    await expect(startViewServer({ input: `${fx.root}/nothing.ply` })).rejects.toThrow(`${fx.root}/nothing.ply: no such file or directory`);
     await expect(startViewServer({ input: fx.heads })).rejects.toThrow(`${fx.heads}: the directory holds neither manifest.json`);
     await expect(startViewServer({ input: fx.data, model: "0.5" })).rejects.toThrow(/no model "0\.5" in the manifest/);
   });

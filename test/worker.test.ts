@@ -7,7 +7,8 @@ import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import compileFileTask, { releaseRows, type FileResult, type KernelSetup, type RowsMessage } from "../src/worker.js";
+import compileFileTask from "../src/compile/worker.js";
+import { releaseRows, type FileResult, type KernelSetup, type RowsMessage } from "../src/compile/protocol.js";
 import { createPool } from "../src/pool.js";
 import { synthCorpus } from "../src/synth.js";
 import { generateIcosphere } from "../src/icosphere.js";
@@ -37,14 +38,12 @@ describe("compile worker", () => {
     });
   });
 
-  const task = (i: number) => ({ path: files[i], label: files[i], id: i / 8, options: {}, setup });
+  const task = (i: number) => ({ path: files[i], label: files[i], id: i / 8, target: { kind: "headsnet" as const, options: {}, setup } });
   const outOf = (result: FileResult): RowsMessage => {
     if (!result.ok) throw new Error(result.error.message as string);
     return result.out;
   };
-  const rowsOf = (m: RowsMessage) => Buffer.concat([
-    Buffer.from(new Uint8Array(m.memory, m.xAt, m.xBytes)), Buffer.from(new Uint8Array(m.memory, m.yAt, m.yBytes)),
-  ]);
+  const rowsOf = (m: RowsMessage) => Buffer.concat(m.parts.map((p) => Buffer.from(new Uint8Array(m.memory, p.at, p.bytes))));
 
   it("keeps every file's rows intact until they are released, and goes on in the memory released", () => {
     // In this thread: were a held file's memory reused, its rows would change; were released

@@ -10,7 +10,7 @@ import { loadIcosphere, type Icosphere } from "../icosphere.js";
 import { Kernel, type InputWidth, type Projection, type WasmBuild } from "../kernel.js";
 import { modelId } from "../ids.js";
 import { HeadsnetError, usageError } from "../errors.js";
-import { X_COLUMNS_2, X_COLUMNS_5, Y_COLUMNS } from "../compile.js";
+import { X_COLUMNS_2, X_COLUMNS_5, Y_COLUMNS } from "../dataset/format.js";
 import { RowStreamWriter, type RowChunk } from "./stream.js";
 
 export interface StreamCompileOptions {

@@ -9,15 +9,16 @@
 // random buffered row into the current batch. Memory: the buffer plus one block.
 
 import { open, readFile, stat, mkdir, rm, type FileHandle } from "node:fs/promises";
-import { dirname, join, basename } from "node:path";
-import { MANIFEST_NAME, NPY_HEADER_BYTES, npyHeader, type Manifest } from "../output.js";
-import { trainErrors } from "./messages.js";
+import { join } from "node:path";
+import { HEADSNET_Y_WIDTH, type Manifest } from "../dataset/format.js";
+import { readDataset } from "../dataset/read.js";
+import { errors } from "../errors.js";
 import { HeadsnetError } from "../errors.js";
 import { Rng, mixSeed, SEED_CHUNKS, SEED_SHUFFLE } from "./rng.js";
 import type { RowChunk } from "./stream.js";
 
 export const CHUNK_ROWS = 1 << 16;
-export const Y_WIDTH = 6;
+export const Y_WIDTH = HEADSNET_Y_WIDTH;
 
 export interface Dataset {
   dir: string;
@@ -28,69 +29,12 @@ export interface Dataset {
   rows: number;
 }
 
-/** Find and check a compiled dataset: DATA is its directory, its manifest.json, or one of its files. */
+/** Find and check a compiled HeadsNet dataset: DATA is its directory, its manifest.json, or one of its files. */
 export async function openDataset(data: string): Promise<Dataset> {
-  let dir = data;
-  try {
-    if (!(await stat(data)).isDirectory()) dir = dirname(data);
-  } catch {
-    throw trainErrors.read(data, "no such file or directory (pass a directory written by 'headsnet compile')");
-  }
-  const manifestPath = join(dir, MANIFEST_NAME);
-  let text: string;
-  try {
-    text = await readFile(manifestPath, "utf8");
-  } catch {
-    throw trainErrors.noManifest(dir);
-  }
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(text);
-  } catch (e) {
-    throw trainErrors.manifest(manifestPath, `not valid JSON: ${(e as Error).message}`);
-  }
-  if (manifest?.tool !== "headsnet" || manifest.complete !== true || !manifest.files?.x || !manifest.files?.y) {
-    throw trainErrors.manifest(manifestPath, "does not describe a complete headsnet dataset (no files.x/files.y, or complete is not true)");
-  }
-  const rows = manifest.rows;
-  if (!Number.isSafeInteger(rows) || rows < 0) throw trainErrors.manifest(manifestPath, `rows is ${JSON.stringify(rows)}, not a row count`);
-  const { x, y } = manifest.files;
-  if (x.width !== 2 && x.width !== 5) throw trainErrors.manifest(manifestPath, `files.x.width is ${x.width}; train_x rows are 2 or 5 floats wide`);
-  if (y.width !== Y_WIDTH) throw trainErrors.manifest(manifestPath, `files.y.width is ${y.width}; train_y rows are ${Y_WIDTH} floats wide`);
-  for (const info of [x, y]) {
-    if (typeof info.name !== "string" || basename(info.name) !== info.name) {
-      throw trainErrors.manifest(manifestPath, `the file name ${JSON.stringify(info.name)} is not a plain file name`);
-    }
-    const expected = info.dataOffset + rows * info.width * 4;
-    if (info.bytes !== expected) {
-      throw trainErrors.manifest(manifestPath, `says ${info.name} has ${info.bytes} bytes, but ${rows} rows of ${info.width} float32 after ${info.dataOffset} header bytes need ${expected}`);
-    }
-    const path = join(dir, info.name);
-    let size: number;
-    try {
-      size = (await stat(path)).size;
-    } catch {
-      throw trainErrors.dataFile(path, `is missing (the manifest lists it)`);
-    }
-    if (size !== expected) {
-      throw trainErrors.dataFile(path, `has ${size} bytes, but the manifest's ${rows} rows of ${info.width} float32${info.dataOffset ? ` after a ${info.dataOffset}-byte header` : ""} need ${expected}`);
-    }
-    if (manifest.format === "npy") {
-      if (info.dataOffset !== NPY_HEADER_BYTES) throw trainErrors.manifest(manifestPath, `${info.name}: dataOffset ${info.dataOffset}; headsnet's .npy files have ${NPY_HEADER_BYTES}-byte headers`);
-      const handle = await open(path, "r");
-      const head = Buffer.alloc(NPY_HEADER_BYTES);
-      try {
-        await handle.read(head, 0, NPY_HEADER_BYTES, 0);
-      } finally {
-        await handle.close();
-      }
-      if (!head.equals(npyHeader(rows, info.width))) {
-        throw trainErrors.dataFile(path, `the .npy header does not say (${rows}, ${info.width}) little-endian float32`);
-      }
-    }
-  }
-  if (rows === 0) throw trainErrors.manifest(manifestPath, "the dataset has no rows to train on");
-  return { dir, manifest, xPath: join(dir, x.name), yPath: join(dir, y.name), xWidth: x.width, rows };
+  const dataset = readDataset(data, { target: "headsnet" });
+  if (dataset.rows === 0) throw errors.manifest(dataset.manifestPath, "the dataset has no rows to train on");
+  const { x, y } = dataset.files;
+  return { dir: dataset.dir, manifest: dataset.manifest, xPath: x.path, yPath: y.path, xWidth: x.width, rows: dataset.rows };
 }
 
 /** Where the rows of an epoch come from. */
@@ -107,7 +51,7 @@ async function readExactly(handle: FileHandle, target: Uint8Array, position: num
   let done = 0;
   while (done < target.byteLength) {
     const { bytesRead } = await handle.read(target, done, target.byteLength - done, position + done);
-    if (bytesRead === 0) throw trainErrors.dataFile(path, `ends at byte ${position + done}, before the rows the manifest promises`);
+    if (bytesRead === 0) throw errors.dataFile(path, `ends at byte ${position + done}, before the rows the manifest promises`);
     done += bytesRead;
   }
 }
@@ -133,7 +77,7 @@ async function* blocks(
     }
   } catch (e) {
     if (e instanceof HeadsnetError) throw e;
-    throw trainErrors.read(xh ? yPath : xPath, (e as Error).message);
+    throw errors.read(xh ? yPath : xPath, (e as Error).message);
   } finally {
     await xh?.close();
     await yh?.close();

@@ -6,7 +6,7 @@ import { writeFile, mkdir } from "node:fs/promises";
 import { dirname, basename } from "node:path";
 import { tf, initBackend } from "./backend.js";
 import { loadModel } from "./model.js";
-import { trainErrors, captureErrors } from "./messages.js";
+import { errors, captureErrors, opt } from "../errors.js";
 import type { HeadsnetError } from "../errors.js";
 import { VERSION } from "../package.js";
 
@@ -41,7 +41,7 @@ export function denseLayers(model: tf.LayersModel, where: string): ExportedLayer
   const layers: ExportedLayer[] = [];
   for (const layer of model.layers) {
     if (layer.getClassName() === "InputLayer") continue;
-    if (layer.getClassName() !== "Dense") throw trainErrors.model(where, `layer ${layer.name} is a ${layer.getClassName()}; the C export covers Dense layers only`);
+    if (layer.getClassName() !== "Dense") throw errors.model(where, `layer ${layer.name} is a ${layer.getClassName()}; the C export covers Dense layers only`);
     const [kernel, bias] = layer.getWeights();
     const [inputs, units] = kernel.shape as [number, number];
     const k = kernel.dataSync() as Float32Array;
@@ -100,9 +100,9 @@ export function cHeader(layers: ExportedLayer[], name: string, source: string): 
 export async function exportModel(options: ExportOptions): Promise<{ error?: HeadsnetError; summary?: ExportSummary }> {
   const r = await captureErrors(async () => {
     const format = options.format ?? "c-header";
-    if (format !== "c-header") throw trainErrors.usage(`--format must be c-header, got ${format}`);
+    if (format !== "c-header") throw errors.usage(`${opt("format")} must be c-header, got ${format}`);
     const name = options.name ?? "headsnet";
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw trainErrors.usage(`--name must be a C identifier, got ${JSON.stringify(name)}`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw errors.usage(`${opt("name")} must be a C identifier, got ${JSON.stringify(name)}`);
     await initBackend();
     const { model } = await loadModel(options.model);
     try {
@@ -113,7 +113,7 @@ export async function exportModel(options: ExportOptions): Promise<{ error?: Hea
           await mkdir(dirname(options.out), { recursive: true });
           await writeFile(options.out, text);
         } catch (e) {
-          throw trainErrors.output(options.out, (e as Error).message);
+          throw errors.output(options.out, (e as Error).message);
         }
       }
       return {

@@ -6,7 +6,7 @@ import { mkdir, readFile, rename, writeFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { tf } from "./backend.js";
 import { SEED_INIT, mixSeed } from "./rng.js";
-import { trainErrors } from "./messages.js";
+import { errors, opt } from "../errors.js";
 import { VERSION } from "../package.js";
 import { ADAM_KERNEL } from "./fast-kernels.js";
 
@@ -230,22 +230,22 @@ export async function loadOptimizerState(optimizer: tf.Optimizer, dir: string): 
     meta = JSON.parse(await readFile(jsonPath, "utf8"));
     bin = await readFile(join(dir, OPTIMIZER_BIN));
   } catch (e) {
-    throw trainErrors.model(jsonPath, `cannot read the optimizer state to resume from: ${(e as Error).message}`);
+    throw errors.model(jsonPath, `cannot read the optimizer state to resume from: ${(e as Error).message}`);
   }
   if (meta.className !== optimizer.getClassName()) {
-    throw trainErrors.model(jsonPath, `the checkpoint was trained with ${meta.className}, not ${optimizer.getClassName()}; resume with the same --optimizer (and --stock-kernels if it was trained with them)`);
+    throw errors.model(jsonPath, `the checkpoint was trained with ${meta.className}, not ${optimizer.getClassName()}; resume with the same ${opt("optimizer")} (and ${opt("stockKernels")} if it was trained with them)`);
   }
   const tensors = tf.io.decodeWeights(new Uint8Array(bin).buffer as ArrayBuffer, meta.specs);
   const vars = stateVariables(optimizer);
   if (vars.size !== Object.keys(tensors).length) {
     tf.dispose(Object.values(tensors));
-    throw trainErrors.model(jsonPath, `the optimizer state has ${Object.keys(tensors).length} tensors; this network's optimizer has ${vars.size} (resume with the same --layers and --units)`);
+    throw errors.model(jsonPath, `the optimizer state has ${Object.keys(tensors).length} tensors; this network's optimizer has ${vars.size} (resume with the same ${opt("layers")} and ${opt("units")})`);
   }
   for (const [name, v] of vars) {
     const t = tensors[name];
     if (!t || !tf.util.arraysEqual(t.shape, v.shape)) {
       tf.dispose(Object.values(tensors));
-      throw trainErrors.model(jsonPath, `the optimizer state's ${name} does not fit this network (resume with the same --layers and --units)`);
+      throw errors.model(jsonPath, `the optimizer state's ${name} does not fit this network (resume with the same ${opt("layers")} and ${opt("units")})`);
     }
     v.assign(t);
   }
@@ -293,7 +293,7 @@ export async function saveModel(model: tf.LayersModel, dir: string, meta: ModelM
   } catch (e) {
     await rm(join(dir, WEIGHTS_BIN + ".partial"), { force: true });
     await rm(join(dir, MODEL_JSON + ".partial"), { force: true });
-    throw trainErrors.output(dir, (e as Error).message);
+    throw errors.output(dir, (e as Error).message);
   }
 }
 
@@ -314,16 +314,16 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
     const why = (e as NodeJS.ErrnoException).code === "ENOENT"
       ? `no ${MODEL_JSON}: not a model directory (train one with 'headsnet train DATA -o ${dir}')`
       : (e as Error).message;
-    throw trainErrors.model(jsonPath, why);
+    throw errors.model(jsonPath, why);
   }
   let json: { modelTopology?: object; weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]; headsnet?: Partial<ModelMeta> };
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw trainErrors.model(jsonPath, `not valid JSON: ${(e as Error).message}`);
+    throw errors.model(jsonPath, `not valid JSON: ${(e as Error).message}`);
   }
   if (!json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw trainErrors.model(jsonPath, "not a tfjs layers model (no modelTopology or weightsManifest)");
+    throw errors.model(jsonPath, "not a tfjs layers model (no modelTopology or weightsManifest)");
   }
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: Buffer[] = [];
@@ -333,14 +333,14 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
       try {
         buffers.push(await readFile(join(dir, p)));
       } catch (e) {
-        throw trainErrors.model(join(dir, p), `cannot read the weights named by ${MODEL_JSON}: ${(e as Error).message}`);
+        throw errors.model(join(dir, p), `cannot read the weights named by ${MODEL_JSON}: ${(e as Error).message}`);
       }
     }
   }
   const weightData = Buffer.concat(buffers);
   const expected = specs.reduce((sum, s) => sum + 4 * s.shape.reduce((a, b) => a * b, 1), 0);
   if (specs.some((s) => s.dtype !== "float32") || weightData.byteLength !== expected) {
-    throw trainErrors.model(join(dir, WEIGHTS_BIN), `holds ${weightData.byteLength} bytes; ${MODEL_JSON} describes ${expected} bytes of float32 weights`);
+    throw errors.model(join(dir, WEIGHTS_BIN), `holds ${weightData.byteLength} bytes; ${MODEL_JSON} describes ${expected} bytes of float32 weights`);
   }
   const artifacts: tf.io.ModelArtifacts = {
     modelTopology: json.modelTopology,
@@ -351,7 +351,7 @@ export async function loadModel(dir: string): Promise<LoadedModel> {
   try {
     model = await tf.loadLayersModel({ load: async () => artifacts });
   } catch (e) {
-    throw trainErrors.model(jsonPath, `tfjs cannot load this model: ${(e as Error).message}`);
+    throw errors.model(jsonPath, `tfjs cannot load this model: ${(e as Error).message}`);
   }
   const inShape = model.inputs[0].shape;
   const outShape = model.outputs[0].shape;

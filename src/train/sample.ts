@@ -14,7 +14,7 @@ import { writeFile, mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { tf, initBackend } from "./backend.js";
 import { loadModel } from "./model.js";
-import { trainErrors, captureErrors } from "./messages.js";
+import { errors, captureErrors, opt } from "../errors.js";
 import { Rng, mixSeed, SEED_SAMPLE_ID, SEED_CONE } from "./rng.js";
 import { writePly } from "../ply-write.js";
 import { loadIcosphere, type Icosphere } from "../icosphere.js";
@@ -32,6 +32,8 @@ export interface SampleOptions {
   cone?: number;
   /** Five-input models: the icosphere the index values refer to (default: the one the model was trained with). */
   icosphere?: number | string;
+  /** Called as points are evaluated: done so far, and in all. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface SampleSummary {
@@ -106,25 +108,29 @@ export async function sample(options: SampleOptions): Promise<{ error?: Headsnet
 async function sampleOrThrow(o: SampleOptions): Promise<SampleSummary> {
   const started = performance.now();
   const points = o.points ?? SAMPLE_DEFAULTS.points;
-  if (!Number.isInteger(points) || points < 1 || points > 1 << 28) throw trainErrors.usage(`--points must be an integer from 1 to ${1 << 28}, got ${points}`);
-  if (o.id !== undefined && !Number.isFinite(o.id)) throw trainErrors.usage(`--id must be a number (model ids are in [0, 1]), got ${o.id}`);
+  if (!Number.isInteger(points) || points < 1 || points > 1 << 28) throw errors.usage(`${opt("points")} must be an integer from 1 to ${1 << 28}, got ${points}`);
+  if (o.id !== undefined && !(o.id >= 0 && o.id <= 1)) throw errors.usage(`${opt("id")} must be a model id from 0 to 1, got ${o.id}`);
   const seed = o.seed ?? SAMPLE_DEFAULTS.seed;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw trainErrors.usage(`--seed must be an integer from 0 to 4294967295, got ${seed}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw errors.usage(`${opt("seed")} must be an integer from 0 to 4294967295, got ${seed}`);
   const cone = o.cone ?? SAMPLE_DEFAULTS.cone;
-  if (!(cone >= 0 && cone <= 180)) throw trainErrors.usage(`--cone must be an angle from 0 to 180 degrees, got ${cone}`);
-  const format = o.format ?? (o.out.toLowerCase().endsWith(".csv") ? "csv" : "ply");
+  if (!(cone >= 0 && cone <= 180)) throw errors.usage(`${opt("cone")} must be an angle from 0 to 180 degrees, got ${cone}`);
+  const extension = /\.(ply|csv)$/i.exec(o.out)?.[1].toLowerCase() as "ply" | "csv" | undefined;
+  if (o.format && extension && o.format !== extension) {
+    throw errors.usage(`${opt("format")} ${o.format} and the file name ${o.out} disagree: name the file .${o.format}, or pass ${opt("format")} ${extension}`);
+  }
+  const format = o.format ?? extension ?? "ply";
   await initBackend();
   const { model, meta, inputs, outputs } = await loadModel(o.model);
   try {
-    if (inputs !== 2 && inputs !== 5) throw trainErrors.model(o.model, `the network takes ${inputs} inputs; headsnet models take 2 or 5`);
-    if (outputs !== 6) throw trainErrors.model(o.model, `the network gives ${outputs} outputs; headsnet models give 6 (x y z r g b)`);
+    if (inputs !== 2 && inputs !== 5) throw errors.model(o.model, `the network takes ${inputs} inputs; headsnet models take 2 or 5`);
+    if (outputs !== 6) throw errors.model(o.model, `the network gives ${outputs} outputs; headsnet models give 6 (x y z r g b)`);
     const id = o.id !== undefined ? Math.fround(o.id) : sampleId(seed);
     let rays: { icosphere: Icosphere; cosMax: number; rng: Rng } | undefined;
     if (inputs === 5) {
       const spec = o.icosphere ?? (meta.icosphere?.source?.startsWith("level ") ? Number(meta.icosphere.source.slice(6)) : meta.icosphere?.source);
       const icosphere = loadIcosphere(spec);
       if (meta.icosphere && icosphere.count !== meta.icosphere.vertices) {
-        throw trainErrors.usage(`the model was trained with an icosphere of ${meta.icosphere.vertices} vertices; --icosphere gives ${icosphere.count}`);
+        throw errors.usage(`the model was trained with an icosphere of ${meta.icosphere.vertices} vertices; ${opt("icosphere")} gives ${icosphere.count}`);
       }
       rays = { icosphere, cosMax: Math.cos((cone * Math.PI) / 180), rng: new Rng(mixSeed(seed, SEED_CONE)) };
     }
@@ -136,6 +142,7 @@ async function sampleOrThrow(o: SampleOptions): Promise<SampleSummary> {
       const y = tf.tidy(() => model.predict(tf.tensor2d(x, [n, inputs])) as tf.Tensor);
       const values = (await y.data()) as Float32Array;
       y.dispose();
+      o.onProgress?.(first + n, points);
       for (let r = 0; r < n; r++) {
         for (let c = 0; c < 3; c++) {
           pos[c][first + r] = values[r * 6 + c];
@@ -171,7 +178,7 @@ async function sampleOrThrow(o: SampleOptions): Promise<SampleSummary> {
       await mkdir(dirname(o.out), { recursive: true });
       await writeFile(o.out, bytes);
     } catch (e) {
-      throw trainErrors.output(o.out, (e as Error).message);
+      throw errors.output(o.out, (e as Error).message);
     }
     return {
       model: o.model, out: o.out, format, id, points, inputs, cone: rays ? cone : null,

@@ -14,7 +14,7 @@
 // writes one frame per file.
 
 import type { Readable, Writable } from "node:stream";
-import { trainErrors } from "./messages.js";
+import { errors } from "../errors.js";
 
 export const ROW_STREAM_FORMAT = "headsnet-rows";
 export const ROW_STREAM_VERSION = 1;
@@ -214,25 +214,25 @@ export async function openRowStream(input: Readable | AsyncIterable<Buffer | str
   const reader = new ByteReader(input as AsyncIterable<Buffer | string>);
   const line = await reader.readLine(MAX_HEADER_BYTES);
   if (line === null || line.length === 0) {
-    throw trainErrors.stream(source, `the input is empty; expected a header line {"format":"${ROW_STREAM_FORMAT}",...} (pipe 'headsnet compile ... --stdout' into it)`, 0);
+    throw errors.stream(source, `the input is empty; expected a header line {"format":"${ROW_STREAM_FORMAT}",...} (pipe 'headsnet compile ... --stdout' into it)`, 0);
   }
   if (line[line.length - 1] !== 10) {
-    throw trainErrors.stream(source, `no header line: expected one line of JSON {"format":"${ROW_STREAM_FORMAT}",...} ending in a newline`, 0);
+    throw errors.stream(source, `no header line: expected one line of JSON {"format":"${ROW_STREAM_FORMAT}",...} ending in a newline`, 0);
   }
   let header: RowStreamHeader;
   try {
     header = JSON.parse(line.toString("utf8"));
   } catch {
-    throw trainErrors.stream(source, `the first line is not JSON (found ${JSON.stringify(line.subarray(0, 40).toString("latin1"))}); expected {"format":"${ROW_STREAM_FORMAT}",...}`, 0);
+    throw errors.stream(source, `the first line is not JSON (found ${JSON.stringify(line.subarray(0, 40).toString("latin1"))}); expected {"format":"${ROW_STREAM_FORMAT}",...}`, 0);
   }
   if (!header || header.format !== ROW_STREAM_FORMAT) {
-    throw trainErrors.stream(source, `the header's format is ${JSON.stringify(header?.format)}, expected "${ROW_STREAM_FORMAT}"`, 0);
+    throw errors.stream(source, `the header's format is ${JSON.stringify(header?.format)}, expected "${ROW_STREAM_FORMAT}"`, 0);
   }
   if (header.version !== ROW_STREAM_VERSION) {
-    throw trainErrors.stream(source, `row stream version ${header.version}; this headsnet reads version ${ROW_STREAM_VERSION}`, 0);
+    throw errors.stream(source, `row stream version ${header.version}; this headsnet reads version ${ROW_STREAM_VERSION}`, 0);
   }
-  if (header.xWidth !== 2 && header.xWidth !== 5) throw trainErrors.stream(source, `xWidth ${header.xWidth}; expected 2 or 5`, 0);
-  if (header.yWidth !== 6) throw trainErrors.stream(source, `yWidth ${header.yWidth}; expected 6`, 0);
+  if (header.xWidth !== 2 && header.xWidth !== 5) throw errors.stream(source, `xWidth ${header.xWidth}; expected 2 or 5`, 0);
+  if (header.yWidth !== 6) throw errors.stream(source, `yWidth ${header.yWidth}; expected 6`, 0);
   const { xWidth, yWidth } = header;
 
   async function* chunks(): AsyncGenerator<RowChunk> {
@@ -241,7 +241,7 @@ export async function openRowStream(input: Readable | AsyncIterable<Buffer | str
     for (;;) {
       const at = reader.offset;
       if (!(await reader.readInto(count, 0, 4))) {
-        throw trainErrors.stream(source, `the stream ends after ${total} rows without its end frame: the writer stopped early (did the compile fail?)`, at);
+        throw errors.stream(source, `the stream ends after ${total} rows without its end frame: the writer stopped early (did the compile fail?)`, at);
       }
       const n = new DataView(count.buffer).getUint32(0, true);
       if (n === 0) {
@@ -251,16 +251,16 @@ export async function openRowStream(input: Readable | AsyncIterable<Buffer | str
           sent = trailer ? JSON.parse(trailer.toString("utf8")).rows : undefined;
         } catch { /* checked below */ }
         if (sent !== total) {
-          throw trainErrors.stream(source, `the end frame says ${sent === undefined ? "nothing readable" : `${sent} rows`}, but ${total} rows arrived`, reader.offset);
+          throw errors.stream(source, `the end frame says ${sent === undefined ? "nothing readable" : `${sent} rows`}, but ${total} rows arrived`, reader.offset);
         }
         return;
       }
-      if (n > MAX_FRAME_ROWS) throw trainErrors.stream(source, `a frame of ${n} rows; frames hold at most ${MAX_FRAME_ROWS}`, at);
+      if (n > MAX_FRAME_ROWS) throw errors.stream(source, `a frame of ${n} rows; frames hold at most ${MAX_FRAME_ROWS}`, at);
       const x = new Float32Array(n * xWidth);
       const y = new Float32Array(n * yWidth);
       if (!(await reader.readInto(new Uint8Array(x.buffer), 0, x.byteLength)) ||
           !(await reader.readInto(new Uint8Array(y.buffer), 0, y.byteLength))) {
-        throw trainErrors.stream(source, `the stream ends inside a frame of ${n} rows (after ${total} whole rows)`, reader.offset);
+        throw errors.stream(source, `the stream ends inside a frame of ${n} rows (after ${total} whole rows)`, reader.offset);
       }
       total += n;
       yield { x, y, rows: n };

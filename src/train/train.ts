@@ -15,11 +15,11 @@ import { ParallelTrainer } from "./parallel.js";
 import { openDataset, fileSource, streamSource, shuffledBatches, Y_WIDTH, type RowSource } from "./data.js";
 import { openRowStream } from "./stream.js";
 import { compiledChunks, type StreamFailure } from "./compile-stream.js";
-import { trainErrors, captureErrors } from "./messages.js";
+import { errors, captureErrors, opt } from "../errors.js";
 import type { HeadsnetError } from "../errors.js";
 import { loadIcosphere } from "../icosphere.js";
 import type { InputWidth, Projection, WasmBuild } from "../kernel.js";
-import { X_COLUMNS_2, X_COLUMNS_5, Y_COLUMNS } from "../compile.js";
+import { X_COLUMNS_2, X_COLUMNS_5, Y_COLUMNS } from "../dataset/format.js";
 import { VERSION } from "../package.js";
 
 export const TRAINING_JSON = "training.json";
@@ -136,28 +136,28 @@ export interface TrainResult {
 
 function checkInt(name: string, v: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): void {
   if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) {
-    throw trainErrors.usage(`--${name} must be an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : " up"}, got ${v}`);
+    throw errors.usage(`${opt(name)} must be an integer from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : " up"}, got ${v}`);
   }
 }
 
 function validate(o: TrainOptions): void {
   const sources = [o.data !== undefined, o.fromPly !== undefined].filter(Boolean).length;
-  if (sources !== 1) throw trainErrors.usage("train needs exactly one source: a dataset directory, '-' for a row stream on stdin, or --from-ply DIR");
-  if (!o.out) throw trainErrors.usage("train needs a model directory (-o MODEL_DIR)");
+  if (sources !== 1) throw errors.usage("train needs exactly one source: a dataset directory, '-' for a row stream on stdin, or " + opt("fromPly") + " DIR");
+  if (!o.out) throw errors.usage(`train needs a model directory (${opt("out")} MODEL_DIR)`);
   checkInt("layers", o.layers, 1, 64);
   checkInt("units", o.units, 1, 1 << 16);
   checkInt("batch", o.batch, 1, 1 << 20);
   checkInt("epochs", o.epochs, 1, 1 << 20);
   checkInt("limit", o.limit, 1);
-  checkInt("shuffle-buffer", o.shuffleBuffer, 1, 1 << 28);
+  checkInt("shuffleBuffer", o.shuffleBuffer, 1, 1 << 28);
   checkInt("seed", o.seed, 0, 0xffffffff);
   checkInt("threads", o.threads, 1, 64);
-  if (o.lr !== undefined && !(Number.isFinite(o.lr) && o.lr > 0)) throw trainErrors.usage(`--lr must be a positive number, got ${o.lr}`);
+  if (o.lr !== undefined && !(Number.isFinite(o.lr) && o.lr > 0)) throw errors.usage(`${opt("lr")} must be a positive number, got ${o.lr}`);
   if (o.optimizer !== undefined && !OPTIMIZERS.includes(o.optimizer)) {
-    throw trainErrors.usage(`--optimizer must be one of ${OPTIMIZERS.join(", ")}, got ${o.optimizer}`);
+    throw errors.usage(`${opt("optimizer")} must be one of ${OPTIMIZERS.join(", ")}, got ${o.optimizer}`);
   }
   if (o.activation !== undefined && !(ACTIVATIONS as readonly string[]).includes(o.activation)) {
-    throw trainErrors.usage(`--activation must be one of ${ACTIVATIONS.join(", ")}, got ${o.activation}`);
+    throw errors.usage(`${opt("activation")} must be one of ${ACTIVATIONS.join(", ")}, got ${o.activation}`);
   }
 }
 
@@ -174,7 +174,7 @@ async function readState(out: string): Promise<TrainState | undefined> {
     if (state.tool !== "headsnet" || !state.settings || !Number.isInteger(state.epochsDone)) throw new Error("not a headsnet training state");
     return state;
   } catch (e) {
-    throw trainErrors.model(path, `cannot resume from it: ${(e as Error).message}`);
+    throw errors.model(path, `cannot resume from it: ${(e as Error).message}`);
   }
 }
 
@@ -184,7 +184,7 @@ async function writeState(out: string, state: TrainState): Promise<void> {
     await writeFile(path + ".partial", JSON.stringify(state, null, 2) + "\n");
     await rename(path + ".partial", path);
   } catch (e) {
-    throw trainErrors.output(path, (e as Error).message);
+    throw errors.output(path, (e as Error).message);
   }
 }
 
@@ -208,7 +208,7 @@ async function openSource(o: TrainOptions, seed: number, limit: number | undefin
   }
   if (o.data === "-") {
     if (!o.input && process.stdin.isTTY) {
-      throw trainErrors.usage("train - reads a row stream from stdin, which is a terminal: pipe 'headsnet compile ... --stdout' into it");
+      throw errors.usage("train - reads a row stream from stdin, which is a terminal: pipe 'headsnet compile ... --stdout' into it");
     }
     const reader = await openRowStream(o.input ?? process.stdin, "stdin");
     const h = reader.header;
@@ -239,13 +239,13 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
   let startEpoch = 0;
   let history: EpochRecord[] = [];
   if (o.resume) {
-    if (!previous) throw trainErrors.model(join(o.out, TRAINING_JSON), "nothing to resume: no checkpoint here (train without --resume first)");
+    if (!previous) throw errors.model(join(o.out, TRAINING_JSON), "nothing to resume: no checkpoint here (train without --resume first)");
     settings = previous.settings;
     startEpoch = previous.epochsDone;
     history = previous.history;
   } else {
     if (previous) {
-      throw trainErrors.usage(`${o.out} already holds a trained model (${TRAINING_JSON}); pass --resume to continue it, or choose another -o`);
+      throw errors.usage(`${o.out} already holds a trained model (${TRAINING_JSON}); pass ${opt("resume")} to continue it, or choose another ${opt("out")}`);
     }
     settings = {
       layers: o.layers ?? TRAIN_DEFAULTS.layers,
@@ -266,10 +266,10 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
   try {
     if (previous && o.resume) {
       if (previous.data.xWidth !== source.xWidth) {
-        throw trainErrors.usage(`the checkpoint in ${o.out} was trained on rows of ${previous.data.xWidth} inputs; ${source.label} has ${source.xWidth}`);
+        throw errors.usage(`the checkpoint in ${o.out} was trained on rows of ${previous.data.xWidth} inputs; ${source.label} has ${source.xWidth}`);
       }
       if (source.rows !== undefined && source.rows !== previous.data.rows) {
-        throw trainErrors.usage(`the checkpoint in ${o.out} was trained on ${previous.data.rows} rows; ${source.label} has ${source.rows} (resume with the same data and --limit)`);
+        throw errors.usage(`the checkpoint in ${o.out} was trained on ${previous.data.rows} rows; ${source.label} has ${source.rows} (resume with the same data and ${opt("limit")})`);
       }
     }
     let loaded: tf.LayersModel | undefined;
@@ -277,7 +277,7 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
       const m = await loadModel(o.out);
       if (m.meta.checkpoint !== startEpoch) {
         m.model.dispose();
-        throw trainErrors.model(join(o.out, MODEL_JSON), `belongs to epoch ${m.meta.checkpoint}, but ${TRAINING_JSON} says ${startEpoch} epochs are done: the checkpoint was interrupted while being written`);
+        throw errors.model(join(o.out, MODEL_JSON), `belongs to epoch ${m.meta.checkpoint}, but ${TRAINING_JSON} says ${startEpoch} epochs are done: the checkpoint was interrupted while being written`);
       }
       loaded = m.model;
     }
@@ -310,7 +310,7 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
           const value = parallel ? await parallel.step(b.x, b.y, b.rows) : replica.step(b.x, b.y, b.rows);
           o.onStep?.(value);
           if (!Number.isFinite(value)) {
-            throw trainErrors.usage(`the loss became ${value} at epoch ${e + 1}, step ${steps + 1}: lower --lr, or check the data with 'headsnet verify'`);
+            throw errors.usage(`the loss became ${value} at epoch ${e + 1}, step ${steps + 1}: lower ${opt("lr")}, or check the data with 'headsnet verify'`);
           }
           lossSum += value * b.rows;
           rows += b.rows;
@@ -327,7 +327,7 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
             }
           }
         }
-        if (rows === 0) throw trainErrors.usage(`${source.label}: no rows arrived to train on`);
+        if (rows === 0) throw errors.usage(`${source.label}: no rows arrived to train on`);
         const record: EpochRecord = { epoch: e + 1, rows, steps, loss: lossSum / rows, seconds: (performance.now() - epochStart) / 1000 };
         history = [...history, record];
         rowsTotal += rows;
@@ -337,7 +337,7 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
         try {
           await saveOptimizerState(optimizer, o.out);
         } catch (err) {
-          throw trainErrors.output(o.out, (err as Error).message);
+          throw errors.output(o.out, (err as Error).message);
         }
         await writeState(o.out, {
           tool: "headsnet", version: VERSION, settings, epochsDone: e + 1, epochs,

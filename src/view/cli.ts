@@ -2,20 +2,12 @@
 
 import type { Argv } from "yargs";
 import { HeadsnetError } from "../errors.js";
+import { finish, plural, displayPath, withCommonOptions, type Io } from "../cli-common.js";
 import type { RenderSummary } from "./render.js";
 import { VIEW_NAMES, COLOR_MODES } from "./raster.js";
 
-interface Io {
-  out(t: string): void;
-  err(t: string): void;
-}
-
 const inputDescription = "a .ply file, a compiled dataset directory (manifest.json) or a trained model directory (model.json)";
 
-function icosphereSpec(value: string | undefined): number | string | undefined {
-  if (value === undefined) return undefined;
-  return /^\d+$/.test(value) ? Number(value) : value;
-}
 
 function commonOptions<T>(y: Argv<T>) {
   return y
@@ -27,13 +19,9 @@ function commonOptions<T>(y: Argv<T>) {
     .option("icosphere", { type: "string", describe: "PLY input: icosphere for the index colours: level 0-9 (default 5), blender (alias reference: the reference's table, built in) or a table file; a model: overrides what its dataset says" });
 }
 
-function exitCodeOf(error: HeadsnetError): number {
-  return error.code === "E_USAGE" ? 2 : 1;
-}
-
 function renderText(s: RenderSummary): string {
-  const panels = s.panels.map((p) => `${p.label}: ${p.points.toLocaleString("en-US")} points${p.faces ? `, ${p.faces.toLocaleString("en-US")} triangles` : ""}`);
-  return `wrote ${s.file} (${s.width}x${s.height}, ${s.view}, ${s.bytes.toLocaleString("en-US")} bytes)\n${panels.map((p) => `  ${p}\n`).join("")}`;
+  const panels = s.panels.map((p) => `${p.label}: ${plural(p.points, "point")}${p.faces ? `, ${plural(p.faces, "triangle")}` : ""}`);
+  return `wrote ${displayPath(s.file)} (${s.width}x${s.height}, ${s.view}, ${plural(s.bytes, "byte")})\n${panels.map((p) => `  ${p}\n`).join("")}`;
 }
 
 export function registerViewCommands(y: Argv, io: Io, setExitCode: (c: number) => void): Argv {
@@ -41,9 +29,9 @@ export function registerViewCommands(y: Argv, io: Io, setExitCode: (c: number) =
     .command(
       "view <input>",
       "show a PLY head, a compiled dataset or a trained model in the browser (a local page; Ctrl-C stops it)",
-      (a) => commonOptions(a
+      (a) => withCommonOptions(commonOptions(a
         .positional("input", { type: "string", demandOption: true, describe: inputDescription }))
-        .option("port", { type: "number", default: 0, describe: "port on 127.0.0.1 (0: a free port)" }),
+        .option("port", { type: "number", default: 0, describe: "port on 127.0.0.1 (0: a free port)" }), "print only the address"),
       async (args) => {
         let server;
         try {
@@ -56,15 +44,15 @@ export function registerViewCommands(y: Argv, io: Io, setExitCode: (c: number) =
             model: args.model,
             id: args.id,
             data: args.data,
-            icosphere: icosphereSpec(args.icosphere),
+            icosphere: args.icosphere,
           });
         } catch (e) {
           if (!(e instanceof HeadsnetError)) throw e;
-          io.err(`headsnet: ${e.message}\n`);
-          setExitCode(exitCodeOf(e));
+          setExitCode(finish(io, "view", args, { error: e }));
           return;
         }
-        io.out(`headsnet view: ${server.kind} ${args.input}\n  ${server.url}\n  (Ctrl-C to stop)\n`);
+        if (args.json) io.out(JSON.stringify({ ok: true, kind: server.kind, input: args.input, url: server.url }) + "\n");
+        else io.out(args.quiet ? `${server.url}\n` : `headsnet view: ${server.kind} ${args.input}\n  ${server.url}\n  (Ctrl-C to stop)\n`);
         await new Promise<void>((resolve) => {
           const stop = () => {
             process.off("SIGINT", stop);
@@ -74,25 +62,24 @@ export function registerViewCommands(y: Argv, io: Io, setExitCode: (c: number) =
           process.on("SIGINT", stop);
           process.on("SIGTERM", stop);
         });
-        io.out("headsnet view: stopped\n");
+        if (!args.quiet && !args.json) io.out("headsnet view: stopped\n");
       },
     )
     .command(
       "render <input>",
       "render a PLY head, a compiled model's rows or a trained model's head to a PNG (no browser needed)",
-      (a) => commonOptions(a
+      (a) => withCommonOptions(commonOptions(a
         .positional("input", { type: "string", demandOption: true, describe: inputDescription }))
         .option("out", { alias: "o", type: "string", demandOption: true, describe: "the PNG file to write" })
-        .option("size", { type: "string", default: "800x600", describe: "WIDTHxHEIGHT in pixels (a trained model with training data shows two heads side by side)" })
-        .option("json", { type: "boolean", default: false, describe: "print a machine-readable summary on stdout" }),
+        .option("size", { type: "string", default: "800x600", describe: "WIDTHxHEIGHT in pixels (a trained model with training data shows two heads side by side)" }), "no summary"),
       async (args) => {
         const { render, parseSize } = await import("./render.js");
         let size;
         try {
           size = parseSize(args.size);
         } catch (e) {
-          io.err(`headsnet: ${(e as Error).message}\n`);
-          setExitCode(2);
+          if (!(e instanceof HeadsnetError)) throw e;
+          setExitCode(finish(io, "render", args, { error: e }));
           return;
         }
         const result = await render({
@@ -104,15 +91,9 @@ export function registerViewCommands(y: Argv, io: Io, setExitCode: (c: number) =
           model: args.model,
           id: args.id,
           data: args.data,
-          icosphere: icosphereSpec(args.icosphere),
+          icosphere: args.icosphere,
         });
-        if (result.error) {
-          if (args.json) io.out(JSON.stringify({ ok: false, error: result.error.toJSON() }) + "\n");
-          io.err(`headsnet: ${result.error.message}\n`);
-          setExitCode(exitCodeOf(result.error));
-          return;
-        }
-        io.out(args.json ? JSON.stringify({ ok: true, ...result.summary }) + "\n" : renderText(result.summary!));
+        setExitCode(finish(io, "render", args, result.error ? { error: result.error } : { data: { ...result.summary }, text: renderText(result.summary!) }));
       },
     ) as unknown as Argv;
 }

@@ -4,9 +4,10 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { indexValue, type Cloud, type ModelSource } from "./source.js";
+import { indexValue } from "../dataset/format.js";
+import type { Cloud, ModelSource } from "./source.js";
 import type { Icosphere } from "../icosphere.js";
-import { viewErrors } from "./errors.js";
+import { errors } from "../errors.js";
 
 type Tf = typeof import("@tensorflow/tfjs");
 type LayersModel = import("@tensorflow/tfjs").LayersModel;
@@ -39,7 +40,7 @@ export async function loadLayersModel(source: ModelSource): Promise<LayersModel>
     try {
       return readFileSync(join(source.dir, f));
     } catch (e) {
-      throw viewErrors.modelWeights(join(source.dir, f), `cannot read the weight file: ${(e as Error).message}`);
+      throw errors.model(join(source.dir, f), `cannot read the weight file: ${(e as Error).message}`);
     }
   });
   const weightData = new Uint8Array(Buffer.concat(buffers)).buffer;
@@ -47,7 +48,7 @@ export async function loadLayersModel(source: ModelSource): Promise<LayersModel>
   try {
     return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: source.modelJson.modelTopology as object, weightSpecs, weightData }));
   } catch (e) {
-    throw viewErrors.modelJson(source.modelJsonPath, (e as Error).message);
+    throw errors.modelJson(source.modelJsonPath, (e as Error).message);
   }
 }
 
@@ -71,10 +72,10 @@ export async function generateHead(model: LayersModel, source: ModelSource, id: 
   const icosphere = source.icosphere();
   const inputShape = (model.inputs[0].shape ?? []) as (number | null)[];
   const width = inputShape[inputShape.length - 1] ?? 2;
-  if (width !== 2 && width !== 5) throw viewErrors.modelShape(source.modelJsonPath, `the model takes ${width} inputs; a HeadsNet model takes 2 ([id, index]) or 5 ([id, index, ray])`);
+  if (width !== 2 && width !== 5) throw errors.modelShape(source.modelJsonPath, `the model takes ${width} inputs; a HeadsNet model takes 2 ([id, index]) or 5 ([id, index, ray])`);
   const outShape = model.outputs[0].shape as (number | null)[];
   const outWidth = outShape[outShape.length - 1] ?? 0;
-  if (outWidth !== 6 && outWidth !== 3) throw viewErrors.modelShape(source.modelJsonPath, `the model gives ${outWidth} outputs; expected 6 ([x, y, z, r, g, b]) or 3 ([x, y, z])`);
+  if (outWidth !== 6 && outWidth !== 3) throw errors.modelShape(source.modelJsonPath, `the model gives ${outWidth} outputs; expected 6 ([x, y, z, r, g, b]) or 3 ([x, y, z])`);
   const n = icosphere.count;
   const input = tf.tensor2d(generationInputs(id, icosphere, width), [n, width]);
   const output = model.predict(input) as import("@tensorflow/tfjs").Tensor;

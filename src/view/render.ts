@@ -3,12 +3,11 @@
 
 import { writeFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { HeadsnetError, errors } from "../errors.js";
+import { HeadsnetError, errors, opt } from "../errors.js";
 import { encodePng, countNonBackground } from "./png.js";
 import { renderPanels, cloudColors, BACKGROUND, type ViewName, type ColorMode, type Panel } from "./raster.js";
 import { openSource, nearestModel, sourceIcosphere, type OpenOptions, type Source, type Cloud } from "./source.js";
 import { generateHead, loadLayersModel } from "./generate.js";
-import { viewErrors } from "./errors.js";
 
 export interface RenderOptions extends OpenOptions {
   input: string;
@@ -43,7 +42,7 @@ export function parseSize(text: string): { width: number; height: number } {
   const m = /^(\d+)x(\d+)$/i.exec(text.trim());
   const width = m ? Number(m[1]) : NaN, height = m ? Number(m[2]) : NaN;
   if (!m || width < 16 || height < 16 || width > MAX_RENDER_SIDE || height > MAX_RENDER_SIDE) {
-    throw viewErrors.usage(`--size must be WIDTHxHEIGHT with each side from 16 to ${MAX_RENDER_SIDE} pixels, e.g. 800x600; got ${JSON.stringify(text)}`);
+    throw errors.usage(`${opt("size")} must be WIDTHxHEIGHT with each side from 16 to ${MAX_RENDER_SIDE} pixels, e.g. 800x600; got ${JSON.stringify(text)}`);
   }
   return { width, height };
 }
@@ -58,7 +57,7 @@ export async function sourcePanels(source: Source, options: { color?: ColorMode;
   }
   const model = await loadLayersModel(source);
   const id = options.id ?? (source.dataset ? source.dataset.models[0].id : 0.5);
-  if (!(id >= 0 && id <= 1)) throw viewErrors.usage(`--id must be a model id from 0 to 1, got ${id}`);
+  if (!(id >= 0 && id <= 1)) throw errors.usage(`${opt("id")} must be a model id from 0 to 1, got ${id}`);
   const panels = [{ label: `generated, id ${id}`, cloud: await generateHead(model, source, id) }];
   model.dispose();
   if (source.dataset) {

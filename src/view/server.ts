@@ -8,10 +8,10 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { PACKAGE_ROOT, VERSION } from "../package.js";
-import { HeadsnetError } from "../errors.js";
+import { HeadsnetError, opt } from "../errors.js";
 import { openSource, sourceIcosphere, type Cloud, type OpenOptions, type Source } from "./source.js";
 import { BACKGROUND, VIEW_DIRECTIONS, type ColorMode, type ViewName } from "./raster.js";
-import { viewErrors } from "./errors.js";
+import { errors } from "../errors.js";
 
 export interface ViewOptions extends OpenOptions {
   input: string;
@@ -61,6 +61,8 @@ function vendorFiles(): Map<string, string> {
     ["/vendor/three/build/three.core.js", join(threeBuild, "three.core.js")],
     ["/vendor/three/examples/jsm/controls/OrbitControls.js", join(threeRoot, "examples/jsm/controls/OrbitControls.js")],
     ["/vendor/tf.min.js", join(tfDist, "tf.min.js")],
+    // headsnet's own browser-safe modules: the page computes what compile computes with them.
+    ["/lib/format.js", join(PACKAGE_ROOT, "dist", "src", "dataset", "format.js")],
   ]);
 }
 
@@ -166,7 +168,7 @@ export async function startViewServer(options: ViewOptions): Promise<ViewServer>
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) =>
-      reject(viewErrors.usage(`cannot listen on ${HOST}:${options.port ?? 0}: ${e.code === "EADDRINUSE" ? "the port is in use (pass another --port, or 0 for a free one)" : e.message}`)));
+      reject(errors.usage(`cannot listen on ${HOST}:${options.port ?? 0}: ${e.code === "EADDRINUSE" ? `the port is in use (pass another ${opt("port")}, or 0 for a free one)` : e.message}`)));
     server.listen(options.port ?? 0, HOST, () => resolve());
   });
   port = (server.address() as AddressInfo).port;

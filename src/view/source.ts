@@ -2,15 +2,16 @@
 // model, each read into point clouds (positions, colours and, when known, the icosphere vertex of
 // every point). Errors name the file.
 
-import { existsSync, readFileSync, statSync, openSync, readSync, fstatSync, closeSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { HeadsnetError } from "../errors.js";
 import { builtinIcosphereName, loadIcosphere, generateIcosphere, type Icosphere } from "../icosphere.js";
 import { Kernel } from "../kernel.js";
 import { parseHeader, vertexLayout, MAX_HEADER_BYTES, describeElements } from "../ply-header.js";
-import { MANIFEST_NAME, type Manifest, type ModelEntry } from "../output.js";
+import { MANIFEST_NAME, indexOfValue, type Manifest, type ModelEntry } from "../dataset/format.js";
+import { readDataset, readFloatRowsSync } from "../dataset/read.js";
 import { readPlyFaces } from "./faces.js";
-import { viewErrors } from "./errors.js";
+import { errors } from "../errors.js";
 
 export type InputKind = "ply" | "dataset" | "model";
 
@@ -26,12 +27,12 @@ export interface Cloud {
 
 /** Which of the three inputs a path is. */
 export function detectInput(path: string): InputKind {
-  if (!existsSync(path)) throw viewErrors.notFound(path);
+  if (!existsSync(path)) throw errors.notFound(path);
   const stat = statSync(path);
   if (stat.isDirectory()) {
     if (existsSync(join(path, MANIFEST_NAME))) return "dataset";
     if (existsSync(join(path, "model.json"))) return "model";
-    throw viewErrors.unknownKind(path, "the directory holds neither manifest.json (a compiled dataset) nor model.json (a trained model)");
+    throw errors.unknownKind(path, "the directory holds neither manifest.json (a compiled dataset) nor model.json (a trained model)");
   }
   if (basename(path) === MANIFEST_NAME) return "dataset";
   if (basename(path) === "model.json") return "model";
@@ -71,7 +72,7 @@ export function loadPly(path: string, icosphereSpec?: number | string): PlySourc
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw viewErrors.read(path, (e as Error).message);
+    throw errors.read(path, (e as Error).message);
   }
   const data = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const header = parseHeader(data.subarray(0, MAX_HEADER_BYTES), path);
@@ -145,30 +146,12 @@ export interface DatasetSource {
 }
 
 export function openDataset(path: string): DatasetSource {
-  const dir = basename(path) === MANIFEST_NAME ? dirname(path) : path;
-  const manifestPath = join(dir, MANIFEST_NAME);
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
-  } catch (e) {
-    throw e instanceof SyntaxError
-      ? viewErrors.manifest(manifestPath, `not valid JSON: ${e.message}`)
-      : viewErrors.read(manifestPath, (e as Error).message);
-  }
-  const fail = (what: string): never => { throw viewErrors.manifest(manifestPath, what); };
-  if (manifest?.tool !== "headsnet") fail(`not a headsnet manifest (no "tool": "headsnet")`);
-  const files = manifest.files;
-  if (!files?.x?.name || !files?.y?.name || !(files.x.width >= 2) || files.y.width !== 6) fail("files.x/files.y are missing or have unexpected widths");
-  const count = manifest.icosphere?.vertices;
-  if (!Number.isInteger(count) || count < 12) fail("icosphere.vertices is missing");
-  if (!Array.isArray(manifest.models)) fail("models is missing");
+  const dataset = readDataset(path, { target: "headsnet" });
+  const { dir, manifest } = dataset;
   const models = manifest.models;
-  if (models.length === 0) throw viewErrors.emptyDataset(dir);
-  for (const m of models) {
-    if (typeof m.path !== "string" || typeof m.id !== "number" || !Number.isInteger(m.firstRow) || !Number.isInteger(m.rows)) {
-      fail(`model entry ${JSON.stringify(m)} lacks path, id, firstRow or rows`);
-    }
-  }
+  if (models.length === 0) throw errors.emptyDataset(dir);
+  const count = manifest.icosphere.vertices;
+  const { x: xFile, y: yFile } = dataset.files;
   let icosphere: Icosphere | undefined;
 
   const select = (selector: string | number | undefined): number => {
@@ -182,23 +165,22 @@ export function openDataset(path: string): DatasetSource {
     if (Number.isFinite(value)) {
       const k = nearestModel(models, value);
       if (Math.abs(models[k].id - value) <= 5e-5) return k;
-      throw viewErrors.noModel(dir, text, `; the nearest id is ${models[k].id} (${models[k].path})`);
+      throw errors.noModel(dir, text, `; the nearest id is ${models[k].id} (${models[k].path})`);
     }
-    throw viewErrors.noModel(dir, text, `, e.g. ${models[0].path} or ${models[0].id}`);
+    throw errors.noModel(dir, text, `, e.g. ${models[0].path} or ${models[0].id}`);
   };
 
   const read = (k: number): Cloud => {
     const m = models[k];
-    const rowsX = readRows(join(dir, files.x.name), files.x.dataOffset ?? 0, files.x.width, m.firstRow, m.rows);
-    const rowsY = readRows(join(dir, files.y.name), files.y.dataOffset ?? 0, 6, m.firstRow, m.rows);
+    const rowsX = readFloatRowsSync(xFile, m.firstRow, m.rows);
+    const rowsY = readFloatRowsSync(yFile, m.firstRow, m.rows);
     const positions = new Float32Array(m.rows * 3), colors = new Float32Array(m.rows * 3), index = new Uint32Array(m.rows);
     for (let r = 0; r < m.rows; r++) {
       for (let c = 0; c < 3; c++) {
         positions[r * 3 + c] = rowsY[r * 6 + c];
         colors[r * 3 + c] = rowsY[r * 6 + 3 + c];
       }
-      const i = Math.round(rowsX[r * files.x.width + 1] * count);
-      index[r] = i >= 0 && i < count ? i : 0;
+      index[r] = Math.max(0, indexOfValue(rowsX[r * xFile.width + 1], count));
     }
     return { count: m.rows, positions, colors, index };
   };
@@ -242,36 +224,10 @@ function datasetIcosphere(dir: string, manifest: Manifest): Icosphere {
       icosphere = loadIcosphere(found);
     }
   } catch (e) {
-    throw viewErrors.icosphere(dir, source, e instanceof HeadsnetError ? e.message : (e as Error).message);
+    throw errors.datasetIcosphere(dir, source, e instanceof HeadsnetError ? e.message : (e as Error).message);
   }
-  if (icosphere.count !== count) throw viewErrors.icosphere(dir, source, `it has ${icosphere.count} vertices, the manifest says ${count}`);
+  if (icosphere.count !== count) throw errors.datasetIcosphere(dir, source, `it has ${icosphere.count} vertices, the manifest says ${count}`);
   return icosphere;
-}
-
-function readRows(path: string, dataOffset: number, width: number, firstRow: number, rows: number): Float32Array {
-  const start = dataOffset + firstRow * width * 4;
-  const length = rows * width * 4;
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch (e) {
-    throw viewErrors.read(path, (e as Error).message);
-  }
-  try {
-    const size = fstatSync(fd).size;
-    if (start + length > size) throw viewErrors.dataFile(path, `${size} bytes, but the manifest puts rows up to byte ${start + length}`);
-    const out = new Float32Array(rows * width);
-    const target = new Uint8Array(out.buffer);
-    let done = 0;
-    while (done < length) {
-      const n = readSync(fd, target, done, length - done, start + done);
-      if (n === 0) throw viewErrors.dataFile(path, `ends early at byte ${start + done}`);
-      done += n;
-    }
-    return out;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -342,16 +298,16 @@ export function openModel(path: string, options: { data?: string; icosphere?: nu
   try {
     modelJson = JSON.parse(readFileSync(modelJsonPath, "utf8"));
   } catch (e) {
-    throw e instanceof SyntaxError ? viewErrors.modelJson(modelJsonPath, `not valid JSON: ${e.message}`) : viewErrors.read(modelJsonPath, (e as Error).message);
+    throw e instanceof SyntaxError ? errors.modelJson(modelJsonPath, `not valid JSON: ${e.message}`) : errors.read(modelJsonPath, (e as Error).message);
   }
-  if (!modelJson || typeof modelJson.modelTopology !== "object" || modelJson.modelTopology === null) throw viewErrors.modelJson(modelJsonPath, "no modelTopology");
-  if (!Array.isArray(modelJson.weightsManifest)) throw viewErrors.modelJson(modelJsonPath, "no weightsManifest");
+  if (!modelJson || typeof modelJson.modelTopology !== "object" || modelJson.modelTopology === null) throw errors.modelJson(modelJsonPath, "no modelTopology");
+  if (!Array.isArray(modelJson.weightsManifest)) throw errors.modelJson(modelJsonPath, "no weightsManifest");
   const weightFiles: string[] = [];
   for (const group of modelJson.weightsManifest) {
     for (const p of group.paths ?? []) {
       const clean = p.replace(/^\.\//, "");
-      if (clean.includes("..") || isAbsolute(clean) || clean.includes("\\")) throw viewErrors.modelJson(modelJsonPath, `weight path ${JSON.stringify(p)} leaves the model directory`);
-      if (!existsSync(join(dir, clean))) throw viewErrors.modelWeights(join(dir, clean), "missing: model.json lists this weight file");
+      if (clean.includes("..") || isAbsolute(clean) || clean.includes("\\")) throw errors.modelJson(modelJsonPath, `weight path ${JSON.stringify(p)} leaves the model directory`);
+      if (!existsSync(join(dir, clean))) throw errors.model(join(dir, clean), "missing: model.json lists this weight file");
       weightFiles.push(clean);
     }
   }
@@ -359,7 +315,7 @@ export function openModel(path: string, options: { data?: string; icosphere?: nu
   const dataPath = options.data ?? meta.dataset;
   let dataset: DatasetSource | undefined;
   if (dataPath !== undefined) {
-    if (!existsSync(dataPath)) throw viewErrors.notFound(dataPath);
+    if (!existsSync(dataPath)) throw errors.notFound(dataPath);
     dataset = openDataset(dataPath);
   }
   let icosphere: Icosphere | undefined;
@@ -410,7 +366,4 @@ export function sourceIcosphere(source: Source): Icosphere {
   return source.kind === "ply" ? source.icosphere : source.icosphere();
 }
 
-/** index_value for icosphere vertex i of n, exactly as compile writes it. */
-export function indexValue(i: number, n: number): number {
-  return Math.fround(Math.fround(3 * i) * Math.fround(1 / (3 * n)));
-}
+

@@ -7,6 +7,7 @@
 
 import * as THREE from "three";
 import { OrbitControls } from "three/addons/controls/OrbitControls.js";
+import { indexValue } from "./lib/format.js";
 
 const state = (window.headsnetView = {
   ready: false, error: null, kind: null, panels: [], generatedId: null, generations: 0,
@@ -408,10 +409,9 @@ async function showModel() {
   // Same as generationInputs in src/view/generate.ts.
   async function generate(id) {
     const rows = new Float32Array(n * width);
-    const step = Math.fround(1 / (3 * n));
     for (let i = 0; i < n; i++) {
       rows[i * width] = id;
-      rows[i * width + 1] = Math.fround(Math.fround(3 * i) * step);
+      rows[i * width + 1] = indexValue(i, n);
       if (width === 5) for (let c = 0; c < 3; c++) rows[i * width + 2 + c] = -icosphere[i * 3 + c];
     }
     const output = tf.tidy(() => model.predict(tf.tensor2d(rows, [n, width])));

@@ -1,26 +1,26 @@
 // Resumable state of a run in progress: what is safely on disk at the last checkpoint. A run
 // killed at any moment (SIGKILL included) resumes from it with `compile --resume` and ends with
-// output byte-identical to an uninterrupted run.
+// output byte-identical to an uninterrupted run. It lives in the staging folder with the files
+// it describes (dataset/writer.ts).
 
 import { createHash } from "node:crypto";
-import { open, readFile, rename, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { FailedEntry, ModelEntry } from "./output.js";
+import type { FailedEntry, ModelEntry } from "../dataset/format.js";
+import { JOURNAL_FILE, stagingDir, writeDurably, type WrittenExtent } from "../dataset/writer.js";
 
-export const JOURNAL_NAME = ".headsnet-run.json";
-const JOURNAL_VERSION = 1;
+const JOURNAL_VERSION = 2;
 
-export interface Journal {
+export interface Journal extends WrittenExtent {
   version: number;
   /** What the run compiles and how: a resumed run must match it exactly. */
   key: string;
   /** Files (in input order) whose rows, or failure, are recorded. */
   filesDone: number;
-  rows: number;
-  xBytes: number;
-  yBytes: number;
   models: ModelEntry[];
   failed: FailedEntry[];
+  /** The dataset is complete in the staging folder and being moved into place (dataset/writer.ts publish). */
+  publishing?: boolean;
 }
 
 /** A digest of everything the output depends on. */
@@ -30,7 +30,7 @@ export function runKey(parts: unknown): string {
 
 export async function readJournal(dir: string): Promise<Journal | undefined> {
   try {
-    const journal = JSON.parse(await readFile(join(dir, JOURNAL_NAME), "utf8")) as Journal;
+    const journal = JSON.parse(await readFile(join(stagingDir(dir), JOURNAL_FILE), "utf8")) as Journal;
     return journal.version === JOURNAL_VERSION ? journal : undefined;
   } catch {
     return undefined;
@@ -39,18 +39,5 @@ export async function readJournal(dir: string): Promise<Journal | undefined> {
 
 /** Replace the journal atomically: a crash leaves the old one or the new one, never half. */
 export async function writeJournal(dir: string, journal: Omit<Journal, "version">): Promise<void> {
-  const temp = join(dir, JOURNAL_NAME + ".tmp");
-  const handle = await open(temp, "w");
-  try {
-    await handle.writeFile(JSON.stringify({ version: JOURNAL_VERSION, ...journal }));
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, join(dir, JOURNAL_NAME));
-}
-
-export async function removeJournal(dir: string): Promise<void> {
-  await rm(join(dir, JOURNAL_NAME), { force: true });
-  await rm(join(dir, JOURNAL_NAME + ".tmp"), { force: true });
+  await writeDurably(join(stagingDir(dir), JOURNAL_FILE), JSON.stringify({ version: JOURNAL_VERSION, ...journal }));
 }

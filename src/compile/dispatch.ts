@@ -1,0 +1,60 @@
+// Dispatch: files go to the pool in input order, a bounded number at a time. A second task per
+// worker waits in the pool's queue (not in a worker, so a crash still takes one file), ready the
+// moment its worker is free. A worker that dies fails only the file it was compiling.
+
+import type { Piscina } from "piscina";
+import { errors } from "../errors.js";
+import type { FileRecord } from "./files.js";
+import type { FileResult, FileTask } from "./protocol.js";
+
+export class Dispatcher {
+  private next: number;
+  private inFlight = 0;
+  private stopped = false;
+  /** Every task submitted, settled or not (a run waits for them all before closing its files). */
+  readonly running: Promise<unknown>[] = [];
+
+  constructor(
+    private readonly pool: Piscina,
+    private readonly records: FileRecord[],
+    first: number,
+    private readonly limit: number,
+    private readonly taskOf: (record: FileRecord) => FileTask,
+    private readonly onResult: (record: FileRecord) => void,
+  ) {
+    this.next = first;
+  }
+
+  /** Submit files until the limit of tasks in flight is reached. */
+  fill(): void {
+    while (this.inFlight < this.limit && this.next < this.records.length) {
+      if (this.stopped) return this.skipRest();
+      this.submit(this.records[this.next++]);
+    }
+  }
+
+  /** Submit nothing more; the files not started end as skipped. */
+  stop(): void {
+    this.stopped = true;
+    this.skipRest();
+  }
+
+  private skipRest(): void {
+    for (; this.next < this.records.length; this.next++) this.records[this.next].settle({ kind: "skipped" });
+  }
+
+  private submit(record: FileRecord): void {
+    this.inFlight++;
+    const run = this.pool.run(this.taskOf(record)) as Promise<FileResult>;
+    this.running.push(run.catch(() => undefined));
+    run
+      .catch((e: Error): FileResult => ({ ok: false, error: errors.worker(record.input.label, e.message).toJSON() }))
+      .then((result) => {
+        this.inFlight--;
+        record.result = result;
+        if (result.ok) record.rows = result.out;
+        this.onResult(record);
+        this.fill();
+      });
+  }
+}

@@ -1,0 +1,95 @@
+// What a compile takes, and the checks on it before anything is read or written.
+
+import { usageError, opt } from "../errors.js";
+import type { DataFormat } from "../dataset/format.js";
+import { ID_MODES, type IdMode } from "../ids.js";
+import type { InputWidth, InvalidVertexPolicy, NormalizeMode, NormalsMode, Projection, WasmBuild } from "../kernel.js";
+import type { FileStats } from "./protocol.js";
+
+export interface CompileOptions {
+  inputs: string[];
+  out: string;
+  workers?: number;
+  /** Subdivision level, a built-in table's name, or a float32 x y z table file. Default 5. */
+  icosphere?: number | string;
+  projection?: Projection;
+  /** train_x width: 2 ([id, index]) or 5 (plus the negated normal). */
+  inputWidth?: InputWidth;
+  seed?: number;
+  /** How model ids are given (ids.ts): hashed from the path (default) or evenly spread. */
+  ids?: IdMode;
+  format?: DataFormat;
+  normals?: NormalsMode;
+  normalize?: NormalizeMode;
+  /** Vertices that cannot be traced (non-finite, too far, outside the sphere in ray mode): fail the file, or skip them. */
+  onNonfinite?: InvalidVertexPolicy;
+  /** Colour (0-1 each) for files without colours; without it such files fail. */
+  defaultColor?: [number, number, number];
+  /** 3D Gaussian splats: leave out splats whose opacity is below this (0-1). */
+  minOpacity?: number;
+  /** Stop at the first file that fails, leaving no output. */
+  strict?: boolean;
+  /** Replace a finished dataset already in `out` (only once the new one is complete). */
+  overwrite?: boolean;
+  /** Continue the interrupted run in `out` from its last checkpoint (or start, if there is none). */
+  resume?: boolean;
+  /** Stop soon, keeping a checkpoint that `resume` continues from. */
+  signal?: AbortSignal;
+  /** Milliseconds between checkpoints (default 2000). */
+  checkpointMs?: number;
+  /** Bytes written between background flushes to disk (default 24 MiB). */
+  flushBytes?: number;
+  /** Called once the run is open, before any file is compiled: how many files, and what a resumed run had done. */
+  onStart?: (start: { files: number; resumedFrom?: { files: number; rows: number } }) => void;
+  /** Called after each file is written. */
+  onProgress?: (progress: CompileProgress) => void;
+  /** Called once per file with something to say that did not stop it. */
+  onWarning?: (file: string, warning: string) => void;
+  /** The kernel build the workers run (tests use "debug"). */
+  build?: WasmBuild;
+  /** The worker module the pool runs (default: headsnet's own): for embedding and tests. */
+  workerFile?: string;
+  /** Where the icosphere's cube map is cached (false: not cached). Default: setup-cache.ts. */
+  cacheDir?: string | false;
+  cwd?: string;
+}
+
+export interface CompileProgress {
+  filesDone: number;
+  filesTotal: number;
+  rows: number;
+  failed: number;
+  seconds: number;
+  /** Label of the file just finished. */
+  file: string;
+}
+
+export type { FileStats };
+
+const oneOf = (name: string, value: unknown, allowed: readonly unknown[]) => {
+  if (value !== undefined && !allowed.includes(value)) {
+    throw usageError(`${opt(name)} must be ${allowed.slice(0, -1).join(", ")}${allowed.length > 2 ? "," : ""} or ${allowed[allowed.length - 1]}, got ${value}`);
+  }
+};
+
+export function validateCompileOptions(options: CompileOptions): void {
+  const { workers, seed, defaultColor, minOpacity, checkpointMs } = options;
+  if (!options.inputs?.length) throw usageError("compile needs at least one input file or directory");
+  if (!options.out) throw usageError(`compile needs an output directory (${opt("out")} DIR)`);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 256)) {
+    throw usageError(`${opt("workers")} must be an integer from 1 to 256, got ${workers}`);
+  }
+  oneOf("projection", options.projection, ["legacy", "ray"]);
+  oneOf("inputWidth", options.inputWidth, [2, 5]);
+  oneOf("format", options.format, ["dat", "npy"]);
+  oneOf("normals", options.normals, ["auto", "file", "compute"]);
+  oneOf("normalize", options.normalize, ["none", "fit"]);
+  oneOf("onNonfinite", options.onNonfinite, ["fail", "skip"]);
+  oneOf("ids", options.ids, ID_MODES);
+  if (seed !== undefined && !Number.isSafeInteger(seed)) throw usageError(`${opt("seed")} must be an integer, got ${seed}`);
+  if (defaultColor !== undefined && !(defaultColor.length === 3 && defaultColor.every((c) => c >= 0 && c <= 1))) {
+    throw usageError(`${opt("defaultColor")} must be three numbers from 0 to 1, as R,G,B; got ${defaultColor.join(",")}`);
+  }
+  if (minOpacity !== undefined && !(minOpacity >= 0 && minOpacity <= 1)) throw usageError(`${opt("minOpacity")} must be a number from 0 to 1, got ${minOpacity}`);
+  if (checkpointMs !== undefined && !(checkpointMs >= 0)) throw usageError(`${opt("checkpointMs")} must be a number of milliseconds, got ${checkpointMs}`);
+}

@@ -1,0 +1,100 @@
+// A Piscina worker: one task per file. The worker compiles its file and hands the rows to the main
+// thread without copying them: its kernel's memory is shared, and holds a few files' rows at once
+// (regions), so the main thread writes a file's rows in file order straight from there while
+// this worker goes on with the next file in another region (as native code would write from a
+// thread of its own). One kernel, not one per region: its tables stay warm in the cache.
+// Failures come back as data, so the run goes on.
+
+import { Kernel } from "../kernel.js";
+import { HeadsnetError, errors } from "../errors.js";
+import type { FileResult, FileTask, KernelSetup, TargetTask } from "./protocol.js";
+
+/** Kernel regions per worker: one compiling while the main thread writes from the others. */
+const REGIONS = 3;
+/** Memory beyond which a region is kept for the next file (see freeRegion). */
+const LARGE_MEMORY = 256 << 20;
+
+/** Per thread: the kernel, and which of its regions the main thread holds. Made on first use. */
+interface WorkerState {
+  kernel?: Kernel;
+  /** REGIONS flags, then a count of releases. */
+  held: Int32Array;
+  nextRegion: number;
+  /** A region to take next, once the main thread releases it: the last file's, when it was huge. */
+  reuse: number;
+}
+
+let state: WorkerState | undefined;
+
+function workerState(): WorkerState {
+  state ??= { held: new Int32Array(new SharedArrayBuffer(4 * (REGIONS + 1))), nextRegion: 0, reuse: -1 };
+  return state;
+}
+
+function headsnetKernel(s: WorkerState, setup: KernelSetup): Kernel {
+  if (!s.kernel || s.kernel.icosphere.sha256 !== setup.icosphere.sha256 || s.kernel.build !== setup.build) {
+    s.kernel = new Kernel(setup.icosphere, { build: setup.build, hash: setup.hash, cells: setup.cells });
+  }
+  return s.kernel;
+}
+
+/**
+ * A region whose rows the main thread is not holding. Waits for the main thread when it holds
+ * them all; it writes in file order, and every file it waits for was started before this one,
+ * so the wait always ends.
+ */
+function freeRegion(s: WorkerState): number {
+  const releases = REGIONS;
+  for (;;) {
+    const seen = Atomics.load(s.held, releases);
+    if (s.reuse >= 0) {
+      if (Atomics.load(s.held, s.reuse) === 0) {
+        const r = s.reuse;
+        s.reuse = -1;
+        return r;
+      }
+    } else {
+      for (let i = 0; i < REGIONS; i++) {
+        const r = (s.nextRegion + i) % REGIONS;
+        if (Atomics.load(s.held, r) !== 0) continue;
+        s.nextRegion = r + 1;
+        return r;
+      }
+    }
+    Atomics.wait(s.held, releases, seen);
+  }
+}
+
+function compileHeadsnet(s: WorkerState, task: FileTask, target: Extract<TargetTask, { kind: "headsnet" }>): FileResult {
+  const k = headsnetKernel(s, target.setup);
+  const r = freeRegion(s);
+  k.useRegion(r);
+  const out = k.run(k.loadFile(task.path, task.label, target.options), task.label, task.id, target.options);
+  Atomics.store(s.held, r, 1);
+  const memory = out.x.buffer as SharedArrayBuffer;
+  // A huge mesh: its region takes the next file too, once these rows are written, so that a run
+  // of such meshes grows one region, not all of them (wasm memory never shrinks).
+  if (memory.byteLength > LARGE_MEMORY) s.reuse = r;
+  return {
+    ok: true, rows: out.rows, vertices: out.vertices, bytesRead: out.bytesRead,
+    normals: out.normals, skipped: out.skipped, warnings: out.warnings,
+    out: {
+      memory, held: s.held, region: r,
+      parts: [{ at: out.x.byteOffset, bytes: out.x.byteLength }, { at: out.y.byteOffset, bytes: out.y.byteLength }],
+    },
+  };
+}
+
+export default function compileFileTask(task: FileTask): FileResult {
+  const s = workerState();
+  try {
+    switch (task.target.kind) {
+      case "headsnet": return compileHeadsnet(s, task, task.target);
+    }
+  } catch (e) {
+    if (e instanceof HeadsnetError) return { ok: false, error: e.toJSON() };
+    // A trap or a bug: fail this file with what happened; the kernel is rebuilt for the next one.
+    s.kernel = undefined;
+    return { ok: false, error: errors.kernelFailed(task.label, e instanceof Error ? e.message : String(e)).toJSON() };
+  }
+}
