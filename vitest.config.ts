@@ -6,8 +6,10 @@
 
 import { defineConfig } from "vitest/config";
 
-const INTEGRATION = ["bad-input", "c-native", "c-reference", "cli", "compile", "package", "reproduce", "resume", "train", "view", "view-render", "worker"]
+const INTEGRATION = ["bad-input", "c-native", "c-reference", "cli", "compile", "reproduce", "resume", "train", "view", "view-render", "worker"]
   .map((name) => `test/${name}.test.ts`);
+/** npm run test:long's alone (vitest.long.config.ts): packing and installing the package takes 30-60 s. */
+const LONG_ONLY = ["test/package.test.ts"];
 
 export default defineConfig({
   test: {
@@ -16,7 +18,7 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       {
-        test: { name: "unit", include: ["test/*.test.ts"], exclude: INTEGRATION, testTimeout: 120_000, hookTimeout: 120_000 },
+        test: { name: "unit", include: ["test/*.test.ts"], exclude: [...INTEGRATION, ...LONG_ONLY], testTimeout: 120_000, hookTimeout: 120_000 },
       },
       {
         test: { name: "integration", include: INTEGRATION, testTimeout: 300_000, hookTimeout: 300_000 },
