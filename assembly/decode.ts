@@ -22,6 +22,13 @@ export let status: i32 = S_OK;
 // Decoded values of the current vertex, float32, indexed by slot.
 export const slots: usize = memory.data(SLOT_COUNT * 4);
 
+// Point the cursor at [start, stop) with a clear status, for readers in other modules.
+export function begin(start: usize, stop: usize): void {
+  cursor = start;
+  end = stop;
+  status = S_OK;
+}
+
 // Exact powers of ten for the decimal fast path.
 const POW10: usize = memory.data<f64>([
   1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,

@@ -4,7 +4,7 @@
 
 import {
   T_U8, T_F32, FMT_ASCII, FMT_BINARY_BE, FMT_BINARY_LE,
-  SLOT_NONE, SLOT_COUNT, SLOT_X, SLOT_Y, SLOT_Z, SLOT_NX, SLOT_NY, SLOT_NZ, SLOT_R, SLOT_G, SLOT_B,
+  SLOT_NONE, SLOT_COUNT, SLOT_X, SLOT_Y, SLOT_Z, SLOT_NX, SLOT_NY, SLOT_NZ, SLOT_R, SLOT_G, SLOT_B, SLOT_OPACITY,
   LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS, STAGING_STRIDE, UCHAR_COLOR_SCALE,
   OPT_PROJECTION_RAY, OPT_INPUTS_5, OPT_SKIP_INVALID, OPT_RADIAL,
   X_WIDTH_2, X_WIDTH_5, S_OK, S_TRUNCATED, S_NONFINITE, S_OUTSIDE_SPHERE, S_ZERO_NORMAL, S_BAD_INDEX, S_TOO_FAR, TRACE_BATCH,
@@ -142,7 +142,8 @@ function beginVertices(start: usize, stop: usize, count: i32, layout: usize): i3
     store<i32>(slotType + (<usize>slot << 2), t);
     if (slot < SLOT_R ? t != T_F32 : t != T_U8) recordCommon = false;
   }
-  if (recordPresent != (1 << SLOT_COUNT) - 1) recordCommon = false;
+  // The common layout has a mesh vertex's nine values (x to b) and nothing else.
+  if (recordPresent != (1 << SLOT_OPACITY) - 1) recordCommon = false;
   const available = (stop - start) / recordStride;
   if (<usize>count > available) {
     errorVertex = <i32>available;
@@ -363,11 +364,12 @@ function compileBatches(
 }
 
 /**
- * Decode `count` vertices into staging rows of float32 x y z nx ny nz r g b (STAGING_STRIDE
- * bytes): for files whose normals are computed from the faces or whose positions are rescaled
- * before tracing. Leaves the cursor after the vertices.
+ * Decode `count` vertices into staging rows of float32 x y z nx ny nz r g b (`stride` =
+ * STAGING_STRIDE bytes), for files whose normals are computed from the faces or whose positions
+ * are rescaled before tracing; or, 3D Gaussian splats, the same and their opacity
+ * (SPLAT_STAGING_STRIDE). Leaves the cursor after the vertices.
  */
-export function decodeVertices(start: usize, stop: usize, count: i32, layout: usize, staging: usize): i32 {
+export function decodeVertices(start: usize, stop: usize, count: i32, layout: usize, staging: usize, stride: usize): i32 {
   const begun = beginVertices(start, stop, count, layout);
   if (begun != S_OK) return begun;
   let record = start;
@@ -375,7 +377,7 @@ export function decodeVertices(start: usize, stop: usize, count: i32, layout: us
     const at = readVertex(record, k);
     if (recordFixed) record += recordStride;
     if (at == 0) return status;
-    memory.copy(staging + <usize>k * STAGING_STRIDE, slots, STAGING_STRIDE);
+    memory.copy(staging + <usize>k * stride, slots, stride);
   }
   if (recordFixed) cursor = start + <usize>count * recordStride;
   errorAt = cursor;

@@ -48,8 +48,8 @@ async function main(): Promise<void> {
     // Stock: model.fit, stock kernels, rows in memory.
     await initBackend({ fast: false });
     const n = stockSteps * 256;
-    const x = new Float32Array((await readFile(ds.xPath)).buffer.slice(0, n * 8));
-    const y = new Float32Array((await readFile(ds.yPath)).buffer.slice(0, n * 24));
+    const x = new Float32Array((await readFile(ds.files.x.path)).buffer.slice(0, n * 8));
+    const y = new Float32Array((await readFile(ds.files.y.path)).buffer.slice(0, n * 24));
     const stockRates: number[] = [];
     for (let r = 0; r < repeats; r++) {
       const model = buildNetwork({ inputs: 2, layers: 4, units: 384, activation: "selu", outputs: 6, seed: r });

@@ -2,9 +2,10 @@
 // `--json` envelope, how errors and results are printed, the options every command takes, and
 // how numbers, counts and paths are written.
 
+import { existsSync } from "node:fs";
 import { isAbsolute, relative } from "node:path";
 import type { Argv } from "yargs";
-import { cliMessage, HeadsnetError, type ErrorCode } from "./errors.js";
+import { cliMessage, errors, HeadsnetError, type ErrorCode } from "./errors.js";
 
 export interface Io {
   out(text: string): void;
@@ -70,6 +71,37 @@ export async function outcomeOf(body: () => Promise<Outcome>): Promise<Outcome> 
     if (e instanceof HeadsnetError) return { error: e };
     throw e;
   }
+}
+
+/** A path named on the command line must exist: the same error in every command. */
+export function mustExist(path: string): void {
+  if (!existsSync(path)) throw errors.notFound(path);
+}
+
+/** Ctrl-C (or SIGTERM) while `run` runs: the first asks it to stop (abort), a second quits at once. */
+export async function withInterrupt<T>(onStop: () => void, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const stop = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    if (++signals > 1) process.exit(EXIT_INTERRUPTED);
+    onStop();
+    stop.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    return await run(stop.signal);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** --default-color R,G,B as numbers, or a usage error (exit 2) that shows what was given. */
+export function parseColor(text: string): [number, number, number] {
+  const color = text.split(",").map((c) => (c.trim() === "" ? NaN : Number(c)));
+  if (!(color.length === 3 && color.every((c) => c >= 0 && c <= 1))) throw errors.defaultColor(text);
+  return color as [number, number, number];
 }
 
 /** -q/--quiet and --json: every command takes both. */

@@ -4,7 +4,6 @@
 // Every command takes -h/--help, -q/--quiet and --json, and prints through cli-common.ts.
 
 import yargs, { type Argv } from "yargs";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { homedir } from "node:os";
 import { compile, type CompileSummary } from "./compile/index.js";
@@ -16,18 +15,21 @@ import { ProgressBar, progressEnabled, compileProgressText, formatCount, formatS
 import { defaultWorkers } from "./pool.js";
 import { DEFAULT_ICOSPHERE_LEVEL } from "./icosphere.js";
 import { setCacheDir } from "./setup-cache.js";
-import { HeadsnetError, errors, setMessageStyle, usageError } from "./errors.js";
+import { parseShard } from "./compile/shard.js";
+// (Part of the core bundle anyway: the dataset reader uses it.)
+import { merge } from "./dataset/shards.js";
+import { HeadsnetError, setMessageStyle, usageError } from "./errors.js";
 import { VERSION } from "./package.js";
 import { registerTrainCommands } from "./train/cli.js";
 import { registerViewCommands } from "./view/cli.js";
 import {
-  EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, finish, outcomeOf, withCommonOptions, workersOption, fmtInt, plural,
-  displayPath, didYouMean, helpHint, type Io, type Outcome,
+  EXIT_FAILURE, EXIT_USAGE, finish, outcomeOf, withCommonOptions, workersOption, fmtInt, plural,
+  displayPath, didYouMean, helpHint, mustExist, withInterrupt, parseColor, type Io, type Outcome,
 } from "./cli-common.js";
 
 export { EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED } from "./cli-common.js";
 
-const COMMANDS = ["compile", "verify", "inspect", "synth", "demo", "train", "sample", "export", "view", "render", "help"];
+const COMMANDS = ["compile", "merge", "verify", "inspect", "synth", "demo", "train", "sample", "export", "view", "render", "help"];
 
 const defaultIo: Io & { stdoutIsTerminal?: boolean } = {
   out: (t) => process.stdout.write(t),
@@ -48,6 +50,7 @@ function summaryText(s: CompileSummary): string {
   if (s.skipped.nonfinite) lines.push(`  skipped ${plural(s.skipped.nonfinite, "non-finite vertex", "non-finite vertices")} (--on-nonfinite skip; counted per model in the manifest)`);
   if (s.skipped.outsideSphere) lines.push(`  skipped ${plural(s.skipped.outsideSphere, "vertex", "vertices")} outside the unit sphere (--projection ray)`);
   if (s.skipped.tooFar) lines.push(`  skipped ${plural(s.skipped.tooFar, "vertex", "vertices")} traced 9999 or more from every icosphere vertex (the reference writes no row for them)`);
+  if (s.skipped.transparent) lines.push(`  left out ${plural(s.skipped.transparent, "splat")} less opaque than --min-opacity (counted per model in the manifest)`);
   for (const f of s.failed) lines.push(`  failed: ${f.message}`);
   if (s.failed.length) lines.push(`${fmtInt(s.failed.length)} of ${plural(s.files, "file")} failed; the dataset holds the others (see "failed" in the manifest)`);
   return lines.join("\n") + "\n";
@@ -79,7 +82,7 @@ function inspectText(r: InspectReport): string {
     }
   }
   if (r.vertices !== undefined) {
-    const normals = r.hasNormals ? "yes" : r.compile?.normals === "computed" ? "no (computed from the faces)" : "no (a point cloud: legacy keeps each point, ray traces it out from the centre)";
+    const normals = r.hasNormals ? "yes" : r.kind === "mesh" ? "no (computed from the faces)" : "no";
     lines.push(`  ${plural(r.vertices, "vertex", "vertices")}; normals: ${normals}; colours: ${r.hasColors ? "yes" : "no (compile needs --default-color)"}`);
   }
   if (r.bounds) {
@@ -93,7 +96,8 @@ function inspectText(r: InspectReport): string {
   if (r.compile) {
     lines.push(`  compile (--projection ${r.compile.projection}): ${plural(r.compile.rows, "row")}, ${fmtInt(r.compile.indicesUsed)} of ${fmtInt(r.compile.icosphereVertices)} icosphere vertices used`);
   }
-  for (const w of r.warnings ?? []) lines.push(`  warning: ${w}`);
+  for (const n of r.notes) lines.push(`  ${n}`);
+  for (const w of r.warnings) lines.push(`  warning: ${w}`);
   if (r.error) lines.push(`  error: ${r.error.message}`);
   return lines.join("\n") + "\n";
 }
@@ -110,19 +114,6 @@ const projectionOption = {
   describe: "legacy: the reference's step along the normal (bit-exact); ray: exact ray-sphere hit",
 };
 
-function parseColor(value: string): [number, number, number] {
-  const parts = value.split(",").map((p) => Number(p.trim()));
-  if (parts.length !== 3 || parts.some((p) => !(p >= 0 && p <= 1))) {
-    throw usageError(`--default-color expects R,G,B with each from 0 to 1 (e.g. 0.8,0.6,0.5), got ${JSON.stringify(value)}`);
-  }
-  return parts as [number, number, number];
-}
-
-/** A path named on the command line must exist: the same error in every command. */
-function mustExist(path: string): void {
-  if (!existsSync(path)) throw errors.notFound(path);
-}
-
 /**
  * yargs renders a command's whole help text before running it, in case the command fails and the
  * help is to be shown; that costs a compile 20-30 ms of start-up. Errors here print their own
@@ -133,25 +124,6 @@ function skipHelpCache(parser: Argv): void {
   const internal = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } });
   const usage = internal.getInternalMethods?.().getUsageInstance?.();
   if (usage && typeof usage.cacheHelpMessage === "function") usage.cacheHelpMessage = () => {};
-}
-
-/** Ctrl-C (or SIGTERM) while `run` runs: the first asks it to stop (abort), a second quits at once. */
-async function withInterrupt<T>(onStop: () => void, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const stop = new AbortController();
-  let signals = 0;
-  const onSignal = () => {
-    if (++signals > 1) process.exit(EXIT_INTERRUPTED);
-    onStop();
-    stop.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  try {
-    return await run(stop.signal);
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  }
 }
 
 export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean } = defaultIo): Promise<number> {
@@ -168,7 +140,7 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
     .help("help", "show help")
     .alias("h", "help")
     .strict()
-    .demandCommand(1, "name a command: compile, verify, inspect, synth, demo, view, render, train, sample, export or help")
+    .demandCommand(1, "name a command: compile, merge, verify, inspect, synth, demo, view, render, train, sample, export or help")
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .exitProcess(false)
@@ -197,7 +169,8 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
         .option("min-opacity", { type: "number", describe: "3D Gaussian splats: leave out splats less opaque than this (0-1)" })
         .option("strict", { type: "boolean", default: false, describe: "stop at the first file that fails and leave no output" })
         .option("overwrite", { type: "boolean", default: false, describe: "replace a finished dataset in -o DIR (it is kept until the new one is complete)" })
-        .option("resume", { type: "boolean", default: false, describe: "finish the interrupted run in -o DIR from its last checkpoint (same inputs and options); starts afresh if there is none" }),
+        .option("resume", { type: "boolean", default: false, describe: "finish the interrupted run in -o DIR from its last checkpoint (same inputs and options); starts afresh if there is none" })
+        .option("shard", { type: "string", describe: "K/N: compile the K-th of N parts of the sorted inputs (balanced by bytes), a dataset of its own for 'headsnet merge'; auto (or auto/N): K and N from a Kubernetes Indexed Job or a Slurm array" }),
         "no progress bar, no summary and no warnings"),
       async (args) => {
         const flags = { json: args.json, quiet: args.quiet };
@@ -232,7 +205,7 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
             projection: args.projection, inputWidth: args.inputs, seed: args.seed, ids: args.ids, format: args.format,
             normals: kernel.normals, normalize: kernel.normalize, onNonfinite: kernel.onInvalid,
             defaultColor: kernel.defaultColor, minOpacity: kernel.minOpacity, strict: args.strict, overwrite: args.overwrite,
-            resume: args.resume, signal,
+            resume: args.resume, signal, shard: args.shard === undefined ? undefined : parseShard(args.shard, process.env),
             checkpointMs: process.env.HEADSNET_CHECKPOINT_MS ? Number(process.env.HEADSNET_CHECKPOINT_MS) : undefined,
             onStart: (s) => {
               if (s.resumedFrom && !args.quiet && !args.json) {
@@ -256,15 +229,16 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
       },
     )
     .command(
-      "verify <dir>",
+      "verify <dirs..>",
       "check a compiled dataset: sizes against the manifest, NaN/Inf, ids, index values and ranges",
       (y) => withCommonOptions(y
-        .positional("dir", { type: "string", demandOption: true, describe: "a compile output directory" }), "no report; the exit code says"),
+        .positional("dirs", { type: "string", array: true, demandOption: true, describe: "a compile output directory (merged or linked), or several shard directories read as one" }), "no report; the exit code says"),
       async (args) => {
         done("verify", args, await outcomeOf(async () => {
-          mustExist(args.dir as string);
+          const dirs = args.dirs as string[];
+          dirs.forEach(mustExist);
           const { verify } = await import("./verify.js");
-          const report = await verify(args.dir as string);
+          const report = await verify(dirs.length === 1 ? dirs[0] : dirs);
           return { data: { ...report }, text: verifyText(report), failed: !report.ok };
         }));
       },
@@ -275,12 +249,14 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
       (y) => withCommonOptions(y
         .positional("file", { type: "string", demandOption: true, describe: "a PLY file" })
         .option("icosphere", icosphereOption)
-        .option("projection", projectionOption), "no report; the exit code says"),
+        .option("projection", projectionOption)
+        .option("min-opacity", { type: "number", describe: "3D Gaussian splats: count the splats compile --min-opacity would leave out (0-1)" }), "no report; the exit code says"),
       async (args) => {
         done("inspect", args, await outcomeOf(async () => {
           mustExist(args.file as string);
           const { inspect } = await import("./inspect.js");
-          const report = inspect(args.file as string, { projection: args.projection, icosphere: args.icosphere });
+          const report = inspect(args.file as string, { projection: args.projection, icosphere: args.icosphere, minOpacity: args.minOpacity });
+          if (report.error?.code === "E_USAGE") return { error: HeadsnetError.fromJSON(report.error) };
           // A file compile would fail is still described: the report goes out, and the exit code is 1.
           if (report.error && !args.json) io.err(`headsnet: ${report.error.message}\n`);
           return { data: { ...report }, text: inspectText(report), failed: Boolean(report.error) };
@@ -346,6 +322,27 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
       },
     )
     .command(
+      "merge <shards..>",
+      "join the shards of one run (compile --shard K/N) into the dataset a single run makes, byte for byte",
+      (y) => withCommonOptions(y
+        .positional("shards", { type: "string", array: true, demandOption: true, describe: "the shard directories, in any order" })
+        .option("out", { alias: "o", type: "string", demandOption: true, describe: "output directory" })
+        .option("link", { type: "boolean", default: false, describe: "write only a manifest that lists the shards' files in order (nothing copied; train and verify read it)" })
+        .option("overwrite", { type: "boolean", default: false, describe: "replace a finished dataset in -o DIR (kept until the new one is complete)" })),
+      async (args) => {
+        done("merge", args, await outcomeOf(async () => {
+          (args.shards as string[]).forEach(mustExist);
+          const r = await merge({ shards: args.shards as string[], out: args.out, link: args.link, overwrite: args.overwrite });
+          if (r.error) return { error: r.error };
+          const s = r.summary!;
+          return {
+            data: { ...s },
+            text: `${s.linked ? "linked" : "merged"} ${plural(s.shards, "shard")}: ${plural(s.rows, "row")}, ${plural(s.models, "model")}${s.failed ? `, ${fmtInt(s.failed)} failed` : ""} in ${displayPath(s.out)}${s.linked ? "" : ` (${formatCount(s.bytes)}B in ${formatSeconds(s.seconds)})`}\n`,
+          };
+        }));
+      },
+    )
+    .command(
       "help [command]",
       "show the help of a command",
       (y) => y.positional("command", { type: "string", describe: "a command" }),
@@ -363,7 +360,11 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
   skipHelpCache(parser);
 
   try {
-    await parser.parseAsync();
+    // Help and version text come back here rather than going to the console, so that they go
+    // through `io` like everything else.
+    await parser.parseAsync(argv, {}, (_error, _args, output) => {
+      if (output) io.out(output.endsWith("\n") ? output : `${output}\n`);
+    });
   } catch (e) {
     if (e instanceof HeadsnetError) return finish(io, command ?? "", {}, { error: e });
     if (e instanceof Error && e.name === "YError") {

@@ -1,7 +1,7 @@
 // Which files a compile takes, in which order, and each one's stable name.
 
 import { statSync, readdirSync } from "node:fs";
-import { resolve, relative, basename, dirname, join, sep } from "node:path";
+import { resolve, relative, dirname, isAbsolute, join, sep } from "node:path";
 import { errors } from "./errors.js";
 
 export interface InputFile {
@@ -79,8 +79,14 @@ export function discoverInputs(inputs: string[], cwd = process.cwd(), pattern = 
   if (found.size === 0) throw errors.noInputs(inputs);
   const base = commonAncestor(roots);
   return [...found.values()]
-    .map((f) => ({ ...f, rel: toPosix(relative(base, f.path)), label: toPosix(relative(cwd, f.path)) || basename(f.path) }))
+    .map((f) => ({ ...f, rel: toPosix(relative(base, f.path)), label: labelOf(f.path, cwd) }))
     .sort((a, b) => (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+}
+
+/** A file as the user knows it: relative to the working directory when under it, else absolute. */
+function labelOf(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return toPosix(rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path);
 }
 
 /** The deepest directory that holds all of `dirs` (absolute paths). */

@@ -8,7 +8,8 @@
 
 import {
   S_TRUNCATED, S_BAD_NUMBER, S_NONFINITE, S_OUTSIDE_SPHERE, S_ZERO_NORMAL, S_BAD_LIST, S_BAD_TYPE,
-  S_BAD_INDEX, S_BIG_FACE, S_TOO_FAR, FACE_MAX_CORNERS,
+  S_BAD_INDEX, S_BIG_FACE, S_TOO_FAR, FACE_MAX_CORNERS, S_NO_MEMORY, S_NO_VERTICES, S_NO_FACES, S_SHORT_FACE,
+  S_BAD_ARITY, S_UNKNOWN_STATEMENT, S_MIXED_COLORS, S_NO_AREA, S_BAD_CORNER,
 } from "./abi.js";
 
 export type ErrorCode =
@@ -36,10 +37,14 @@ export type ErrorCode =
   | "E_WORKER"
   | "E_MANIFEST"
   | "E_NO_ROWS"
+  | "E_SHARDS"
   | "E_INTERRUPTED"
   | "E_RESUME"
   | "E_TRAIN"
-  | "E_INTERNAL";
+  | "E_INTERNAL"
+  | "E_NO_FACES"
+  | "E_SYNTAX"
+  | "E_NO_MEMORY";
 
 export interface ErrorPlace {
   file?: string;
@@ -181,10 +186,18 @@ export const errors = {
       `${file}: the file ends early: the header promises ${count} vertices, which need at least ${count * perVertex} bytes, but the body from byte ${offset} has ${bytes}`, { file, offset }),
   noColors: (file: string) =>
     new HeadsnetError("E_MISSING_PROPERTY", `${file}: the vertex element has no red, green, blue colours; pass ${opt("defaultColor")} R,G,B (0-1 each) to use one colour`, { file }),
-  noNormals: (file: string, why: "file" | "compute") =>
+  noNormals: (file: string, why: "file" | "compute" | "splats") =>
     new HeadsnetError("E_MISSING_PROPERTY", why === "compute"
       ? `${file}: ${opt("normals")} compute needs a face element with a vertex_indices list, and the file has none`
-      : `${file}: ${opt("normals")} file needs nx, ny, nz vertex properties, and the file has none`, { file }),
+      : why === "splats"
+        ? `${file}: holds 3D Gaussian splats, which are points: their nx, ny, nz are placeholders (zeros) and are not used, and they have no faces to compute normals from; leave ${opt("normals")} at auto`
+        : `${file}: ${opt("normals")} file needs nx, ny, nz vertex properties, and the file has none`, { file }),
+
+  // Options that several commands take.
+  defaultColor: (value: ArrayLike<number> | string) =>
+    usageError(`${opt("defaultColor")} must be three numbers from 0 to 1, as R,G,B (e.g. 0.8,0.6,0.5); got ${typeof value === "string" ? JSON.stringify(value) : Array.from(value).join(",")}`),
+  minOpacity: (value: unknown) =>
+    usageError(`${opt("minOpacity")} must be a number from 0 to 1, got ${value}`),
 
   // The icosphere.
   icosphere: (what: string) => new HeadsnetError("E_ICOSPHERE", `icosphere: ${what}`),
@@ -222,6 +235,10 @@ export const errors = {
     new HeadsnetError("E_MANIFEST", `${path}: ${what}; the data does not match its manifest (run 'headsnet verify' on it, or compile it again)`, { file: path }),
   wrongTarget: (dir: string, target: string, wanted: string) =>
     new HeadsnetError("E_MANIFEST", `${dir} holds a ${target} dataset; this needs a ${wanted} dataset`, { file: dir }),
+  shards: (path: string, what: string) =>
+    new HeadsnetError("E_SHARDS", `${path} ${what}`, { file: path }),
+  missingShards: (given: string[], missing: number[], count: number) =>
+    new HeadsnetError("E_SHARDS", `shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of ${count} ${missing.length > 1 ? "are" : "is"} missing (given: ${given.join(", ")}); compile ${missing.length > 1 ? "each" : "it"} with the same command and ${opt("shard")} ${missing[0]}/${count}${missing.length > 1 ? " and so on" : ""}, then name ${missing.length > 1 ? "them" : "it"} here too`),
   emptyDataset: (dir: string) =>
     new HeadsnetError("E_MANIFEST", `${dir}: the manifest lists no compiled models; there is nothing to show`, { file: dir }),
 
@@ -231,6 +248,8 @@ export const errors = {
   stream: (source: string, what: string, offset?: number) =>
     new HeadsnetError("E_READ", `${source}: bad row stream${offset !== undefined ? ` (byte ${offset})` : ""}: ${what}`, { file: source, offset }),
   train: (what: string) => new HeadsnetError("E_TRAIN", what),
+  trainInterrupted: (dir: string, epoch: number, step: number) =>
+    new HeadsnetError("E_INTERRUPTED", `interrupted at epoch ${epoch}, step ${step.toLocaleString("en-US")}; the model so far is saved in ${dir}: run the same command with ${opt("resume")} to continue from there`, { file: dir }),
 
   // The viewer and renderer.
   unknownKind: (path: string, why: string) =>
@@ -286,6 +305,25 @@ export const warnings = {
     `vertices lie outside the unit sphere (the farthest at radius ${radius.toPrecision(4)}), where tracing to the sphere means little; pass ${opt("normalize")} fit to scale each mesh into it`,
 };
 
+/** What inspect, view and render say about a kind of input: what it is and what compile makes of it. */
+export const notes = {
+  pointCloud: (projection: "legacy" | "ray") =>
+    `a point cloud (no normals, no faces): ${projection === "ray"
+      ? `${opt("projection")} ray traces each point straight out from the centre`
+      : `the legacy step keeps each point where it is, as the reference does with zero normals (${opt("projection")} ray traces it straight out from the centre)`}`,
+  splats: (count: number, opacity: { min: number; max: number } | undefined, minOpacity: number | undefined, transparent: number) =>
+    `3D Gaussian splats: ${count.toLocaleString("en-US")} splats, colour from f_dc (0.5 + 0.28209479·f_dc, clamped to 0-1), ${opacity
+      ? `opacity ${Number(opacity.min.toPrecision(4))} to ${Number(opacity.max.toPrecision(4))}`
+      : "no opacity"}; their nx, ny, nz are not used${minOpacity === undefined
+      ? opacity ? ` (${opt("minOpacity")} X leaves out splats less opaque than X)` : ""
+      : `; ${opt("minOpacity")} ${minOpacity} leaves out ${transparent.toLocaleString("en-US")} of them`}`,
+};
+
+/** A message template (see opt()) as the current style reads: options by API name or by flag. */
+export function messageText(template: string): string {
+  return render(template);
+}
+
 /** Run a function that throws HeadsnetErrors for user errors; return them instead. */
 export async function captureErrors<T>(fn: () => Promise<T>): Promise<{ error?: HeadsnetError; result?: T }> {
   try {
@@ -295,3 +333,71 @@ export async function captureErrors<T>(fn: () => Promise<T>): Promise<{ error?: 
     throw e;
   }
 }
+
+/** Where an OBJ error is: its line, byte offset and the token there. */
+export interface ObjPlace {
+  line: number;
+  offset: number;
+  token: string;
+  /** What the kernel said of it: the count of numbers or corners found, or the index. */
+  item: number;
+  vertices: number;
+  normals: number;
+}
+
+/** Errors of the mesh targets (src/mesh/): OBJ syntax, meshes without faces or area. */
+export const meshErrors = {
+  /** An OBJ kernel status as an error naming the file, the line and what was expected. */
+  obj(status: number, file: string, at: ObjPlace): HeadsnetError {
+    const place = { file, line: at.line, offset: at.offset };
+    const here = `${file}: line ${at.line}`;
+    const token = JSON.stringify(at.token);
+    switch (status) {
+      case S_BAD_NUMBER:
+        return new HeadsnetError("E_BAD_NUMBER", `${here}: expected a number, found ${token}`, place);
+      case S_NONFINITE:
+        return new HeadsnetError("E_NONFINITE", `${here}: a NaN or infinite value in ${token}`, place);
+      case S_BAD_ARITY:
+        return new HeadsnetError("E_SYNTAX", at.token === "vn"
+          ? `${here}: a "vn" line needs 3 numbers (x y z), found ${at.item}`
+          : `${here}: a "v" line needs 3 numbers (x y z), 4 (x y z w) or 6 (x y z r g b), found ${at.item > 8 ? "more than 8" : at.item}`, place);
+      case S_MIXED_COLORS:
+        return new HeadsnetError("E_SYNTAX",
+          `${here}: this "v" line ${at.item ? "has" : "has no"} colour (r g b) but the ones before it ${at.item ? "have none" : "have"}; every vertex needs a colour, or none`, place);
+      case S_BAD_INDEX:
+        return new HeadsnetError("E_BAD_INDEX",
+          `${here}: face corner ${token} refers to index ${at.item}, which does not exist: the file has ${at.vertices} vertices and ${at.normals} normals, numbered from 1 (or from -1 backwards for the ones defined above the line)`, place);
+      case S_SHORT_FACE:
+        return new HeadsnetError("E_BAD_LIST", `${here}: a face needs at least 3 corners, found ${at.item}`, place);
+      case S_BIG_FACE:
+        return new HeadsnetError("E_BAD_LIST", `${here}: a face has more than ${FACE_MAX_CORNERS} corners`, place);
+      case S_BAD_CORNER:
+        return new HeadsnetError("E_SYNTAX", `${here}: expected a face corner v, v/vt, v//vn or v/vt/vn (whole numbers), found ${token}`, place);
+      case S_UNKNOWN_STATEMENT:
+        return new HeadsnetError("E_SYNTAX",
+          `${here}: ${token} is not an OBJ statement; expected v, vn, vt, f, o, g, s, usemtl, mtllib, another OBJ keyword or a # comment (is this an OBJ file?)`, place);
+      case S_NO_VERTICES:
+        return new HeadsnetError("E_NO_VERTEX", `${file}: no vertices: an OBJ mesh needs "v x y z" lines`, { file });
+      default:
+        return meshErrors.status(status, file);
+    }
+  },
+  /** Statuses of the mesh targets that concern the mesh as a whole. */
+  status(status: number, file: string): HeadsnetError {
+    switch (status) {
+      case S_NO_FACES:
+        return new HeadsnetError("E_NO_FACES", `${file}: the mesh has no faces; surface and occupancy samples need triangles`, { file });
+      case S_NO_AREA:
+        return new HeadsnetError("E_NO_FACES", `${file}: every triangle of the mesh has zero area, so there is no surface to sample`, { file });
+      case S_NO_MEMORY:
+        return new HeadsnetError("E_NO_MEMORY", `${file}: the mesh needs more than the 4 GiB of memory WebAssembly can address`, { file });
+      case S_NO_VERTICES:
+        return new HeadsnetError("E_NO_VERTEX", `${file}: the mesh has no vertices`, { file });
+      default:
+        return new HeadsnetError("E_WORKER", `${file}: the mesh kernel stopped with status ${status}`, { file });
+    }
+  },
+  noColors: (file: string, target: string) =>
+    new HeadsnetError("E_MISSING_PROPERTY", `${file}: the mesh has no vertex colours, and ${target} needs them; pass a default colour (${opt("defaultColor")} R,G,B, 0-1 each)`, { file }),
+  badPoints: (what: string) => new HeadsnetError("E_USAGE", `metrics: ${what}`),
+};

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { errors } from "./errors.js";
+import { errors, opt, usageError } from "./errors.js";
 import { PACKAGE_ROOT } from "./package.js";
 
 export interface Icosphere {
@@ -29,7 +29,7 @@ function sha256(table: Float32Array): string {
 /** Vertices of an icosahedron subdivided `level` times: 10 * 4^level + 2 unit vectors. */
 export function generateIcosphere(level: number): Icosphere {
   if (!Number.isInteger(level) || level < 0 || level > MAX_ICOSPHERE_LEVEL) {
-    throw errors.icosphere(`level must be an integer from 0 to ${MAX_ICOSPHERE_LEVEL}, got ${level}`);
+    throw usageError(`${opt("icosphere")} must be a level from 0 to ${MAX_ICOSPHERE_LEVEL}, a built-in table's name or a table file; got ${level}`);
   }
   const t = (1 + Math.sqrt(5)) / 2;
   const points: number[][] = [

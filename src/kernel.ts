@@ -6,12 +6,13 @@ import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";
 import { PACKAGE_ROOT } from "./package.js";
 import {
-  FMT_ASCII, FMT_BINARY_LE, SLOT_COUNT, SLOT_R, SLOT_G, SLOT_B, S_OK, S_BAD_NUMBER, S_TRUNCATED,
-  T_F32, T_NONE, LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS, STAGING_STRIDE, OPT_SKIP_INVALID,
+  FMT_ASCII, FMT_BINARY_LE, SLOT_COUNT, SLOT_R, SLOT_G, SLOT_B, SLOT_OPACITY, S_OK, S_BAD_NUMBER, S_TRUNCATED,
+  T_F32, T_NONE, LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS, STAGING_STRIDE, SPLAT_STAGING_STRIDE, OPT_SKIP_INVALID,
   OPT_PROJECTION_RAY, OPT_INPUTS_5, OPT_RADIAL, X_WIDTH_2, X_WIDTH_5, Y_WIDTH, LAYOUT_BYTES, TABLE_STRIDE,
 } from "./abi.js";
 import { errors, warnings, HeadsnetError } from "./errors.js";
 import { parseHeader, vertexLayout, findBodyOffset, MAX_HEADER_BYTES, type PlyHeader } from "./ply-header.js";
+import { stageSplats, type SplatPass } from "./splats.js";
 import { buildSpatialHash, kernelCells, type KernelCells, type SpatialHash } from "./spatial-hash.js";
 import type { Icosphere } from "./icosphere.js";
 
@@ -33,7 +34,7 @@ export interface KernelOptions {
   onInvalid?: InvalidVertexPolicy;
   /** Colour for files without colours; without it such a file is an error. */
   defaultColor?: [number, number, number];
-  /** 3D Gaussian splats: leave out splats less opaque than this (0-1). */
+  /** 3D Gaussian splats: leave out splats whose opacity (the sigmoid of the file's logit) is below this (0-1). */
   minOpacity?: number;
 }
 
@@ -53,7 +54,7 @@ interface KernelExports {
   slots: WebAssembly.Global;
   skipElement(start: number, stop: number, count: number, layout: number): number;
   compileVertices(start: number, stop: number, count: number, layout: number, xOut: number, yOut: number, id: number, options: number): number;
-  decodeVertices(start: number, stop: number, count: number, layout: number, staging: number): number;
+  decodeVertices(start: number, stop: number, count: number, layout: number, staging: number, stride: number): number;
   faceNormals(start: number, stop: number, faceCount: number, layout: number, staging: number, vertexCount: number): number;
   /** What compileVertices did: rows, skipped counts, the largest squared radius (assembly/index.ts). */
   result: WebAssembly.Global;
@@ -135,8 +136,11 @@ function wasmModule(build: WasmBuild): WebAssembly.Module {
 export interface CompiledFile {
   rows: number;
   vertices: number;
-  /** Vertices without a row (on-nonfinite skip): non-finite, outside the sphere (ray), too far from every icosphere vertex. */
-  skipped: { nonfinite: number; outsideSphere: number; tooFar: number };
+  /**
+   * Vertices without a row: (on-nonfinite skip) non-finite, outside the sphere (ray), too far from
+   * every icosphere vertex; (minOpacity) splats more transparent than that.
+   */
+  skipped: SkippedVertices;
   /** Where the normals came from; "none": a point cloud (legacy keeps each point, ray traces radially). */
   normals: "file" | "computed" | "none";
   /** Said once per file: what compiled but may not be what the user meant. */
@@ -146,8 +150,17 @@ export interface CompiledFile {
   y: Float32Array;
   hasNormals: boolean;
   hasColors: boolean;
+  /** 3D Gaussian splats: their opacity range (sigmoid), when the file has opacities. */
+  splats?: { opacity?: { min: number; max: number } };
   format: string;
   bytesRead: number;
+}
+
+export interface SkippedVertices {
+  nonfinite: number;
+  outsideSphere: number;
+  tooFar: number;
+  transparent: number;
 }
 
 const PAGE = 65536;
@@ -350,7 +363,7 @@ export class Kernel {
           try {
             const layout = vertexLayout(this.header(loaded, label), label);
             const normals = options.normals ?? "auto";
-            const needsFaces = normals === "compute" || (normals === "auto" && !layout.hasNormals);
+            const needsFaces = !layout.splats && (normals === "compute" || (normals === "auto" && !layout.hasNormals));
             if (!needsFaces && layout.vertexEnd !== undefined) needed = Math.max(loaded, Math.min(size, layout.vertexEnd));
           } catch {
             // A bad header: run() reports it.
@@ -423,21 +436,25 @@ export class Kernel {
     }
     if (!layout.hasColors && !options.defaultColor) throw errors.noColors(file);
     const normals = options.normals ?? "auto";
+    if (normals !== "auto" && layout.splats) throw errors.noNormals(file, "splats");
     if (normals === "file" && !layout.hasNormals) throw errors.noNormals(file, "file");
     if (normals === "compute" && !layout.faces) throw errors.noNormals(file, "compute");
     // Without normals in the file, they are computed from its faces; a point cloud (no faces) has
     // none: the legacy step then keeps each point where it is (as the reference does with zero
     // normals), and the ray goes straight out from the centre.
-    const compute = normals === "compute" || (normals === "auto" && !layout.hasNormals && Boolean(layout.faces));
+    const compute = !layout.splats && (normals === "compute" || (normals === "auto" && !layout.hasNormals && Boolean(layout.faces)));
     const pointCloud = !compute && !layout.hasNormals;
-    const staged = compute || options.normalize === "fit";
+    // Splats are staged with their opacity, then turned into staged vertices (splats.ts).
+    const splats = layout.splats;
+    const staged = compute || options.normalize === "fit" || splats !== undefined;
+    const stagingStride = splats ? SPLAT_STAGING_STRIDE : STAGING_STRIDE;
 
     const xWidth = options.inputs === 5 ? X_WIDTH_5 : X_WIDTH_2;
     // The rows (and staged vertices) follow the file in its region, which may move to make room.
     const xAt = align(size, 16);
     const yAt = align(xAt + count * xWidth * 4, 16);
     const stagingAt = align(yAt + count * Y_WIDTH * 4, 16);
-    const moved = this.ensureRegion(staged ? stagingAt + count * STAGING_STRIDE : stagingAt, size) - base;
+    const moved = this.ensureRegion(staged ? stagingAt + count * stagingStride : stagingAt, size) - base;
     base += moved;
     end += moved;
     start += moved;
@@ -450,9 +467,15 @@ export class Kernel {
     setLayout(layout.words);
 
     let vertexStart = start, vertexEnd = end;
+    let vertices = count;
+    let splatPass: SplatPass | undefined;
     if (staged) {
-      const decoded = this.wasm.decodeVertices(start, end, count, this.layoutPtr, stagingPtr);
+      const decoded = this.wasm.decodeVertices(start, end, count, this.layoutPtr, stagingPtr, stagingStride);
       if (decoded !== S_OK) fail(decoded, count, this.wasm.errorVertexIndex());
+      if (splats) {
+        splatPass = stageSplats(new Float32Array(memory(), stagingPtr, count * (SPLAT_STAGING_STRIDE / 4)), count, splats.hasOpacity, options.minOpacity);
+        vertices = splatPass.kept;
+      }
       if (compute) {
         let at = this.wasm.cursorAddress();
         for (const element of layout.faces!.between) {
@@ -465,9 +488,9 @@ export class Kernel {
         const faced = this.wasm.faceNormals(at, end, layout.faces!.count, this.layoutPtr, stagingPtr, count);
         if (faced !== S_OK) fail(faced, layout.faces!.count, this.wasm.errorVertexIndex());
       }
-      if (options.normalize === "fit") fit(new Float32Array(memory(), stagingPtr, count * (STAGING_STRIDE / 4)));
+      if (options.normalize === "fit") fit(new Float32Array(memory(), stagingPtr, vertices * (STAGING_STRIDE / 4)));
       vertexStart = stagingPtr;
-      vertexEnd = stagingPtr + count * STAGING_STRIDE;
+      vertexEnd = stagingPtr + vertices * STAGING_STRIDE;
       setLayout(STAGED_LAYOUT);
     }
     let flags = 0;
@@ -475,12 +498,13 @@ export class Kernel {
     if (xWidth === X_WIDTH_5) flags |= OPT_INPUTS_5;
     if (options.onInvalid === "skip") flags |= OPT_SKIP_INVALID;
     if (pointCloud && options.projection === "ray") flags |= OPT_RADIAL;
-    const status = this.wasm.compileVertices(vertexStart, vertexEnd, count, this.layoutPtr, xPtr, yPtr, Math.fround(id), flags);
+    const status = this.wasm.compileVertices(vertexStart, vertexEnd, vertices, this.layoutPtr, xPtr, yPtr, Math.fround(id), flags);
     if (status !== S_OK) {
       // Errors in staged vertices are reported at the vertex's record in the file when it has
       // fixed records, else at the vertex element's start.
       if (staged) {
-        const vertex = this.wasm.errorVertexIndex();
+        const row = this.wasm.errorVertexIndex();
+        const vertex = splatPass?.fileVertex ? splatPass.fileVertex[row] : row;
         const stride = layout.words[1];
         throw errors.kernel(status, file, { offset: start - base + (stride > 0 ? vertex * stride : 0), vertex, count });
       }
@@ -492,13 +516,17 @@ export class Kernel {
     return {
       rows,
       vertices: count,
-      skipped: { nonfinite: done.getInt32(4, true), outsideSphere: done.getInt32(8, true), tooFar: done.getInt32(12, true) },
+      skipped: {
+        nonfinite: done.getInt32(4, true), outsideSphere: done.getInt32(8, true), tooFar: done.getInt32(12, true),
+        transparent: splatPass?.transparent ?? 0,
+      },
       normals: compute ? "computed" : pointCloud ? "none" : "file",
       warnings: maxRadius > 1 ? [warnings.outsideSphere(maxRadius)] : [],
       x: new Float32Array(memory(), xPtr, rows * xWidth),
       y: new Float32Array(memory(), yPtr, rows * Y_WIDTH),
       hasNormals: layout.hasNormals,
       hasColors: layout.hasColors,
+      splats: splatPass && { opacity: splatPass.opacity },
       format: header.format,
       bytesRead: size,
     };
@@ -507,11 +535,12 @@ export class Kernel {
 
 /** Staged vertices: little-endian float32 x y z nx ny nz r g b (colours already scaled). */
 const STAGED_LAYOUT = (() => {
-  const words = new Int32Array(LAYOUT_HEADER_WORDS + LAYOUT_PROP_WORDS * SLOT_COUNT);
+  const slots = SLOT_OPACITY; // x to b: a mesh vertex's values
+  const words = new Int32Array(LAYOUT_HEADER_WORDS + LAYOUT_PROP_WORDS * slots);
   words[0] = FMT_BINARY_LE;
   words[1] = STAGING_STRIDE;
-  words[2] = SLOT_COUNT;
-  for (let slot = 0; slot < SLOT_COUNT; slot++) {
+  words[2] = slots;
+  for (let slot = 0; slot < slots; slot++) {
     words.set([T_F32, T_NONE, slot, slot * 4], LAYOUT_HEADER_WORDS + LAYOUT_PROP_WORDS * slot);
   }
   return words;

@@ -3,7 +3,7 @@
 import {
   T_NONE, T_I8, T_U8, T_I16, T_U16, T_I32, T_U32, T_F32, T_F64,
   FMT_ASCII, FMT_BINARY_LE, FMT_BINARY_BE,
-  SLOT_X, SLOT_Y, SLOT_Z, SLOT_NX, SLOT_NY, SLOT_NZ, SLOT_R, SLOT_G, SLOT_B, SLOT_NONE, SLOT_FACE_INDICES,
+  SLOT_X, SLOT_Y, SLOT_Z, SLOT_NX, SLOT_NY, SLOT_NZ, SLOT_R, SLOT_G, SLOT_B, SLOT_OPACITY, SLOT_NONE, SLOT_FACE_INDICES,
   LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS, LAYOUT_MAX_PROPS,
 } from "./abi.js";
 import { errors } from "./errors.js";
@@ -69,6 +69,21 @@ const SLOT_NAMES: Record<string, number> = {
   r: SLOT_R, g: SLOT_G, b: SLOT_B,
   diffuse_red: SLOT_R, diffuse_green: SLOT_G, diffuse_blue: SLOT_B,
 };
+
+/**
+ * 3D Gaussian splats (the layout of the 3DGS reference code and of what identity-field head
+ * models export): x y z, nx ny nz (always zero), f_dc_0..2 (spherical-harmonic DC terms),
+ * f_rest_*, opacity (a logit), scale_*, rot_*, no faces. A vertex element with all three f_dc
+ * terms is read so: colours from f_dc (src/splats.ts), the opacity kept for minOpacity, and the
+ * normals, which such files hold only as placeholders, ignored, so that they are a point cloud.
+ * Deciding from the header costs nothing and does not depend on the values.
+ */
+const SPLAT_SLOT_NAMES: Record<string, number> = {
+  x: SLOT_X, y: SLOT_Y, z: SLOT_Z,
+  f_dc_0: SLOT_R, f_dc_1: SLOT_G, f_dc_2: SLOT_B,
+  opacity: SLOT_OPACITY,
+};
+const SPLAT_DC_NAMES = ["f_dc_0", "f_dc_1", "f_dc_2"];
 
 /**
  * Find the end of the header in the first bytes of a file. Returns the body offset, or -1 when
@@ -187,6 +202,8 @@ export interface VertexLayout {
   skip: { name: string; count: number; words: Int32Array }[];
   hasNormals: boolean;
   hasColors: boolean;
+  /** 3D Gaussian splats (see SPLAT_SLOT_NAMES): colours from f_dc, normals ignored. */
+  splats?: { hasOpacity: boolean };
   /** The fewest bytes one vertex record can take (an ASCII number takes at least two). */
   minVertexBytes: number;
   /** Binary files whose elements up to the vertices have fixed records: where the vertices end. */
@@ -223,13 +240,21 @@ export function vertexLayout(header: PlyHeader, file: string): VertexLayout {
   const index = header.elements.findIndex((e) => e.name === "vertex");
   if (index < 0) throw errors.noVertex(file);
   const vertex = header.elements[index];
+  const scalar = (name: string) => vertex.properties.some((p) => p.name === name && p.countType === T_NONE);
+  const dcTerms = SPLAT_DC_NAMES.filter(scalar).length;
+  if (dcTerms !== 0 && dcTerms !== 3) throw errors.missingProperty(file, `the vertex element has only some of f_dc_0, f_dc_1, f_dc_2 (3D Gaussian splats' colours)`);
+  const splats = dcTerms === 3;
+  const names = splats ? SPLAT_SLOT_NAMES : SLOT_NAMES;
   const seen = new Map<number, PlyProperty>();
   for (const p of vertex.properties) {
-    const slot = SLOT_NAMES[p.name];
+    const slot = names[p.name];
     if (slot === undefined || p.countType !== T_NONE) continue;
     if (seen.has(slot)) throw errors.header(file, `vertex property "${p.name}" duplicates "${seen.get(slot)!.name}"`);
-    if (slot >= SLOT_R && (p.type === T_I32 || p.type === T_U32)) {
+    if (slot >= SLOT_R && slot <= SLOT_B && (p.type === T_I32 || p.type === T_U32)) {
       throw errors.header(file, `colour property "${p.name}" is ${p.typeName}; expected uchar, ushort, float or double`);
+    }
+    if (splats && slot >= SLOT_R && p.type !== T_F32 && p.type !== T_F64) {
+      throw errors.header(file, `3D Gaussian splat property "${p.name}" is ${p.typeName}; expected float or double`);
     }
     seen.set(slot, p);
   }
@@ -242,7 +267,7 @@ export function vertexLayout(header: PlyHeader, file: string): VertexLayout {
   if (normals !== 0 && normals !== 3) throw errors.missingProperty(file, `the vertex element has only some of nx, ny, nz`);
   if (colors !== 0 && colors !== 3) throw errors.missingProperty(file, `the vertex element has only some of red, green, blue`);
   const slotOf = (p: PlyProperty) => {
-    const slot = SLOT_NAMES[p.name];
+    const slot = names[p.name];
     return slot !== undefined && p.countType === T_NONE && seen.get(slot) === p ? slot : SLOT_NONE;
   };
   const skip = header.elements.slice(0, index).map((e) => ({
@@ -278,9 +303,17 @@ export function vertexLayout(header: PlyHeader, file: string): VertexLayout {
     skip,
     hasNormals: normals === 3,
     hasColors: colors === 3,
+    splats: splats ? { hasOpacity: seen.has(SLOT_OPACITY) } : undefined,
     minVertexBytes,
     faces,
   };
+}
+
+/** What a PLY file holds: a mesh (faces), a point cloud (no faces), or 3D Gaussian splats. */
+export type InputKind = "mesh" | "point cloud" | "gaussian splats";
+
+export function inputKind(layout: VertexLayout): InputKind {
+  return layout.splats ? "gaussian splats" : layout.faces ? "mesh" : "point cloud";
 }
 
 /** The header's elements as they read in the header: "float x", "list uchar uint vertex_indices". */

@@ -4,9 +4,8 @@
 // ids shared between models. Files that failed to compile make the dataset not ok, but its rows
 // are checked all the same.
 
-import { open } from "node:fs/promises";
 import { indexOfValue } from "./dataset/format.js";
-import { checkDataset, readRowsInto, type Dataset, type DatasetFile } from "./dataset/read.js";
+import { checkDatasets, RowReader, type Dataset, type DatasetFile } from "./dataset/read.js";
 
 export interface ColumnStats {
   name: string;
@@ -35,12 +34,13 @@ function newStats(names: string[]): ColumnStats[] {
   return names.map((name) => ({ name, nan: 0, inf: 0, min: Infinity, max: -Infinity }));
 }
 
-export async function verify(dir: string): Promise<VerifyReport> {
+/** Verify a dataset directory (merged, linked, or a run of its own), or shard directories as one. */
+export async function verify(dir: string | string[]): Promise<VerifyReport> {
   const report: VerifyReport = {
-    dir, ok: false, problems: [], warnings: [], rows: 0, models: 0, failedModels: 0,
+    dir: Array.isArray(dir) ? dir.join(", ") : dir, ok: false, problems: [], warnings: [], rows: 0, models: 0, failedModels: 0,
     columns: {}, distinctIds: 0, indicesUsed: 0,
   };
-  const check = checkDataset(dir);
+  const check = checkDatasets(dir);
   report.problems.push(...check.problems.map((p) => p.message));
   const dataset = check.dataset;
   if (!dataset) return report;
@@ -75,14 +75,14 @@ async function scanRows(dataset: Dataset, report: VerifyReport): Promise<void> {
     const names = manifest.files[f.key].columns ?? (manifest.columns as Record<string, string[]> | undefined)?.[f.key] ?? [];
     stats.set(f, newStats(names.length === f.width ? names : [...Array(f.width).keys()].map((c) => `${f.key}${c}`)));
   }
-  const handles = await Promise.all(files.map((f) => open(f.path, "r")));
+  const readers = await Promise.all(files.map((f) => RowReader.open(f)));
   let badIds = 0, badIndices = 0, model = 0;
   try {
     for (let row = 0; row < manifest.rows; row += CHUNK_ROWS) {
       const count = Math.min(CHUNK_ROWS, manifest.rows - row);
       const chunks = await Promise.all(files.map(async (f, k) => {
         const bytes = new Uint8Array(count * f.rowBytes);
-        await readRowsInto(handles[k], f, row, bytes);
+        await readers[k].read(row, bytes);
         return f.dtype === "float32" ? new Float32Array(bytes.buffer) : bytes;
       }));
       files.forEach((f, k) => accumulate(stats.get(f)!, chunks[k], f.width));
@@ -99,7 +99,7 @@ async function scanRows(dataset: Dataset, report: VerifyReport): Promise<void> {
       }
     }
   } finally {
-    await Promise.all(handles.map((h) => h.close()));
+    await Promise.all(readers.map((r) => r.close()));
   }
   const problem = (p: string) => report.problems.push(p);
   if (badIds) problem(`${badIds} rows carry a model id other than their model's in the manifest`);

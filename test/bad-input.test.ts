@@ -140,11 +140,11 @@ describe("bad input", () => {
     const result = await compile({ inputs: [dir], out, build: "debug", onNonfinite: "skip" });
     expect(result.summary!.failed).toEqual([]);
     expect(result.summary!.rows).toBe(1);
-    expect(result.summary!.skipped).toEqual({ nonfinite: 3, outsideSphere: 0, tooFar: 0 });
+    expect(result.summary!.skipped).toEqual({ nonfinite: 3, outsideSphere: 0, tooFar: 0, transparent: 0 });
     const manifest: Manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
     expect(manifest.models.map((m) => [m.path, m.rows, m.vertices, m.skipped])).toEqual([
-      ["b.ply", 1, 2, { nonfinite: 1, outsideSphere: 0, tooFar: 0 }],
-      ["c.ply", 0, 2, { nonfinite: 2, outsideSphere: 0, tooFar: 0 }],
+      ["b.ply", 1, 2, { nonfinite: 1, outsideSphere: 0, tooFar: 0, transparent: 0 }],
+      ["c.ply", 0, 2, { nonfinite: 2, outsideSphere: 0, tooFar: 0, transparent: 0 }],
     ]);
     const y = new Float32Array(new Uint8Array(readFileSync(join(out, "train_y.dat"))).buffer);
     expect(y.every(Number.isFinite)).toBe(true);
@@ -158,7 +158,7 @@ describe("bad input", () => {
     writeFileSync(join(dir, "b.ply"), bytes);
     const result = await compile({ inputs: [dir], out: tmp("ray-out"), build: "debug", projection: "ray", onNonfinite: "skip" });
     expect(result.summary!.rows).toBe(1);
-    expect(result.summary!.skipped).toEqual({ nonfinite: 0, outsideSphere: 1, tooFar: 0 });
+    expect(result.summary!.skipped).toEqual({ nonfinite: 0, outsideSphere: 1, tooFar: 0, transparent: 0 });
   });
 
   it("an unreadable file", async () => {

@@ -5,7 +5,7 @@
 // build` would; an output is stale when it is missing or older than the newest of its sources.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -41,7 +41,8 @@ const STEPS: Step[] = [
   {
     script: "build:wasm",
     sources: () => [...files("assembly"), "asconfig.json"],
-    outputs: () => ["release", "release-fma", "debug", "train"].map((name) => `build/${name}.wasm`),
+    // Every target's output, as asconfig.json names them.
+    outputs: () => Object.values(JSON.parse(readFileSync(join(ROOT, "asconfig.json"), "utf8")).targets as Record<string, { outFile: string }>).map((t) => t.outFile),
   },
   {
     script: "build:ts",

@@ -1,7 +1,7 @@
 // The trainer: fast kernels against stock ones, streaming data, checkpoints, pipes, sample, export.
 
 import { describe, it, expect, beforeAll, vi } from "vitest";
-import { mkdtempSync, readFileSync, writeFileSync, truncateSync, existsSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, truncateSync, existsSync, statSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -206,8 +206,8 @@ describe("train", () => {
 
     // Loss on the whole dataset: the initial network (same seed) against the trained one.
     const ds = await openDataset(data);
-    const x = new Float32Array(readFileSync(ds.xPath).buffer.slice(0));
-    const y = new Float32Array(readFileSync(ds.yPath).buffer.slice(0));
+    const x = new Float32Array(readFileSync(ds.files.x.path).buffer.slice(0));
+    const y = new Float32Array(readFileSync(ds.files.y.path).buffer.slice(0));
     const xs = tf.tensor2d(x, [1500, 2]), ys = tf.tensor2d(y, [1500, 6]);
     const mse = (m: tf.LayersModel) => tf.tidy(() => tf.mean(tf.squaredDifference(m.predict(xs) as tf.Tensor, ys)).dataSync()[0]);
     const initial = buildNetwork({ inputs: 2, layers: 2, units: 48, activation: "selu", outputs: 6, seed: 3 });
@@ -283,15 +283,15 @@ describe("train", () => {
   it("nothing to resume is a clear error", async () => {
     const out = join(tmp("nores"), "m");
     const r = await train({ data, out, resume: true });
-    expect(r.error?.message).toBe(`${join(out, TRAINING_JSON)}: nothing to resume: no checkpoint here (train without --resume first)`);
+    expect(r.error?.message).toBe(`${join(out, TRAINING_JSON)}: nothing to resume: no checkpoint here (train without \`resume\` first)`);
   });
 });
 
 describe("piping", () => {
   async function datasetChunks(frameRows: number) {
     const ds = await openDataset(data);
-    const x = new Float32Array(readFileSync(ds.xPath).buffer.slice(0));
-    const y = new Float32Array(readFileSync(ds.yPath).buffer.slice(0));
+    const x = new Float32Array(readFileSync(ds.files.x.path).buffer.slice(0));
+    const y = new Float32Array(readFileSync(ds.files.y.path).buffer.slice(0));
     const chunks = [];
     for (let r = 0; r < ds.rows; r += frameRows) {
       const n = Math.min(frameRows, ds.rows - r);
@@ -471,7 +471,12 @@ describe("sample and export", () => {
     expect(badLr.code).toBe(2);
     expect(badLr.err).toBe("headsnet: --lr must be a positive number, got -1\nRun 'headsnet train --help' for usage.\n");
     const missing = await run("sample", join(dir, "nope"), "-o", join(dir, "x.ply"));
-    expect(missing.code).toBe(1);
-    expect(missing.err).toMatch(/nope\/model\.json: no model\.json: not a model directory/);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/nope: no such file or directory/);
+    const empty = join(dir, "empty");
+    mkdirSync(empty);
+    const notModel = await run("sample", empty, "-o", join(dir, "s2.ply"));
+    expect(notModel.code).toBe(1);
+    expect(notModel.err).toMatch(/empty\/model\.json: no model\.json: not a model directory/);
   });
 });

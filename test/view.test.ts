@@ -3,16 +3,14 @@
 // points, draws them (pixels that are not background), reacts to its controls, and logs no
 // errors. Plus the server's boundaries and the CLI's start and stop, which need no browser.
 //
-// The browser: $HEADSNET_CHROMIUM, else the first of chromium, chromium-browser, google-chrome on
-// PATH. Without one the browser tests are skipped, saying so, unless HEADSNET_REQUIRE_BROWSER=1
-// (as .ci/run sets), when they fail.
+// The browser: see test/browser.ts (without one the browser tests are skipped, saying so, unless
+// HEADSNET_REQUIRE_BROWSER=1, as .ci/run sets, when they fail).
 
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, skipBrowserTests } from "./browser.js";
 import { spawn } from "node:child_process";
-import { accessSync, constants, statSync } from "node:fs";
 import { request } from "node:http";
-import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startViewServer, type ViewServer } from "../src/view/server.js";
 import { decodePng, countNonBackground } from "../src/view/png.js";
@@ -20,31 +18,7 @@ import { BACKGROUND } from "../src/view/raster.js";
 import { openDataset } from "../src/view/source.js";
 import { makeFixtures, type ViewFixtures } from "./view-fixtures.js";
 
-const BROWSERS = ["chromium", "chromium-browser", "google-chrome"];
-
-/** $HEADSNET_CHROMIUM as given (a wrong path there is an error, not a skip), else the first browser on PATH. */
-function findChromium(): string | undefined {
-  if (process.env.HEADSNET_CHROMIUM) return process.env.HEADSNET_CHROMIUM;
-  for (const name of BROWSERS) {
-    for (const dir of (process.env.PATH ?? "").split(delimiter).filter(Boolean)) {
-      const path = join(dir, name);
-      try {
-        accessSync(path, constants.X_OK);
-        if (statSync(path).isFile()) return path;
-      } catch {
-        // not here
-      }
-    }
-  }
-  return undefined;
-}
-
-const CHROMIUM = findChromium();
-const REQUIRE_BROWSER = process.env.HEADSNET_REQUIRE_BROWSER === "1";
-const WHY_NO_BROWSER = `no browser: $HEADSNET_CHROMIUM is unset and none of ${BROWSERS.join(", ")} is on PATH`;
-if (!CHROMIUM && !REQUIRE_BROWSER) {
-  console.warn(`test/view.test.ts: skipping the Chromium tests (${WHY_NO_BROWSER}); to run them, install Chromium (apt-get install chromium) or set HEADSNET_CHROMIUM=/path/to/chromium`);
-}
+const SKIP_BROWSER = skipBrowserTests("test/view.test.ts");
 const BIN = fileURLToPath(new URL("../bin/headsnet.js", import.meta.url));
 const TIMEOUT = 120_000;
 /** What the page may take to load, draw or generate: generous, as the machine may be busy. */
@@ -113,14 +87,9 @@ function differing(a: Uint8Array, b: Uint8Array): number {
   return n;
 }
 
-describe.skipIf(!CHROMIUM && !REQUIRE_BROWSER)("headsnet view in Chromium", () => {
+describe.skipIf(SKIP_BROWSER)("headsnet view in Chromium", () => {
   beforeAll(async () => {
-    // HEADSNET_REQUIRE_BROWSER=1 and none found: every test here fails, saying why.
-    if (!CHROMIUM) throw new Error(`HEADSNET_REQUIRE_BROWSER=1 but there is ${WHY_NO_BROWSER}; install Chromium or set HEADSNET_CHROMIUM`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
+    browser = await launchChromium();
   }, TIMEOUT);
 
   it("shows a PLY mesh with its vertex colours and header facts, as a surface or as points", async () => {

@@ -312,10 +312,12 @@ done:
 
 /* ----------------------------------------------------------- algorithm -- */
 
-/* Index of the nearest icosphere vertex to p: first strictly smallest d. */
+/* Index of the nearest icosphere vertex to p: first strictly smallest d. NO_INDEX when no vertex
+ * is nearer than 9999 (the running best's start): the original then writes no row. */
+#define NO_INDEX UINT32_MAX
 static uint32_t nearest(const float *ico, uint32_t nico, float px, float py, float pz) {
     float best = 9999.0f;
-    uint32_t bi = 0;
+    uint32_t bi = NO_INDEX;
     for (uint32_t i = 0; i < nico; i++) {
         float dx = ico[3 * i] - px;
         float dy = ico[3 * i + 1] - py;
@@ -420,6 +422,7 @@ int main(int argc, char **argv) {
             by = malloc(sizeof(float) * 6 * (m.n ? m.n : 1));
             if (!bx || !by) { perror(prog); return 2; }
         }
+        size_t written = 0;
         for (size_t i = 0; i < m.n; i++) {
             const float x = m.x[i], y = m.y[i], z = m.z[i];
             const float r2 = fmaf(z, z, fmaf(x, x, y * y));
@@ -428,24 +431,26 @@ int main(int argc, char **argv) {
             const float py = fmaf(pd, m.ny[i], y);
             const float pz = fmaf(pd, m.nz[i], z);
             const uint32_t idx = nearest(ico, nico, px, py, pz);
+            if (idx == NO_INDEX) continue;
             const float rx[2] = {id, (float)(3u * idx) * inv};
             const float ry[6] = {x, y, z, m.r[i], m.g[i], m.b[i]};
             if (buffered) {
-                memcpy(bx + 2 * i, rx, sizeof rx);
-                memcpy(by + 6 * i, ry, sizeof ry);
+                memcpy(bx + 2 * written, rx, sizeof rx);
+                memcpy(by + 6 * written, ry, sizeof ry);
             } else {
                 append(px_path, rx, sizeof rx);
                 append(py_path, ry, sizeof ry);
             }
+            written++;
         }
         if (buffered) {
-            append(px_path, bx, sizeof(float) * 2 * m.n);
-            append(py_path, by, sizeof(float) * 6 * m.n);
+            append(px_path, bx, sizeof(float) * 2 * written);
+            append(py_path, by, sizeof(float) * 6 * written);
             free(bx);
             free(by);
         }
         files++;
-        rows += m.n;
+        rows += written;
         model_free(&m);
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -7,7 +7,9 @@ import { MANIFEST_VERSION, type FailedEntry, type Manifest, type ModelEntry } fr
 import { publish, type DatasetWriter } from "../dataset/writer.js";
 import { VERSION } from "../package.js";
 import { writeJournal } from "./journal.js";
+import type { SkippedVertices } from "../kernel.js";
 import type { TargetPlan } from "./targets.js";
+import type { ShardInfo } from "./shard.js";
 
 export interface CompileSummary {
   out: string;
@@ -18,8 +20,8 @@ export interface CompileSummary {
   rows: number;
   /** With resume: what the interrupted run had already done. */
   resumedFrom?: { files: number; rows: number };
-  /** Vertices without a row, in all models (onNonfinite skip). */
-  skipped: { nonfinite: number; outsideSphere: number; tooFar: number };
+  /** Vertices without a row, in all models: onNonfinite skip, and splats below minOpacity. */
+  skipped: SkippedVertices;
   /** Per file, what was worth saying but did not stop it. */
   warnings: { path: string; message: string }[];
   seconds: number;
@@ -29,6 +31,7 @@ export interface CompileSummary {
   workers: number;
   icosphere: Manifest["icosphere"];
   outputs: string[];
+  shard?: ShardInfo;
 }
 
 export interface CompileResult {
@@ -45,11 +48,13 @@ export interface RunTally {
   resumedFrom?: { files: number; rows: number };
   workers: number;
   started: number;
+  shard?: ShardInfo;
 }
 
 /** Write the manifest and publish the dataset; or, when nothing compiled, leave no dataset. */
 export async function finalize(out: string, key: string, writer: DatasetWriter, plan: TargetPlan, tally: RunTally): Promise<CompileResult> {
-  if (tally.models.length === 0) {
+  // (A shard may hold no files at all: it is then an empty dataset, which merges as such.)
+  if (tally.models.length === 0 && tally.files > 0) {
     await writer.close(true);
     return { error: errors.noneCompiled(tally.files, tally.failed[0]?.message ?? "") };
   }
@@ -68,6 +73,7 @@ export async function finalize(out: string, key: string, writer: DatasetWriter, 
     rows: writer.rows,
     models: tally.models,
     failed: tally.failed,
+    ...(tally.shard ? { shard: tally.shard } : {}),
   };
   await writer.finish(manifest);
   await writeJournal(out, { key, filesDone: tally.files, rows: writer.rows, bytes: [], models: [], failed: [], publishing: true });
@@ -78,7 +84,7 @@ export async function finalize(out: string, key: string, writer: DatasetWriter, 
 export function summarize(out: string, manifest: Manifest, tally: RunTally): CompileSummary {
   const seconds = (performance.now() - tally.started) / 1000;
   const resumedRows = tally.resumedFrom?.rows ?? 0;
-  const sum = (k: "nonfinite" | "outsideSphere" | "tooFar") => manifest.models.reduce((n, m) => n + (m.skipped?.[k] ?? 0), 0);
+  const sum = (k: keyof SkippedVertices) => manifest.models.reduce((n, m) => n + (m.skipped?.[k] ?? 0), 0);
   const files = Object.values(manifest.files);
   return {
     out,
@@ -88,7 +94,7 @@ export function summarize(out: string, manifest: Manifest, tally: RunTally): Com
     failed: manifest.failed,
     rows: manifest.rows,
     resumedFrom: tally.resumedFrom,
-    skipped: { nonfinite: sum("nonfinite"), outsideSphere: sum("outsideSphere"), tooFar: sum("tooFar") },
+    skipped: { nonfinite: sum("nonfinite"), outsideSphere: sum("outsideSphere"), tooFar: sum("tooFar"), transparent: sum("transparent") },
     warnings: tally.warnings,
     seconds,
     rowsPerSecond: (manifest.rows - resumedRows) / seconds,
@@ -97,5 +103,6 @@ export function summarize(out: string, manifest: Manifest, tally: RunTally): Com
     workers: tally.workers,
     icosphere: manifest.icosphere,
     outputs: [...files.map((f) => f.name), "manifest.json"],
+    ...(manifest.shard ? { shard: manifest.shard } : {}),
   };
 }

@@ -16,8 +16,9 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import type { Piscina } from "piscina";
 import { discoverInputs, type InputFile } from "../discover.js";
-import { HeadsnetError, errors, opt } from "../errors.js";
+import { HeadsnetError, errors, messageText, opt } from "../errors.js";
 import { assignIds } from "../ids.js";
+import { shardRange, inputsDigest, type ShardInfo } from "./shard.js";
 import { createPool, defaultWorkers } from "../pool.js";
 import { VERSION } from "../package.js";
 import { MANIFEST_NAME, allFileNames, type Manifest } from "../dataset/format.js";
@@ -41,20 +42,28 @@ const FLUSH_BYTES = 24 * 2 ** 20;
 
 export async function compile(options: CompileOptions): Promise<CompileResult> {
   const started = performance.now();
-  let files: InputFile[];
+  let files: InputFile[], ids: number[], shard: ShardInfo | undefined;
   try {
     validateCompileOptions(options);
     files = discoverInputs(options.inputs, options.cwd);
     checkOutputPath(options.out);
+    // Ids over the whole input list, so that they do not depend on the sharding.
+    ids = assignIds(files.map((f) => f.rel), options.seed ?? 0, options.ids);
+    if (options.shard) {
+      const [first, end] = shardRange(files.map((f) => f.size), options.shard);
+      shard = { ...options.shard, firstFile: first, files: end - first, totalFiles: files.length, inputs: inputsDigest(files) };
+      files = files.slice(first, end);
+      ids = ids.slice(first, end);
+    }
   } catch (e) {
     if (e instanceof HeadsnetError) return { error: e };
     throw e;
   }
   // The workers boot while this thread builds the icosphere and the cube map.
-  const workers = Math.min(options.workers ?? defaultWorkers(), files.length);
+  const workers = Math.max(1, Math.min(options.workers ?? defaultWorkers(), files.length));
   const pool = createPool(workers, options.workerFile);
   try {
-    return await run(pool, workers, files, options, started);
+    return await run(pool, workers, files, ids, shard, options, started);
   } catch (e) {
     if (e instanceof HeadsnetError) return { error: e };
     throw e;
@@ -79,17 +88,17 @@ function checkOverwrite(options: CompileOptions, plan: TargetPlan): void {
   if (present.length) throw errors.datasetExists(options.out, `${present.join(", ")}, which this run would replace`);
 }
 
-async function run(pool: Piscina, workers: number, files: InputFile[], options: CompileOptions, started: number): Promise<CompileResult> {
+async function run(
+  pool: Piscina, workers: number, files: InputFile[], ids: number[], shard: ShardInfo | undefined, options: CompileOptions, started: number,
+): Promise<CompileResult> {
   const plan = planTarget(options);
   const format = options.format ?? "dat";
-  const seed = options.seed ?? 0;
-  const ids = assignIds(files.map((f) => f.rel), seed, options.ids);
   // Everything the output depends on: a resumed run must match it exactly.
   const key = runKey({
     version: VERSION, target: plan.name, format, options: plan.manifestOptions, ...(plan.keyParts as object),
-    files: files.map((f) => [f.rel, f.size, f.mtimeMs]),
+    files: files.map((f, i) => [f.rel, f.size, f.mtimeMs, ids[i]]), shard,
   });
-  const tally: RunTally = { files: files.length, models: [], failed: [], warnings: [], bytesRead: 0, workers, started };
+  const tally: RunTally = { files: files.length, models: [], failed: [], warnings: [], bytesRead: 0, workers, started, shard };
 
   // Open the run: the interrupted one to resume, or a new one.
   let writer: DatasetWriter | undefined;
@@ -179,13 +188,14 @@ async function commitInOrder(
       }
     } else {
       const { stats, place } = outcome;
-      const skipped = stats.skipped.nonfinite + stats.skipped.outsideSphere + stats.skipped.tooFar ? stats.skipped : undefined;
+      const skipped = Object.values(stats.skipped).some((n) => n > 0) ? stats.skipped : undefined;
       tally.models.push({
         path: record.input.rel, id: record.id, firstRow: place.firstRow, rows: stats.rows,
         vertices: stats.vertices, normals: stats.normals, skipped,
       });
       for (const w of stats.warnings) {
-        tally.warnings.push({ path: record.input.rel, message: w });
+        // The summary holds the message as this process reads (options by API name or by flag).
+        tally.warnings.push({ path: record.input.rel, message: messageText(w) });
         options.onWarning?.(label, w);
       }
       durable = writer.after(place, stats.rows);

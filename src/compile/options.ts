@@ -1,10 +1,11 @@
 // What a compile takes, and the checks on it before anything is read or written.
 
-import { usageError, opt } from "../errors.js";
+import { errors, usageError, opt } from "../errors.js";
 import type { DataFormat } from "../dataset/format.js";
 import { ID_MODES, type IdMode } from "../ids.js";
-import type { InputWidth, InvalidVertexPolicy, NormalizeMode, NormalsMode, Projection, WasmBuild } from "../kernel.js";
+import type { InputWidth, InvalidVertexPolicy, KernelOptions, NormalizeMode, NormalsMode, Projection, WasmBuild } from "../kernel.js";
 import type { FileStats } from "./protocol.js";
+import { checkShard, type ShardSpec } from "./shard.js";
 
 export interface CompileOptions {
   inputs: string[];
@@ -16,6 +17,8 @@ export interface CompileOptions {
   /** train_x width: 2 ([id, index]) or 5 (plus the negated normal). */
   inputWidth?: InputWidth;
   seed?: number;
+  /** Compile only shard `index` of `count` of the sorted inputs (compile/shard.ts). */
+  shard?: ShardSpec;
   /** How model ids are given (ids.ts): hashed from the path (default) or evenly spread. */
   ids?: IdMode;
   format?: DataFormat;
@@ -25,7 +28,7 @@ export interface CompileOptions {
   onNonfinite?: InvalidVertexPolicy;
   /** Colour (0-1 each) for files without colours; without it such files fail. */
   defaultColor?: [number, number, number];
-  /** 3D Gaussian splats: leave out splats whose opacity is below this (0-1). */
+  /** 3D Gaussian splats: leave out splats whose opacity (the sigmoid of the file's logit) is below this (0-1). */
   minOpacity?: number;
   /** Stop at the first file that fails, leaving no output. */
   strict?: boolean;
@@ -72,8 +75,16 @@ const oneOf = (name: string, value: unknown, allowed: readonly unknown[]) => {
   }
 };
 
+/** What compile, inspect, render and view take about the files' contents: the default colour and the least opacity. */
+export function validatePlyOptions({ defaultColor, minOpacity }: Pick<KernelOptions, "defaultColor" | "minOpacity">): void {
+  if (defaultColor !== undefined && !(defaultColor.length === 3 && Array.from(defaultColor).every((c) => c >= 0 && c <= 1))) {
+    throw errors.defaultColor(defaultColor);
+  }
+  if (minOpacity !== undefined && !(minOpacity >= 0 && minOpacity <= 1)) throw errors.minOpacity(minOpacity);
+}
+
 export function validateCompileOptions(options: CompileOptions): void {
-  const { workers, seed, defaultColor, minOpacity, checkpointMs } = options;
+  const { workers, seed, checkpointMs } = options;
   if (!options.inputs?.length) throw usageError("compile needs at least one input file or directory");
   if (!options.out) throw usageError(`compile needs an output directory (${opt("out")} DIR)`);
   if (workers !== undefined && (!Number.isInteger(workers) || workers < 1 || workers > 256)) {
@@ -87,9 +98,7 @@ export function validateCompileOptions(options: CompileOptions): void {
   oneOf("onNonfinite", options.onNonfinite, ["fail", "skip"]);
   oneOf("ids", options.ids, ID_MODES);
   if (seed !== undefined && !Number.isSafeInteger(seed)) throw usageError(`${opt("seed")} must be an integer, got ${seed}`);
-  if (defaultColor !== undefined && !(defaultColor.length === 3 && defaultColor.every((c) => c >= 0 && c <= 1))) {
-    throw usageError(`${opt("defaultColor")} must be three numbers from 0 to 1, as R,G,B; got ${defaultColor.join(",")}`);
-  }
-  if (minOpacity !== undefined && !(minOpacity >= 0 && minOpacity <= 1)) throw usageError(`${opt("minOpacity")} must be a number from 0 to 1, got ${minOpacity}`);
+  validatePlyOptions(options);
+  if (options.shard) checkShard(options.shard);
   if (checkpointMs !== undefined && !(checkpointMs >= 0)) throw usageError(`${opt("checkpointMs")} must be a number of milliseconds, got ${checkpointMs}`);
 }

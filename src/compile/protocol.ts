@@ -3,7 +3,7 @@
 
 import type { ErrorJson } from "../errors.js";
 import type { Icosphere } from "../icosphere.js";
-import type { KernelOptions, WasmBuild } from "../kernel.js";
+import type { KernelOptions, SkippedVertices, WasmBuild } from "../kernel.js";
 import type { KernelCells, SpatialHash } from "../spatial-hash.js";
 
 /** What a HeadsNet kernel is built from; tasks carry it (the tables in shared memory, never copied). */
@@ -55,7 +55,8 @@ export interface FileStats {
   vertices: number;
   bytesRead: number;
   normals: "file" | "computed" | "none";
-  skipped: { nonfinite: number; outsideSphere: number; tooFar: number };
+  /** Vertices without a row (see CompiledFile.skipped). */
+  skipped: SkippedVertices;
   /** Things worth telling the user that did not stop the file (e.g. a mesh outside the unit sphere). */
   warnings: string[];
 }

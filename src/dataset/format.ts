@@ -100,6 +100,28 @@ export interface OutputFileInfo {
   dataOffset: number;
   bytes: number;
   columns?: string[];
+  /**
+   * A linked dataset (`headsnet merge --link`): the rows lie in these files, one after another,
+   * each path relative to the manifest's directory; there is no file `name` of its own.
+   */
+  parts?: FilePartRecord[];
+}
+
+export interface FilePartRecord {
+  path: string;
+  dataOffset: number;
+  rows: number;
+}
+
+/** What the manifest says of one output file holding `rows` rows (every writer describes files so). */
+export function describeFile(s: StreamSpec, format: DataFormat, rows: number): OutputFileInfo {
+  const offset = dataOffset(format);
+  return { name: fileName(s.stem, format), width: s.width, dtype: s.dtype, dataOffset: offset, bytes: offset + rows * rowBytes(s), columns: s.columns };
+}
+
+/** The stream a manifest's file entry describes. */
+export function streamOf(key: string, info: OutputFileInfo): StreamSpec {
+  return { key, stem: info.name.replace(/\.(dat|npy)$/, ""), dtype: info.dtype ?? "float32", width: info.width, columns: info.columns };
 }
 
 export interface ModelEntry {
@@ -110,8 +132,8 @@ export interface ModelEntry {
   rows: number;
   vertices: number;
   normals: "file" | "computed" | "none";
-  /** Vertices without a row (on-nonfinite skip). */
-  skipped?: { nonfinite: number; outsideSphere: number; tooFar?: number };
+  /** Vertices without a row: on-nonfinite skip; splats below minOpacity (transparent). */
+  skipped?: { nonfinite: number; outsideSphere: number; tooFar?: number; transparent?: number };
 }
 
 export interface FailedEntry {
@@ -130,6 +152,8 @@ export interface HeadsnetOptionsRecord {
   normalize: string;
   onNonfinite: string;
   defaultColor: number[] | null;
+  /** 3D Gaussian splats' least opacity, when given. */
+  minOpacity?: number;
 }
 
 export interface Manifest {
@@ -148,6 +172,17 @@ export interface Manifest {
   rows: number;
   models: ModelEntry[];
   failed: FailedEntry[];
+  /** A shard of a larger run (compile/shard.ts): which part of the sorted inputs it holds. */
+  shard?: ShardRecord;
+}
+
+export interface ShardRecord {
+  index: number;
+  count: number;
+  firstFile: number;
+  files: number;
+  totalFiles: number;
+  inputs: string;
 }
 
 /** The target a manifest describes (version-1 manifests are HeadsNet's). */

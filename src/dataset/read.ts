@@ -4,16 +4,18 @@
 // numbers that disagree, before anything trusts it.
 
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { open, type FileHandle } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join } from "node:path";
 import { errors, HeadsnetError } from "../errors.js";
 import {
   MANIFEST_NAME, READABLE_MANIFEST_VERSIONS, NPY_HEADER_BYTES, HEADSNET_Y_WIDTH, dtypeBytes, npyHeader,
   manifestTarget, type DType, type Manifest, type OutputFileInfo, type TargetName,
 } from "./format.js";
+import { shardsAsDataset } from "./shards.js";
 
 export interface DatasetFile {
   key: string;
+  /** The file (the first part's, for a linked dataset). */
   path: string;
   name: string;
   dtype: DType;
@@ -21,6 +23,15 @@ export interface DatasetFile {
   /** Bytes of one row. */
   rowBytes: number;
   dataOffset: number;
+  /** Where the rows lie: one part for a dataset of its own, one per shard for a linked one. */
+  parts: FilePart[];
+}
+
+export interface FilePart {
+  path: string;
+  dataOffset: number;
+  firstRow: number;
+  rows: number;
 }
 
 export interface Dataset {
@@ -120,13 +131,14 @@ export function checkDataset(path: string): DatasetCheck {
 function checkFile(
   dir: string, manifestPath: string, manifest: Manifest, key: string, info: OutputFileInfo, bad: (e: HeadsnetError) => void,
 ): DatasetFile | undefined {
-  if (typeof info?.name !== "string" || !info.name || basename(info.name) !== info.name) {
-    bad(errors.manifest(manifestPath, `files.${key}: the file name ${JSON.stringify(info?.name)} is not a plain file name`));
+  const dtype = info?.dtype ?? "float32";
+  if (!DTYPES.includes(dtype) || !Number.isSafeInteger(info?.width) || info.width < 1) {
+    bad(errors.manifest(manifestPath, `files.${key}: dtype ${JSON.stringify(info?.dtype)} and width ${JSON.stringify(info?.width)} do not describe rows`));
     return undefined;
   }
-  const dtype = info.dtype ?? "float32";
-  if (!DTYPES.includes(dtype) || !Number.isSafeInteger(info.width) || info.width < 1) {
-    bad(errors.manifest(manifestPath, `files.${key}: dtype ${JSON.stringify(info.dtype)} and width ${JSON.stringify(info.width)} do not describe rows`));
+  if (Array.isArray(info.parts)) return checkParts(dir, manifestPath, manifest, key, info, dtype, bad);
+  if (typeof info.name !== "string" || !info.name || basename(info.name) !== info.name) {
+    bad(errors.manifest(manifestPath, `files.${key}: the file name ${JSON.stringify(info.name)} is not a plain file name`));
     return undefined;
   }
   const offset = manifest.format === "npy" ? NPY_HEADER_BYTES : 0;
@@ -149,29 +161,76 @@ function checkFile(
   }
   if (size !== expected) {
     bad(errors.dataFile(path, `has ${size} bytes, but the manifest's ${manifest.rows} rows of ${info.width} ${dtype}${offset ? ` after a ${offset}-byte header` : ""} need ${expected}`));
-  } else if (manifest.format === "npy") {
-    const head = Buffer.alloc(NPY_HEADER_BYTES);
-    const fd = openSync(path, "r");
-    try {
-      readSync(fd, head, 0, NPY_HEADER_BYTES, 0);
-    } finally {
-      closeSync(fd);
-    }
-    if (!head.equals(npyHeader(manifest.rows, info.width, dtype))) {
-      bad(errors.dataFile(path, `the .npy header does not say (${manifest.rows}, ${info.width}) ${dtype}`));
-    }
+  } else if (manifest.format === "npy") checkNpyHeader(path, manifest.rows, info.width, dtype, bad);
+  return { key, path, name: info.name, dtype, width: info.width, rowBytes, dataOffset: offset, parts: [{ path, dataOffset: offset, firstRow: 0, rows: manifest.rows }] };
+}
+
+function checkNpyHeader(path: string, rows: number, width: number, dtype: DType, bad: (e: HeadsnetError) => void): void {
+  const head = Buffer.alloc(NPY_HEADER_BYTES);
+  const fd = openSync(path, "r");
+  try {
+    readSync(fd, head, 0, NPY_HEADER_BYTES, 0);
+  } finally {
+    closeSync(fd);
   }
-  return { key, path, name: info.name, dtype, width: info.width, rowBytes, dataOffset: offset };
+  if (!head.equals(npyHeader(rows, width, dtype))) bad(errors.dataFile(path, `the .npy header does not say (${rows}, ${width}) ${dtype}`));
+}
+
+/** A linked file: its rows lie in other datasets' files (each path relative to this manifest). */
+function checkParts(
+  dir: string, manifestPath: string, manifest: Manifest, key: string, info: OutputFileInfo, dtype: DType, bad: (e: HeadsnetError) => void,
+): DatasetFile | undefined {
+  const rowBytes = dtypeBytes(dtype) * info.width;
+  const parts: FilePart[] = [];
+  let firstRow = 0;
+  for (const part of info.parts!) {
+    if (typeof part?.path !== "string" || !Number.isSafeInteger(part.rows) || part.rows < 0 || !Number.isSafeInteger(part.dataOffset)) {
+      bad(errors.manifest(manifestPath, `files.${key}: the part ${JSON.stringify(part)} lacks path, rows or dataOffset`));
+      return undefined;
+    }
+    const path = isAbsolute(part.path) ? part.path : join(dir, part.path);
+    const expected = part.dataOffset + part.rows * rowBytes;
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch {
+      bad(errors.dataFile(path, `is missing (the linked manifest ${manifestPath} lists it)`));
+      return undefined;
+    }
+    if (size !== expected) bad(errors.dataFile(path, `has ${size} bytes, but the linked manifest's ${part.rows} rows of ${info.width} ${dtype} after ${part.dataOffset} header bytes need ${expected}`));
+    else if (part.dataOffset === NPY_HEADER_BYTES) checkNpyHeader(path, part.rows, info.width, dtype, bad);
+    parts.push({ path, dataOffset: part.dataOffset, firstRow, rows: part.rows });
+    firstRow += part.rows;
+  }
+  if (firstRow !== manifest.rows) bad(errors.manifest(manifestPath, `files.${key}: the parts hold ${firstRow} rows, but the manifest says ${manifest.rows}`));
+  const first = parts[0] ?? { path: manifestPath, dataOffset: 0 };
+  return { key, path: first.path, name: info.name ?? key, dtype, width: info.width, rowBytes, dataOffset: first.dataOffset, parts };
+}
+
+/** checkDataset() of one path; of several, the shards read as one (and what keeps them apart). */
+export function checkDatasets(path: string | string[]): DatasetCheck {
+  if (!Array.isArray(path) || path.length === 1) return checkDataset(Array.isArray(path) ? path[0] : path);
+  try {
+    return { dataset: shardsAsDataset(path), problems: [], readable: true };
+  } catch (e) {
+    if (e instanceof HeadsnetError) return { problems: [e], readable: false };
+    throw e;
+  }
 }
 
 /**
- * A complete, consistent dataset, or the first thing wrong with it as an error. `target`: the
- * kind of dataset the caller can use.
+ * A complete, consistent dataset, or the first thing wrong with it as an error: a dataset
+ * directory (merged, linked, or a run of its own), or a list of shard directories read as one.
+ * `target`: the kind of dataset the caller can use.
  */
-export function readDataset(path: string, options: { target?: TargetName } = {}): Dataset {
-  const check = checkDataset(path);
-  if (check.problems.length || !check.dataset) throw check.problems[0];
-  const dataset = check.dataset;
+export function readDataset(path: string | string[], options: { target?: TargetName } = {}): Dataset {
+  let dataset: Dataset;
+  if (Array.isArray(path) && path.length > 1) dataset = shardsAsDataset(path);
+  else {
+    const check = checkDataset(Array.isArray(path) ? path[0] : path);
+    if (check.problems.length || !check.dataset) throw check.problems[0];
+    dataset = check.dataset;
+  }
   if (options.target && dataset.target !== options.target) throw errors.wrongTarget(dataset.dir, dataset.target, options.target);
   return dataset;
 }
@@ -181,22 +240,70 @@ export function hasManifest(dir: string): boolean {
   return existsSync(join(dir, MANIFEST_NAME));
 }
 
+/** The pieces of rows [first, first + count): which part, its byte range, and where they go. */
+function* pieces(file: DatasetFile, first: number, count: number): Generator<{ part: FilePart; at: number; bytes: number; into: number }> {
+  let row = first, left = count;
+  for (const part of file.parts) {
+    if (left === 0) break;
+    if (row >= part.firstRow + part.rows) continue;
+    const n = Math.min(left, part.firstRow + part.rows - row);
+    yield { part, at: part.dataOffset + (row - part.firstRow) * file.rowBytes, bytes: n * file.rowBytes, into: (row - first) * file.rowBytes };
+    row += n;
+    left -= n;
+  }
+  if (left > 0) throw errors.dataFile(file.path, `holds no rows ${row} to ${first + count - 1}`);
+}
+
 /** Rows [first, first + count) of a dataset file, read whole (for one model, or a chunk). */
 export function readRowsSync(file: DatasetFile, first: number, count: number): Uint8Array {
   const bytes = new Uint8Array(count * file.rowBytes);
-  const fd = openSync(file.path, "r");
-  try {
-    let done = 0;
-    const at = file.dataOffset + first * file.rowBytes;
-    while (done < bytes.byteLength) {
-      const n = readSync(fd, bytes, done, bytes.byteLength - done, at + done);
-      if (n === 0) throw errors.dataFile(file.path, `ends at byte ${at + done}, before the rows the manifest promises`);
-      done += n;
+  for (const piece of pieces(file, first, count)) {
+    const fd = openSync(piece.part.path, "r");
+    try {
+      let done = 0;
+      while (done < piece.bytes) {
+        const n = readSync(fd, bytes, piece.into + done, piece.bytes - done, piece.at + done);
+        if (n === 0) throw errors.dataFile(piece.part.path, `ends at byte ${piece.at + done}, before the rows the manifest promises`);
+        done += n;
+      }
+    } finally {
+      closeSync(fd);
     }
-  } finally {
-    closeSync(fd);
   }
   return bytes;
+}
+
+/** Rows of one dataset file read in chunks, its parts' files kept open. */
+export class RowReader {
+  private constructor(readonly file: DatasetFile, private readonly handles: Map<string, FileHandle>) {}
+
+  static async open(file: DatasetFile): Promise<RowReader> {
+    const handles = new Map<string, FileHandle>();
+    try {
+      for (const part of file.parts) if (!handles.has(part.path)) handles.set(part.path, await open(part.path, "r"));
+    } catch (e) {
+      await Promise.allSettled([...handles.values()].map((h) => h.close()));
+      throw errors.read(file.path, (e as Error).message);
+    }
+    return new RowReader(file, handles);
+  }
+
+  /** Fill `target` with the rows from row `first` on. */
+  async read(first: number, target: Uint8Array): Promise<void> {
+    for (const piece of pieces(this.file, first, target.byteLength / this.file.rowBytes)) {
+      const handle = this.handles.get(piece.part.path)!;
+      let done = 0;
+      while (done < piece.bytes) {
+        const { bytesRead } = await handle.read(target, piece.into + done, piece.bytes - done, piece.at + done);
+        if (bytesRead === 0) throw errors.dataFile(piece.part.path, `ends at byte ${piece.at + done}, before the rows the manifest promises`);
+        done += bytesRead;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.handles.values()].map((h) => h.close()));
+  }
 }
 
 /** Rows [first, first + count) of a float32 dataset file. */
@@ -205,13 +312,3 @@ export function readFloatRowsSync(file: DatasetFile, first: number, count: numbe
   return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
 }
 
-/** Fill `target` from an open dataset file at a row, or fail naming the file. */
-export async function readRowsInto(handle: FileHandle, file: DatasetFile, first: number, target: Uint8Array): Promise<void> {
-  let done = 0;
-  const at = file.dataOffset + first * file.rowBytes;
-  while (done < target.byteLength) {
-    const { bytesRead } = await handle.read(target, done, target.byteLength - done, at + done);
-    if (bytesRead === 0) throw errors.dataFile(file.path, `ends at byte ${at + done}, before the rows the manifest promises`);
-    done += bytesRead;
-  }
-}

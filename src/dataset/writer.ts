@@ -10,7 +10,7 @@ import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle 
 import { endianness } from "node:os";
 import { join } from "node:path";
 import { errors } from "../errors.js";
-import { MANIFEST_NAME, dataOffset, fileName, npyHeader, rowBytes, type DataFormat, type Manifest, type OutputFileInfo, type StreamSpec } from "./format.js";
+import { MANIFEST_NAME, dataOffset, describeFile, fileName, npyHeader, rowBytes, type DataFormat, type Manifest, type OutputFileInfo, type StreamSpec } from "./format.js";
 
 export const STAGING_NAME = ".headsnet-staging";
 /** The run's journal in the staging folder (compile/journal.ts). */
@@ -150,11 +150,7 @@ export class DatasetWriter {
   }
 
   fileInfo(): Record<string, OutputFileInfo> {
-    const offset = dataOffset(this.format);
-    return Object.fromEntries(this.streams.map((s) => [s.key, {
-      name: fileName(s.stem, this.format), width: s.width, dtype: s.dtype, dataOffset: offset,
-      bytes: offset + this.rows * rowBytes(s), columns: s.columns,
-    }]));
+    return Object.fromEntries(this.streams.map((s) => [s.key, describeFile(s, this.format, this.rows)]));
   }
 
   /**

@@ -1,12 +1,14 @@
 // The train, sample and export commands: thin wrappers over train(), sample() and exportModel().
 
 import type { Argv } from "yargs";
+import { existsSync } from "node:fs";
+import { errors } from "../errors.js";
 // The commands load the trainer (and TensorFlow.js) only when they run.
 import type { TrainProgress, TrainSummary } from "./train.js";
-import { TRAIN_DEFAULTS, SAMPLE_DEFAULTS, OPTIMIZERS, ACTIVATIONS, defaultThreads } from "./defaults.js";
+import { TRAIN_DEFAULTS, SAMPLE_DEFAULTS, OPTIMIZERS, ACTIVATIONS, CHECKPOINT_SECONDS, defaultThreads } from "./defaults.js";
 import { progressEnabled, formatCount, formatSeconds, ProgressBar } from "../progress.js";
 import { DEFAULT_ICOSPHERE_LEVEL } from "../icosphere.js";
-import { finish, outcomeOf, withCommonOptions, workersOption, fmtInt, plural, displayPath, type Io } from "../cli-common.js";
+import { finish, outcomeOf, withCommonOptions, workersOption, fmtInt, plural, displayPath, mustExist, withInterrupt, type Io } from "../cli-common.js";
 
 export type TrainIo = Io;
 
@@ -26,13 +28,20 @@ function trainText(s: TrainSummary): string {
   return lines.join("\n") + "\n";
 }
 
+/** yargs turns a lone '-' into an empty string; one path is a string, several a list of shards. */
+function dataArgument(data: string[] | undefined): string | string[] | undefined {
+  if (!data?.length) return undefined;
+  const paths = data.map((d) => (d === "" ? "-" : d));
+  return paths.length === 1 ? paths[0] : paths;
+}
+
 export function registerTrainCommands(y: Argv, io: TrainIo, setExitCode: (c: number) => void): Argv {
   return y
     .command(
-      "train [data]",
+      "train [data..]",
       "train the HeadsNet network (TensorFlow.js, wasm backend) on a dataset, a row stream on stdin ('-'), or PLY files (--from-ply)",
       (c) => withCommonOptions(c
-        .positional("data", { type: "string", describe: "a compile output directory, or '-' to read a row stream (compile --stdout) from stdin" })
+        .positional("data", { type: "string", array: true, describe: "a compile output directory (merged, linked, or several shard directories), or '-' to read a row stream (compile --stdout) from stdin" })
         .option("out", { alias: "o", type: "string", demandOption: true, describe: "model directory (model.json, weights.bin, checkpoint)" })
         .option("from-ply", { type: "string", array: true, describe: "compile these PLY files/directories in this process and train on the rows as they come" })
         .option("layers", { type: "number", default: TRAIN_DEFAULTS.layers, describe: "hidden Dense layers" })
@@ -51,21 +60,29 @@ export function registerTrainCommands(y: Argv, io: TrainIo, setExitCode: (c: num
         .option("icosphere", { type: "string", default: String(DEFAULT_ICOSPHERE_LEVEL), describe: "--from-ply: icosphere level 0-9 or float32 x y z table file" })
         .option("projection", { choices: ["legacy", "ray"] as const, default: "legacy" as const, describe: "--from-ply: legacy (the reference's step) or ray" })
         .option("inputs", { choices: [2, 5] as const, default: 2 as const, describe: "--from-ply: train_x width (5 adds the ray direction)" })
-        .option("id-seed", { type: "number", default: 0, describe: "--from-ply: the compile --seed that model ids derive from" })),
+        .option("id-seed", { type: "number", default: 0, describe: "--from-ply: the compile --seed that model ids derive from" })
+        .option("checkpoint-every", { type: "number", default: CHECKPOINT_SECONDS, describe: "seconds between checkpoints within an epoch (0: only at each epoch's end); Ctrl-C also saves one" })),
       async (args) => {
         const bar = progressEnabled(args.quiet || args.json) ? new ProgressBar() : undefined;
         const { train } = await import("./train.js");
-        const result = await train({
+        // On a terminal the bar shows progress; in a log, a line per checkpoint does.
+        const logCheckpoints = !args.quiet && !args.json && !bar;
+        const result = await withInterrupt(() => {
+          bar?.clear();
+          io.err("headsnet: stopping after this step, with a checkpoint (press Ctrl-C again to quit at once)\n");
+        }, (signal) => train({
           // yargs turns a lone '-' into an empty string.
-          data: args.data === "" ? "-" : (args.data as string | undefined),
+          data: dataArgument(args.data as string[] | undefined),
           fromPly: args.fromPly as string[] | undefined,
           out: args.out,
           layers: args.layers, units: args.units, activation: args.activation, optimizer: args.optimizer,
           lr: args.lr, batch: args.batch, epochs: args.epochs, limit: args.limit, seed: args.seed,
           shuffleBuffer: args.shuffleBuffer, resume: args.resume, fast: !args.stockKernels, threads: args.workers,
           icosphere: args.icosphere, projection: args.projection, inputs: args.inputs, idSeed: args.idSeed,
+          checkpointSeconds: args.checkpointEvery, signal,
           onProgress: bar ? (p) => bar.show(p.epochRows ? p.rows / p.epochRows : 0, progressText(p)) : undefined,
-        });
+          onCheckpoint: logCheckpoints ? (c) => io.err(`headsnet: checkpoint: epoch ${c.epoch}, ${c.endOfEpoch ? "end" : `step ${fmtInt(c.step)}`}, loss ${c.loss.toPrecision(5)} (${displayPath(c.out)})\n`) : undefined,
+        }));
         bar?.clear();
         setExitCode(finish(io, "train", args, result.error ? { error: result.error } : { data: { ...result.summary }, text: trainText(result.summary!) }));
       },
@@ -85,6 +102,7 @@ export function registerTrainCommands(y: Argv, io: TrainIo, setExitCode: (c: num
       async (args) => {
         const bar = progressEnabled(args.quiet || args.json) ? new ProgressBar() : undefined;
         const outcome = await outcomeOf(async () => {
+          mustExist(args.model as string);
           const { sample } = await import("./sample.js");
           const result = await sample({
             model: args.model as string, out: args.out, id: args.id, seed: args.seed, points: args.points,
@@ -111,6 +129,7 @@ export function registerTrainCommands(y: Argv, io: TrainIo, setExitCode: (c: num
         .option("out", { alias: "o", type: "string", describe: "output file (default: stdout)" })
         .option("name", { type: "string", default: "headsnet", describe: "prefix of the C identifiers" }), "no summary"),
       async (args) => {
+        if (!existsSync(args.model as string)) return setExitCode(finish(io, "export", args, { error: errors.notFound(args.model as string) }));
         const { exportModel } = await import("./export.js");
         const result = await exportModel({ model: args.model as string, format: args.format, out: args.out, name: args.name });
         if (result.error) return setExitCode(finish(io, "export", args, { error: result.error }));

@@ -9,7 +9,8 @@ import { discoverInputs } from "../discover.js";
 import { loadIcosphere, type Icosphere } from "../icosphere.js";
 import { Kernel, type InputWidth, type Projection, type WasmBuild } from "../kernel.js";
 import { modelId } from "../ids.js";
-import { HeadsnetError, usageError } from "../errors.js";
+import { HeadsnetError, errors } from "../errors.js";
+import { validatePlyOptions } from "../compile/options.js";
 import { X_COLUMNS_2, X_COLUMNS_5, Y_COLUMNS } from "../dataset/format.js";
 import { RowStreamWriter, type RowChunk } from "./stream.js";
 
@@ -22,8 +23,8 @@ export interface StreamCompileOptions {
   seed?: number;
   build?: WasmBuild;
   cwd?: string;
-  /** The rest of compile's per-file options (normals, normalize, on-nonfinite, default colour). */
-  kernel?: Pick<KernelOptions, "normals" | "normalize" | "onInvalid" | "defaultColor">;
+  /** The rest of compile's per-file options (normals, normalize, on-nonfinite, default colour, least opacity). */
+  kernel?: Pick<KernelOptions, "normals" | "normalize" | "onInvalid" | "defaultColor" | "minOpacity">;
 }
 
 export interface StreamFailure {
@@ -51,7 +52,7 @@ export async function* compiledChunks(o: StreamCompileOptions, failed: StreamFai
     compiled++;
     if (result.rows > 0) yield { x: result.x, y: result.y, rows: result.rows, path: f.rel, id };
   }
-  if (compiled === 0) throw usageError(`none of the ${files.length} PLY files compiled: ${failed[0]?.message ?? ""}`);
+  if (compiled === 0) throw errors.noneCompiled(files.length, failed[0]?.message ?? "");
 }
 
 export interface StreamCompileSummary {
@@ -70,6 +71,7 @@ export async function compileToRowStream(o: StreamCompileOptions, out: Writable)
   const started = performance.now();
   const failed: StreamFailure[] = [];
   try {
+    validatePlyOptions(o.kernel ?? {});
     const icosphere = typeof o.icosphere === "object" ? o.icosphere : loadIcosphere(o.icosphere);
     const width = o.inputWidth ?? 2;
     const writer = new RowStreamWriter(out, width, {

@@ -8,10 +8,10 @@
 // through a shuffle buffer of `shuffleRows` rows (drawn from (seed, e)): each incoming row evicts a
 // random buffered row into the current batch. Memory: the buffer plus one block.
 
-import { open, readFile, stat, mkdir, rm, type FileHandle } from "node:fs/promises";
-import { join } from "node:path";
+import { open, mkdir, rm, type FileHandle } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { HEADSNET_Y_WIDTH, type Manifest } from "../dataset/format.js";
-import { readDataset } from "../dataset/read.js";
+import { readDataset, RowReader, type DatasetFile } from "../dataset/read.js";
 import { errors } from "../errors.js";
 import { HeadsnetError } from "../errors.js";
 import { Rng, mixSeed, SEED_CHUNKS, SEED_SHUFFLE } from "./rng.js";
@@ -23,18 +23,20 @@ export const Y_WIDTH = HEADSNET_Y_WIDTH;
 export interface Dataset {
   dir: string;
   manifest: Manifest;
-  xPath: string;
-  yPath: string;
+  files: { x: DatasetFile; y: DatasetFile };
   xWidth: number;
   rows: number;
 }
 
-/** Find and check a compiled HeadsNet dataset: DATA is its directory, its manifest.json, or one of its files. */
-export async function openDataset(data: string): Promise<Dataset> {
+/**
+ * Find and check a compiled HeadsNet dataset: DATA is its directory, its manifest.json or one of
+ * its files; or several shard directories, read as one dataset (dataset/shards.ts).
+ */
+export async function openDataset(data: string | string[]): Promise<Dataset> {
   const dataset = readDataset(data, { target: "headsnet" });
   if (dataset.rows === 0) throw errors.manifest(dataset.manifestPath, "the dataset has no rows to train on");
   const { x, y } = dataset.files;
-  return { dir: dataset.dir, manifest: dataset.manifest, xPath: x.path, yPath: y.path, xWidth: x.width, rows: dataset.rows };
+  return { dir: dataset.dir, manifest: dataset.manifest, files: { x, y }, xWidth: x.width, rows: dataset.rows };
 }
 
 /** Where the rows of an epoch come from. */
@@ -47,41 +49,37 @@ export interface RowSource {
   close(): Promise<void>;
 }
 
-async function readExactly(handle: FileHandle, target: Uint8Array, position: number, path: string): Promise<void> {
-  let done = 0;
-  while (done < target.byteLength) {
-    const { bytesRead } = await handle.read(target, done, target.byteLength - done, position + done);
-    if (bytesRead === 0) throw errors.dataFile(path, `ends at byte ${position + done}, before the rows the manifest promises`);
-    done += bytesRead;
-  }
-}
-
-/** Blocks of CHUNK_ROWS rows of two raw float32 files, in the epoch's order. */
+/** Blocks of CHUNK_ROWS rows, in the epoch's order: from a dataset's files, or a spool's. */
 async function* blocks(
-  xPath: string, yPath: string, xOffset: number, yOffset: number, xWidth: number, rows: number, seed: number, e: number,
+  x: DatasetFile, y: DatasetFile, xWidth: number, rows: number, seed: number, e: number,
 ): AsyncGenerator<RowChunk> {
   const count = Math.ceil(rows / CHUNK_ROWS);
   const order = e === 0 ? Uint32Array.from({ length: count }, (_, i) => i) : new Rng(mixSeed(seed, SEED_CHUNKS, e)).permutation(count);
-  let xh: FileHandle | undefined, yh: FileHandle | undefined;
+  let xr: RowReader | undefined, yr: RowReader | undefined;
   try {
-    xh = await open(xPath, "r");
-    yh = await open(yPath, "r");
+    xr = await RowReader.open(x);
+    yr = await RowReader.open(y);
     for (const b of order) {
       const first = b * CHUNK_ROWS;
       const n = Math.min(CHUNK_ROWS, rows - first);
-      const x = new Float32Array(n * xWidth);
-      const y = new Float32Array(n * Y_WIDTH);
-      await readExactly(xh, new Uint8Array(x.buffer), xOffset + first * xWidth * 4, xPath);
-      await readExactly(yh, new Uint8Array(y.buffer), yOffset + first * Y_WIDTH * 4, yPath);
-      yield { x, y, rows: n };
+      const xs = new Float32Array(n * xWidth);
+      const ys = new Float32Array(n * Y_WIDTH);
+      await xr.read(first, new Uint8Array(xs.buffer));
+      await yr.read(first, new Uint8Array(ys.buffer));
+      yield { x: xs, y: ys, rows: n };
     }
-  } catch (e) {
-    if (e instanceof HeadsnetError) throw e;
-    throw errors.read(xh ? yPath : xPath, (e as Error).message);
+  } catch (err) {
+    if (err instanceof HeadsnetError) throw err;
+    throw errors.read(xr ? y.path : x.path, (err as Error).message);
   } finally {
-    await xh?.close();
-    await yh?.close();
+    await xr?.close();
+    await yr?.close();
   }
+}
+
+/** A raw float32 spool file as a one-part dataset file. */
+function spoolFile(key: string, path: string, width: number, rows: number): DatasetFile {
+  return { key, path, name: basename(path), dtype: "float32", width, rowBytes: width * 4, dataOffset: 0, parts: [{ path, dataOffset: 0, firstRow: 0, rows }] };
 }
 
 /** A compiled dataset on disk (the first `limit` rows). */
@@ -92,7 +90,7 @@ export function fileSource(dataset: Dataset, seed: number, limit?: number): RowS
     xWidth: dataset.xWidth,
     rows,
     label: dataset.dir,
-    epoch: (e) => blocks(dataset.xPath, dataset.yPath, x.dataOffset, y.dataOffset, dataset.xWidth, rows, seed, e),
+    epoch: (e) => blocks(dataset.files.x, dataset.files.y, dataset.xWidth, rows, seed, e),
     close: async () => {},
   };
 }
@@ -168,7 +166,7 @@ export function streamSource(options: {
         for await (const _ of arrive()) { /* spool only */ }
       }
       if (e === 0 && !spoolDir) throw new Error("the stream has been read already");
-      yield* blocks(xPath, yPath, 0, 0, xWidth, received, seed, e);
+      yield* blocks(spoolFile("x", xPath, xWidth, received), spoolFile("y", yPath, Y_WIDTH, received), xWidth, received, seed, e);
     },
     async close() {
       if (spoolDir) await rm(spoolDir, { recursive: true, force: true });

@@ -19,3 +19,6 @@ export function defaultThreads(): number {
 }
 
 export const SAMPLE_DEFAULTS = { points: 200000, seed: 0, cone: 30 };
+
+/** Default seconds between checkpoints within an epoch (train --checkpoint-every). */
+export const CHECKPOINT_SECONDS = 300;

@@ -266,6 +266,8 @@ export interface ModelMeta {
   icosphere?: { vertices: number; sha256: string; source: string };
   /** Epochs trained when this was written (checked against training.json on --resume). */
   checkpoint?: number;
+  /** Steps of the next epoch trained too, for a checkpoint taken within an epoch. */
+  checkpointStep?: number;
 }
 
 /** Write model.json and weights.bin (files are written beside, then renamed into place). */

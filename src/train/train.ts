@@ -1,12 +1,13 @@
 // `headsnet train` as a function: rows in (a compiled dataset, a row stream, or PLY files compiled
 // on the fly), a tfjs model directory out, checkpointed every epoch. Returns errors, never exits.
 
-import { readFile, writeFile, rename, stat } from "node:fs/promises";
+import { readFile, writeFile, rename, rm, stat } from "node:fs/promises";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { performance } from "node:perf_hooks";
 import { tf, initBackend } from "./backend.js";
-import { TRAIN_DEFAULTS, defaultThreads } from "./defaults.js";
+import { TRAIN_DEFAULTS, CHECKPOINT_SECONDS, defaultThreads } from "./defaults.js";
 import {
   saveModel, saveOptimizerState, loadModel, OPTIMIZERS, ACTIVATIONS, MODEL_JSON, type OptimizerName, type ModelMeta,
 } from "./model.js";
@@ -28,7 +29,7 @@ export { TRAIN_DEFAULTS, defaultThreads } from "./defaults.js";
 
 export interface TrainOptions {
   /** A compiled dataset (its directory, manifest or a data file), or "-" for a row stream on `input`. */
-  data?: string;
+  data?: string | string[];
   /** PLY files and directories to compile in this process instead of `data`. */
   fromPly?: string[];
   /** The row stream when data is "-" (default process.stdin). */
@@ -64,6 +65,21 @@ export interface TrainOptions {
   onStep?: (loss: number) => void;
   /** Called after each epoch's checkpoint is written. */
   onEpoch?: (e: EpochRecord) => void;
+  /** Seconds between checkpoints within an epoch (default 300; 0: only at the end of each epoch). */
+  checkpointSeconds?: number;
+  /** Stop at the next step, after a checkpoint that `resume` continues from. */
+  signal?: AbortSignal;
+  /** Called after every checkpoint is written. */
+  onCheckpoint?: (c: CheckpointInfo) => void;
+}
+
+export interface CheckpointInfo {
+  /** 1-based epoch, and the steps of it trained (all of them at the end of an epoch). */
+  epoch: number;
+  step: number;
+  endOfEpoch: boolean;
+  loss: number;
+  out: string;
 }
 
 export interface TrainProgress {
@@ -106,7 +122,18 @@ export interface TrainState {
   epochs: number;
   data: { source: string; xWidth: number; rows: number };
   history: EpochRecord[];
+  /** A checkpoint within an epoch: how far into epoch `epoch` (0-based) it is. */
+  position?: EpochPosition;
 }
+
+interface EpochPosition {
+  epoch: number;
+  steps: number;
+  rows: number;
+  lossSum: number;
+  seconds: number;
+}
+
 
 export interface TrainSummary {
   out: string;
@@ -161,20 +188,45 @@ function validate(o: TrainOptions): void {
   }
 }
 
-async function readState(out: string): Promise<TrainState | undefined> {
-  const path = join(out, TRAINING_JSON);
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    return undefined;
+/**
+ * Checkpoints are written whole into a folder of their own and swapped in by renaming, so that a
+ * crash at any moment leaves one complete checkpoint: CHECKPOINT_DIR, or CHECKPOINT_DIR.old
+ * when the crash came between the two renames. model.json, weights.bin and training.json beside
+ * them are copies for users (tf.loadLayersModel reads the model from there).
+ */
+const CHECKPOINT_DIR = ".checkpoint";
+
+/** The state of the last checkpoint in `out`, and the folder that holds it. */
+async function readState(out: string): Promise<{ state: TrainState; dir: string } | undefined> {
+  for (const dir of [join(out, CHECKPOINT_DIR), join(out, CHECKPOINT_DIR + ".old"), out]) {
+    const path = join(dir, TRAINING_JSON);
+    let text: string;
+    try {
+      text = await readFile(path, "utf8");
+    } catch {
+      continue;
+    }
+    try {
+      const state = JSON.parse(text) as TrainState;
+      if (state.tool !== "headsnet" || !state.settings || !Number.isInteger(state.epochsDone)) throw new Error("not a headsnet training state");
+      return { state, dir };
+    } catch (e) {
+      throw errors.model(path, `cannot resume from it: ${(e as Error).message}`);
+    }
   }
+  return undefined;
+}
+
+/** Make `fresh` the checkpoint folder `current`, keeping the old one until the new one is in place. */
+async function swapIn(fresh: string, current: string): Promise<void> {
+  const old = current + ".old";
   try {
-    const state = JSON.parse(text) as TrainState;
-    if (state.tool !== "headsnet" || !state.settings || !Number.isInteger(state.epochsDone)) throw new Error("not a headsnet training state");
-    return state;
+    await rm(old, { recursive: true, force: true });
+    if (existsSync(current)) await rename(current, old);
+    await rename(fresh, current);
+    await rm(old, { recursive: true, force: true });
   } catch (e) {
-    throw errors.model(path, `cannot resume from it: ${(e as Error).message}`);
+    throw errors.output(current, (e as Error).message);
   }
 }
 
@@ -233,13 +285,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
 async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
   validate(o);
+  if (existsSync(o.out) && !statSync(o.out).isDirectory()) throw errors.notDirectory(o.out, `${opt("out")} names the directory the model goes to`);
   const epochs = o.epochs ?? TRAIN_DEFAULTS.epochs;
-  const previous = await readState(o.out);
+  const found = await readState(o.out);
+  const previous = found?.state;
   let settings: TrainSettings;
   let startEpoch = 0;
   let history: EpochRecord[] = [];
   if (o.resume) {
-    if (!previous) throw errors.model(join(o.out, TRAINING_JSON), "nothing to resume: no checkpoint here (train without --resume first)");
+    if (!previous) throw errors.model(join(o.out, TRAINING_JSON), `nothing to resume: no checkpoint here (train without ${opt("resume")} first)`);
     settings = previous.settings;
     startEpoch = previous.epochsDone;
     history = previous.history;
@@ -273,11 +327,12 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
       }
     }
     let loaded: tf.LayersModel | undefined;
+    const position = o.resume ? previous?.position : undefined;
     if (o.resume) {
-      const m = await loadModel(o.out);
-      if (m.meta.checkpoint !== startEpoch) {
+      const m = await loadModel(found!.dir);
+      if (m.meta.checkpoint !== startEpoch || (m.meta.checkpointStep ?? 0) !== (position?.steps ?? 0)) {
         m.model.dispose();
-        throw errors.model(join(o.out, MODEL_JSON), `belongs to epoch ${m.meta.checkpoint}, but ${TRAINING_JSON} says ${startEpoch} epochs are done: the checkpoint was interrupted while being written`);
+        throw errors.model(join(o.out, MODEL_JSON), `belongs to epoch ${m.meta.checkpoint} (step ${m.meta.checkpointStep ?? 0}), but ${TRAINING_JSON} says ${startEpoch} epochs and ${position?.steps ?? 0} steps are done: the checkpoint was interrupted while being written`);
       }
       loaded = m.model;
     }
@@ -285,7 +340,7 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
       network: { inputs: source.xWidth, layers: settings.layers, units: settings.units, activation: settings.activation, outputs: Y_WIDTH, seed: settings.seed },
       optimizer: settings.optimizer,
       lr: settings.lr,
-      resumeFrom: o.resume ? o.out : undefined,
+      resumeFrom: o.resume ? found!.dir : undefined,
       fast: o.fast ?? true,
     };
     const replica = await Replica.create(setup, loaded);
@@ -300,21 +355,62 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
     const { model, optimizer } = replica;
     const parameters = replica.total;
     const modelMeta: ModelMeta = { tool: "headsnet", version: VERSION, inputs: source.xWidth, outputs: Y_WIDTH, ...meta };
+    const everyMs = (o.checkpointSeconds ?? CHECKPOINT_SECONDS) * 1000;
+    // The weights, the optimizer's state and the training state, written whole into a folder
+    // that then replaces the last checkpoint (see CHECKPOINT_DIR); then the copies for users.
+    const checkpoint = async (e: number, at: EpochPosition | undefined, rowsOfEpoch: number) => {
+      const meta = { ...modelMeta, checkpoint: e, checkpointStep: at?.steps ?? 0 };
+      const state: TrainState = {
+        tool: "headsnet", version: VERSION, settings, epochsDone: e, epochs,
+        data: { source: source.label, xWidth: source.xWidth, rows: rowsOfEpoch },
+        history, ...(at ? { position: at } : {}),
+      };
+      const fresh = join(o.out, CHECKPOINT_DIR + ".new");
+      await rm(fresh, { recursive: true, force: true });
+      await saveModel(model, fresh, meta);
+      try {
+        await saveOptimizerState(optimizer, fresh);
+      } catch (err) {
+        throw errors.output(fresh, (err as Error).message);
+      }
+      await writeState(fresh, state);
+      await swapIn(fresh, join(o.out, CHECKPOINT_DIR));
+      await saveModel(model, o.out, meta);
+      await writeState(o.out, state);
+    };
     try {
       const started = performance.now();
       let rowsTotal = 0, stepsTotal = 0;
+      let lastCheckpoint = performance.now();
       for (let e = startEpoch; e < epochs; e++) {
-        const epochStart = performance.now();
-        let rows = 0, steps = 0, lossSum = 0, lastReport = 0;
+        const resumed = position?.epoch === e ? position : undefined;
+        const epochStart = performance.now() - (resumed?.seconds ?? 0) * 1000;
+        let rows = resumed?.rows ?? 0, steps = resumed?.steps ?? 0, lossSum = resumed?.lossSum ?? 0, lastReport = 0;
+        // A checkpoint within this epoch: its first steps were trained before it was taken. The
+        // epoch's batches come in the same order again (a pure function of the seed and the
+        // epoch), so skipping them continues the run exactly where it stopped.
+        let skip = resumed?.steps ?? 0;
         for await (const b of shuffledBatches(source.epoch(e), source.xWidth, settings.batch, settings.shuffleBuffer, settings.seed, e)) {
+          if (skip > 0) {
+            skip--;
+            continue;
+          }
           const value = parallel ? await parallel.step(b.x, b.y, b.rows) : replica.step(b.x, b.y, b.rows);
           o.onStep?.(value);
           if (!Number.isFinite(value)) {
-            throw errors.usage(`the loss became ${value} at epoch ${e + 1}, step ${steps + 1}: lower ${opt("lr")}, or check the data with 'headsnet verify'`);
+            throw errors.train(`the loss became ${value} at epoch ${e + 1}, step ${steps + 1}: lower ${opt("lr")}, or check the data with 'headsnet verify'`);
           }
           lossSum += value * b.rows;
           rows += b.rows;
           steps++;
+          const stopping = Boolean(o.signal?.aborted);
+          if (stopping || (everyMs > 0 && performance.now() - lastCheckpoint > everyMs)) {
+            const at = { epoch: e, steps, rows, lossSum, seconds: (performance.now() - epochStart) / 1000 };
+            await checkpoint(e, at, previous?.data.rows ?? source.rows ?? 0);
+            lastCheckpoint = performance.now();
+            o.onCheckpoint?.({ epoch: e + 1, step: steps, endOfEpoch: false, loss: lossSum / rows, out: o.out });
+            if (stopping) throw errors.trainInterrupted(o.out, e + 1, steps);
+          }
           if (o.onProgress) {
             const now = performance.now();
             if (now - lastReport > 200) {
@@ -332,19 +428,11 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
         history = [...history, record];
         rowsTotal += rows;
         stepsTotal += steps;
-        // Checkpoint: weights, optimizer state, then the state file that makes them current.
-        await saveModel(model, o.out, { ...modelMeta, checkpoint: e + 1 });
-        try {
-          await saveOptimizerState(optimizer, o.out);
-        } catch (err) {
-          throw errors.output(o.out, (err as Error).message);
-        }
-        await writeState(o.out, {
-          tool: "headsnet", version: VERSION, settings, epochsDone: e + 1, epochs,
-          data: { source: source.label, xWidth: source.xWidth, rows },
-          history,
-        });
+        await checkpoint(e + 1, undefined, rows);
+        lastCheckpoint = performance.now();
+        o.onCheckpoint?.({ epoch: e + 1, step: steps, endOfEpoch: true, loss: record.loss, out: o.out });
         o.onEpoch?.(record);
+        if (o.signal?.aborted && e + 1 < epochs) throw errors.trainInterrupted(o.out, e + 1, steps);
       }
       const seconds = (performance.now() - started) / 1000;
       const last = history[history.length - 1];

@@ -4,10 +4,11 @@
 
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
-import { HeadsnetError } from "../errors.js";
+import { HeadsnetError, messageText, notes } from "../errors.js";
 import { builtinIcosphereName, loadIcosphere, generateIcosphere, type Icosphere } from "../icosphere.js";
-import { Kernel } from "../kernel.js";
-import { parseHeader, vertexLayout, MAX_HEADER_BYTES, describeElements } from "../ply-header.js";
+import { Kernel, type KernelOptions } from "../kernel.js";
+import { validatePlyOptions } from "../compile/options.js";
+import { parseHeader, vertexLayout, inputKind, MAX_HEADER_BYTES, describeElements, type InputKind as PlyKind } from "../ply-header.js";
 import { MANIFEST_NAME, indexOfValue, type Manifest, type ModelEntry } from "../dataset/format.js";
 import { readDataset, readFloatRowsSync } from "../dataset/read.js";
 import { readPlyFaces } from "./faces.js";
@@ -51,8 +52,21 @@ export interface PlyFacts {
   elements: { name: string; count: number; properties: string[] }[];
   vertices: number;
   faces: number;
+  /** A mesh, a point cloud (no faces) or 3D Gaussian splats. */
+  kind: PlyKind;
   hasNormals: boolean;
+  /** Where compile takes the normals from; "none": a point cloud. */
+  normals: "file" | "computed" | "none";
   hasColors: boolean;
+  /** The colour the points are drawn in when the file has none: the default colour, or white. */
+  shownColor?: [number, number, number];
+  /** 3D Gaussian splats: their opacity range (sigmoid), and how many minOpacity leaves out. */
+  splats?: { opacity?: { min: number; max: number }; transparent: number };
+  /** What the input is and what compile makes of it, in words; and what compile would warn about. */
+  notes: string[];
+  warnings: string[];
+  /** Points drawn: the vertices compile gives rows. */
+  points: number;
   bounds: { min: number[]; max: number[]; maxRadius: number };
   icosphere: { vertices: number; source: string };
   indicesUsed: number;
@@ -66,8 +80,15 @@ export interface PlySource {
   icosphere: Icosphere;
 }
 
-/** Read a PLY file as compile sees it: positions and colours, and the icosphere vertex each traces to. */
-export function loadPly(path: string, icosphereSpec?: number | string): PlySource {
+/** How a PLY file is read for showing: as compile reads it with these options. */
+export type PlyShowOptions = Pick<KernelOptions, "defaultColor" | "minOpacity">;
+
+/**
+ * Read a PLY file as compile sees it: positions and colours, and the icosphere vertex each traces
+ * to. A file without colours is drawn in the default colour, or white.
+ */
+export function loadPly(path: string, icosphereSpec?: number | string, options: PlyShowOptions = {}): PlySource {
+  validatePlyOptions(options);
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -78,7 +99,8 @@ export function loadPly(path: string, icosphereSpec?: number | string): PlySourc
   const header = parseHeader(data.subarray(0, MAX_HEADER_BYTES), path);
   const layout = vertexLayout(header, path);
   const icosphere = loadIcosphere(icosphereSpec);
-  const out = new Kernel(icosphere).compileBytes(data, path, 0);
+  const shownColor = layout.hasColors ? undefined : options.defaultColor ?? [1, 1, 1];
+  const out = new Kernel(icosphere).compileBytes(data, path, 0, { defaultColor: shownColor, minOpacity: options.minOpacity });
   const n = out.rows;
   const positions = new Float32Array(n * 3), colors = new Float32Array(n * 3), index = new Uint32Array(n);
   for (let r = 0; r < n; r++) {
@@ -102,10 +124,20 @@ export function loadPly(path: string, icosphereSpec?: number | string): PlySourc
     version: header.version,
     comments: header.comments,
     elements: describeElements(header),
-    vertices: n,
+    vertices: layout.vertexCount,
     faces: faces ? faces.length / 3 : 0,
+    kind: inputKind(layout),
     hasNormals: layout.hasNormals,
+    normals: out.normals,
     hasColors: layout.hasColors,
+    shownColor,
+    splats: out.splats && { opacity: out.splats.opacity, transparent: out.skipped.transparent },
+    notes: [
+      ...(out.splats ? [notes.splats(layout.vertexCount, out.splats.opacity, options.minOpacity, out.skipped.transparent)] : []),
+      ...(out.normals === "none" ? [notes.pointCloud("legacy")] : []),
+    ].map(messageText),
+    warnings: out.warnings.map(messageText),
+    points: n,
     bounds: bounds(positions),
     icosphere: { vertices: icosphere.count, source: icosphere.source },
     indicesUsed: new Set(index).size,
@@ -347,7 +379,7 @@ export function openModel(path: string, options: { data?: string; icosphere?: nu
 
 export type Source = PlySource | DatasetSource | ModelSource;
 
-export interface OpenOptions {
+export interface OpenOptions extends PlyShowOptions {
   /** Icosphere for PLY input (level or table), or to override a model's. */
   icosphere?: number | string;
   /** Dataset a model was trained on. */
@@ -356,7 +388,7 @@ export interface OpenOptions {
 
 export function openSource(path: string, options: OpenOptions = {}): Source {
   const kind = detectInput(path);
-  if (kind === "ply") return loadPly(path, options.icosphere);
+  if (kind === "ply") return loadPly(path, options.icosphere, options);
   if (kind === "dataset") return openDataset(path);
   return openModel(path, { data: options.data, icosphere: options.icosphere });
 }

@@ -330,16 +330,29 @@ async function showPly() {
   const f = info.facts;
   state.surface = params.get("surface") !== "0";
   setPanels([makePanel(cloud, f.file)]);
+  const extra = document.createElement("div");
+  // What the input is and what compile makes of it; what compile would warn about.
+  for (const [text, className] of [...f.notes.map((n) => [n, "note"]), ...f.warnings.map((w) => [`warning: ${w}`, "warning"])]) {
+    const p = document.createElement("p");
+    p.className = className;
+    p.textContent = text;
+    extra.appendChild(p);
+  }
   const header = document.createElement("pre");
   header.textContent = [`format ${f.format} ${f.version}`, ...f.comments.map((c) => `comment ${c}`),
     ...f.elements.flatMap((e) => [`element ${e.name} ${e.count}`, ...e.properties.map((p) => `  property ${p}`)])].join("\n");
-  setFacts("PLY file", [
-    ["file", f.file], ["bytes", f.bytes.toLocaleString("en-US")], ["vertices", f.vertices.toLocaleString("en-US")],
-    ["faces", f.faces ? f.faces.toLocaleString("en-US") + " triangles" : "none (a point cloud)"],
-    ["normals", f.hasNormals ? "yes" : "no"], ["colours", f.hasColors ? "yes" : "no (white)"],
+  extra.appendChild(header);
+  const splats = f.kind === "gaussian splats";
+  setFacts(splats ? "3D Gaussian splats" : f.kind === "point cloud" ? "PLY point cloud" : "PLY file", [
+    ["file", f.file], ["bytes", f.bytes.toLocaleString("en-US")], [splats ? "splats" : "vertices", f.vertices.toLocaleString("en-US")],
+    ...(f.points !== f.vertices ? [["points drawn", `${f.points.toLocaleString("en-US")} (compile's rows)`]] : []),
+    ["faces", f.faces ? f.faces.toLocaleString("en-US") + " triangles" : splats ? "none" : "none (a point cloud)"],
+    ["normals", { file: "yes", computed: "computed from the faces", none: splats ? "not used (splats are points)" : "none" }[f.normals]],
+    ["colours", splats ? "from f_dc (0.5 + 0.28209479·f_dc)" : f.hasColors ? "yes" : `none (drawn as ${f.shownColor.join(",")}; compile needs --default-color)`],
+    ...(f.splats ? [["opacity", f.splats.opacity ? `${f.splats.opacity.min.toFixed(4)} to ${f.splats.opacity.max.toFixed(4)}${f.splats.transparent ? `; ${f.splats.transparent.toLocaleString("en-US")} below --min-opacity left out` : ""}` : "none"]] : []),
     ["bounding box", `[${f4(f.bounds.min)}] to [${f4(f.bounds.max)}]`], ["max |v|", f.bounds.maxRadius.toFixed(4)],
     ["icosphere", `${f.icosphere.vertices} vertices (${f.icosphere.source}), ${f.indicesUsed} used`],
-  ], header);
+  ], extra);
   $("controls").appendChild(displayControls(cloud.faces && cloud.faces.length > 0, true));
 }
 

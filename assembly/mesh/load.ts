@@ -1,0 +1,551 @@
+// Meshes into memory: a PLY file's faces as triangles (its vertices go through the HeadsNet
+// kernel's decoder), an OBJ file's vertices, normals and faces, and the checks and normals that
+// every mesh gets. Errors leave a status, the byte address and the vertex or face in `result`.
+
+import {
+  STAGING_STRIDE, FACE_MAX_CORNERS, S_OK, S_TRUNCATED, S_BAD_NUMBER, S_BAD_INDEX, S_NONFINITE,
+  S_BIG_FACE, S_NO_MEMORY, S_NO_VERTICES, S_SHORT_FACE, S_BAD_ARITY, S_UNKNOWN_STATEMENT,
+  S_MIXED_COLORS, S_BAD_CORNER, MR_VERTICES, MR_TRIANGLES, MR_NORMAL_COUNT, MR_PTR, MR_PTR2,
+  MR_FLAGS, MR_STATUS, MR_ERROR_AT, MF_FILE_NORMALS, MF_COLORS,
+} from "../../src/abi";
+import { begin, cursor, status, corners, cornerCount, readFace, readAsciiNumber } from "../decode";
+import {
+  fail, ok, setWord, getWord, arenaTop, ensure, commit, setMesh,
+  vertexCount, triangles, triangleCount, vertexAt,
+} from "./state";
+
+// ---------------------------------------------------------------------------------------------
+// PLY faces
+
+/**
+ * Read `faceCount` face records at [start, stop) with the face layout, fanning each polygon into
+ * triangles appended at the arena's top. Faces with fewer than three corners add nothing, as in
+ * the HeadsNet kernel. The triangles' address and count go to MR_PTR2 and MR_TRIANGLES.
+ */
+export function readPlyTriangles(start: usize, stop: usize, faceCount: i32, layout: usize, vCount: i32): i32 {
+  begin(start, stop);
+  const out = arenaTop();
+  let t: i32 = 0;
+  for (let f: i32 = 0; f < faceCount; f++) {
+    const at = cursor;
+    readFace(layout);
+    if (status != S_OK) return fail(status, cursor, f);
+    const n = cornerCount;
+    for (let j = 0; j < n; j++) {
+      const i = load<f64>(corners + (<usize>j << 3));
+      if (!(i >= 0 && i < <f64>vCount)) return fail(S_BAD_INDEX, at, f);
+    }
+    if (n < 3) continue;
+    if (!ensure(out + <usize>(t + n - 2) * 12)) return fail(S_NO_MEMORY, at, f);
+    const a = <u32>load<f64>(corners);
+    for (let j = 1; j + 1 < n; j++, t++) {
+      const p = out + <usize>t * 12;
+      store<u32>(p, a);
+      store<u32>(p, <u32>load<f64>(corners + (<usize>j << 3)), 4);
+      store<u32>(p, <u32>load<f64>(corners + (<usize>(j + 1) << 3)), 8);
+    }
+  }
+  commit(out, <usize>t * 12);
+  setWord(MR_PTR2, <i32>out);
+  setWord(MR_TRIANGLES, t);
+  setWord(MR_ERROR_AT, <i32>cursor);
+  return ok();
+}
+
+// ---------------------------------------------------------------------------------------------
+// OBJ
+
+@inline
+function isBlank(c: u32): bool {
+  return c == 32 || c == 9 || c == 11 || c == 12;
+}
+
+@inline
+function isEol(c: u32): bool {
+  return c == 10 || c == 13;
+}
+
+/** The end of the line starting at p (the address of its \n or \r, or stop): 16 bytes a step. */
+@inline
+function lineEnd(p: usize, stop: usize): usize {
+  const lf = i8x16.splat(10), cr = i8x16.splat(13);
+  while (p + 16 <= stop) {
+    const bytes = v128.load(p);
+    const mask = i8x16.bitmask(v128.or(i8x16.eq(bytes, lf), i8x16.eq(bytes, cr)));
+    if (mask != 0) return p + <usize>ctz<u32>(mask);
+    p += 16;
+  }
+  while (p < stop && !isEol(<u32>load<u8>(p))) p++;
+  return p;
+}
+
+@inline
+function skipBlanks(p: usize, stop: usize): usize {
+  while (p < stop && isBlank(<u32>load<u8>(p))) p++;
+  return p;
+}
+
+/** The token [p, end of token) ends at a blank, the line's end or a comment. */
+@inline
+function tokenEnd(p: usize, stop: usize): usize {
+  while (p < stop) {
+    const c = <u32>load<u8>(p);
+    if (isBlank(c) || c == 35 /* # */) break;
+    p++;
+  }
+  return p;
+}
+
+// Keywords: as little-endian words of up to 8 bytes, with the token length.
+const K_V: u64 = 0x76; // v
+const K_VN: u64 = 0x6e76; // vn
+const K_F: u64 = 0x66; // f
+
+/** The token's bytes as a little-endian number (tokens longer than 8 bytes: 0, never a keyword). */
+@inline
+function keyword(p: usize, q: usize): u64 {
+  const n = q - p;
+  if (n == 0 || n > 8) return 0;
+  let k: u64 = 0;
+  for (let i: usize = 0; i < n; i++) k |= <u64>load<u8>(p + i) << (<u64>i << 3);
+  return k;
+}
+
+/** Statements headsnet reads past: texture coordinates, groups, materials, lines, free-form geometry. */
+function ignored(k: u64, p: usize, q: usize): bool {
+  // Compare as strings: few of these lines occur, so plain byte comparison is fast enough.
+  const n = <i32>(q - p);
+  const names = IGNORED;
+  let at: usize = names;
+  while (true) {
+    const len = <i32>load<u8>(at);
+    if (len == 0) return false;
+    if (len == n) {
+      let same = true;
+      for (let i = 0; i < n; i++) {
+        if (load<u8>(at + 1 + <usize>i) != load<u8>(p + <usize>i)) { same = false; break; }
+      }
+      if (same) return true;
+    }
+    at += 1 + <usize>len;
+  }
+  return false;
+}
+
+// Length-prefixed names, ending with a zero length.
+const IGNORED: usize = memory.data<u8>([
+  2, 0x76, 0x74, // vt
+  2, 0x76, 0x70, // vp
+  1, 0x6f, // o
+  1, 0x67, // g
+  1, 0x73, // s
+  1, 0x6c, // l
+  1, 0x70, // p
+  6, 0x75, 0x73, 0x65, 0x6d, 0x74, 0x6c, // usemtl
+  6, 0x6d, 0x74, 0x6c, 0x6c, 0x69, 0x62, // mtllib
+  2, 0x6d, 0x67, // mg
+  6, 0x63, 0x73, 0x74, 0x79, 0x70, 0x65, // cstype
+  3, 0x64, 0x65, 0x67, // deg
+  4, 0x62, 0x6d, 0x61, 0x74, // bmat
+  4, 0x73, 0x74, 0x65, 0x70, // step
+  4, 0x63, 0x75, 0x72, 0x76, // curv
+  5, 0x63, 0x75, 0x72, 0x76, 0x32, // curv2
+  4, 0x73, 0x75, 0x72, 0x66, // surf
+  4, 0x70, 0x61, 0x72, 0x6d, // parm
+  4, 0x74, 0x72, 0x69, 0x6d, // trim
+  4, 0x68, 0x6f, 0x6c, 0x65, // hole
+  4, 0x73, 0x63, 0x72, 0x76, // scrv
+  2, 0x73, 0x70, // sp
+  3, 0x65, 0x6e, 0x64, // end
+  3, 0x63, 0x6f, 0x6e, // con
+  3, 0x6c, 0x6f, 0x64, // lod
+  5, 0x62, 0x65, 0x76, 0x65, 0x6c, // bevel
+  8, 0x63, 0x5f, 0x69, 0x6e, 0x74, 0x65, 0x72, 0x70, // c_interp
+  8, 0x64, 0x5f, 0x69, 0x6e, 0x74, 0x65, 0x72, 0x70, // d_interp
+  5, 0x63, 0x74, 0x65, 0x63, 0x68, // ctech
+  5, 0x73, 0x74, 0x65, 0x63, 0x68, // stech
+  6, 0x6d, 0x61, 0x70, 0x6c, 0x69, 0x62, // maplib
+  6, 0x75, 0x73, 0x65, 0x6d, 0x61, 0x70, // usemap
+  10, 0x73, 0x68, 0x61, 0x64, 0x6f, 0x77, 0x5f, 0x6f, 0x62, 0x6a, // shadow_obj
+  9, 0x74, 0x72, 0x61, 0x63, 0x65, 0x5f, 0x6f, 0x62, 0x6a, // trace_obj
+  0,
+]);
+
+/**
+ * First pass over an OBJ file: counts of "v" and "vn" lines and of the triangles the faces fan
+ * into (MR_VERTICES, MR_NORMAL_COUNT, MR_TRIANGLES), so that the second pass writes into arrays
+ * of the right size. Checks nothing: objParse() reports every error with its place.
+ */
+export function objCount(start: usize, stop: usize): i32 {
+  let v: i32 = 0, vn: i32 = 0, t: i32 = 0;
+  let p = start;
+  while (p < stop) {
+    const e = lineEnd(p, stop);
+    const k0 = skipBlanks(p, e);
+    const k1 = tokenEnd(k0, e);
+    const k = keyword(k0, k1);
+    if (k == K_V) v++;
+    else if (k == K_VN) vn++;
+    else if (k == K_F) {
+      let n: i32 = 0;
+      let q = skipBlanks(k1, e);
+      while (q < e && load<u8>(q) != 35) {
+        n++;
+        q = skipBlanks(tokenEnd(q, e), e);
+      }
+      if (n > 2) t += n - 2;
+    }
+    p = e + 1;
+  }
+  setWord(MR_VERTICES, v);
+  setWord(MR_NORMAL_COUNT, vn);
+  setWord(MR_TRIANGLES, t);
+  return ok();
+}
+
+// Numbers of the current "v" line.
+const lineValues: usize = memory.data(8 * 8, 8);
+
+/** Read the numbers on [p, e) into lineValues (at most 8); returns how many, or -1 on a bad one. */
+function readNumbers(p: usize, e: usize): i32 {
+  let n: i32 = 0;
+  while (true) {
+    p = skipBlanks(p, e);
+    if (p >= e || load<u8>(p) == 35) return n;
+    if (n == 8) { fail(S_BAD_ARITY, p, 9); return -1; }
+    const q = tokenEnd(p, e);
+    let value = quickNumber(p, q);
+    if (!quickDone) {
+      begin(p, q);
+      value = readAsciiNumber();
+      if (status != S_OK || cursor != q) { fail(S_BAD_NUMBER, p, 0); return -1; }
+    }
+    store<f64>(lineValues + (<usize>n << 3), value);
+    n++;
+    p = q;
+  }
+  return n;
+}
+
+// Exact powers of ten for quickNumber.
+const TENS: usize = memory.data<f64>([
+  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+]);
+let quickDone = false;
+
+/**
+ * A plain decimal (sign, digits, point, digits, exponent) on [p, q), for values that end up
+ * float32: up to 19 significant digits held exactly, then at most two float64 roundings (the
+ * mantissa, the power of ten), so within an ulp of float64: the float32 it rounds to is the
+ * correctly rounded one unless the decimal lies within two float64 ulps of a float32 midpoint.
+ * Exporters' OBJ numbers (and JavaScript's 17-digit ones) all take this path; anything else
+ * (nan, inf, more digits, large exponents, malformed) sets quickDone false for the exact parser.
+ */
+function quickNumber(p: usize, q: usize): f64 {
+  quickDone = false;
+  let negative = false;
+  if (p < q) {
+    const c = load<u8>(p);
+    if (c == 45) { negative = true; p++; } else if (c == 43) p++;
+  }
+  let mantissa: u64 = 0;
+  let digits: i32 = 0, exp10: i32 = 0;
+  let any = false;
+  while (p < q) {
+    const d = <u32>load<u8>(p) - 48;
+    if (d > 9) break;
+    any = true;
+    if (digits < 19) { mantissa = mantissa * 10 + <u64>d; if (mantissa != 0) digits++; }
+    else exp10++;
+    p++;
+  }
+  if (p < q && load<u8>(p) == 46) {
+    p++;
+    while (p < q) {
+      const d = <u32>load<u8>(p) - 48;
+      if (d > 9) break;
+      any = true;
+      if (digits < 19) { mantissa = mantissa * 10 + <u64>d; exp10--; if (mantissa != 0) digits++; }
+      p++;
+    }
+  }
+  if (!any) return 0;
+  if (p < q && (load<u8>(p) | 32) == 101) {
+    p++;
+    let expNegative = false;
+    if (p < q && load<u8>(p) == 45) { expNegative = true; p++; } else if (p < q && load<u8>(p) == 43) p++;
+    let e: i32 = 0;
+    let expDigits = false;
+    while (p < q) {
+      const d = <u32>load<u8>(p) - 48;
+      if (d > 9) break;
+      expDigits = true;
+      if (e < 10000) e = e * 10 + <i32>d;
+      p++;
+    }
+    if (!expDigits) return 0;
+    exp10 += expNegative ? -e : e;
+  }
+  if (p != q || exp10 < -22 || exp10 > 22) return 0;
+  let v = <f64>mantissa;
+  if (exp10 > 0) v *= load<f64>(TENS + (<usize>exp10 << 3));
+  else if (exp10 < 0) v /= load<f64>(TENS + (<usize>(-exp10) << 3));
+  quickDone = true;
+  return negative ? -v : v;
+}
+
+/** A face corner's index: optional sign and digits at [p, q); sets cornerEnd. 0: no digits. */
+let cornerEnd: usize = 0;
+let cornerOk = true;
+function readIndex(p: usize, q: usize): i64 {
+  let negative = false;
+  if (p < q && load<u8>(p) == 45) { negative = true; p++; }
+  let value: i64 = 0;
+  let digits = false;
+  while (p < q) {
+    const c = <u32>load<u8>(p) - 48;
+    if (c > 9) break;
+    digits = true;
+    if (value < 0x100000000) value = value * 10 + <i64>c;
+    p++;
+  }
+  cornerEnd = p;
+  cornerOk = digits;
+  return negative ? -value : value;
+}
+
+/** An OBJ index (1-based, or negative: relative to `defined`) to a 0-based one; -1 if out of range. */
+@inline
+function resolve(index: i64, defined: i32, total: i32): i32 {
+  if (index > 0) return index <= <i64>total ? <i32>(index - 1) : -1;
+  if (index < 0) return -index <= <i64>defined ? <i32>(<i64>defined + index) : -1;
+  return -1;
+}
+
+// Per corner of the current face: vertex index and normal index (-1: none).
+const faceVertex: usize = memory.data(FACE_MAX_CORNERS * 4, 4);
+const faceNormal: usize = memory.data(FACE_MAX_CORNERS * 4, 4);
+
+/**
+ * Second pass: vertices into staging rows at `staging` (colours, when the "v" lines have them, in
+ * float 0-1 as written; else the host's default in `color`), normals ("vn") at `normalsAt`
+ * (float32 x y z), triangles at `trianglesAt`; `vertexNormal` gets one int32 per vertex: the
+ * "vn" its face corners name, -1 for none yet, -2 when corners disagree or name none. The counts
+ * are objCount()'s. MR_FLAGS gets MF_COLORS when the file has colours and MF_FILE_NORMALS when
+ * every corner names a normal consistently; the host then copies the normals in (objNormals()).
+ */
+export function objParse(
+  start: usize, stop: usize, staging: usize, normalsAt: usize, trianglesAt: usize, vertexNormal: usize,
+  vTotal: i32, vnTotal: i32, r: f32, g: f32, b: f32,
+): i32 {
+  let v: i32 = 0, vn: i32 = 0, t: i32 = 0;
+  let colours: i32 = -1; // unknown until the first "v" line
+  let consistent = true;
+  for (let i: i32 = 0; i < vTotal; i++) store<i32>(vertexNormal + (<usize>i << 2), -1);
+  let p = start;
+  while (p < stop) {
+    const e = lineEnd(p, stop);
+    const k0 = skipBlanks(p, e);
+    const k1 = tokenEnd(k0, e);
+    if (k0 == k1) { p = e + 1; continue; } // blank line or comment
+    const k = keyword(k0, k1);
+    if (k == K_V) {
+      const n = readNumbers(k1, e);
+      if (n < 0) return getWord(MR_STATUS);
+      if (n != 3 && n != 4 && n != 6) return fail(S_BAD_ARITY, k0, n);
+      const hasColour: i32 = n == 6 ? 1 : 0;
+      if (colours < 0) colours = hasColour;
+      else if (colours != hasColour) return fail(S_MIXED_COLORS, k0, hasColour);
+      const row = staging + <usize>v * STAGING_STRIDE;
+      for (let c = 0; c < 3; c++) {
+        const x = <f32>load<f64>(lineValues + (<usize>c << 3));
+        if (!isFinite<f32>(x)) return fail(S_NONFINITE, k0, v);
+        store<f32>(row + (<usize>c << 2), x);
+      }
+      store<f32>(row, 0, 12);
+      store<f32>(row, 0, 16);
+      store<f32>(row, 0, 20);
+      if (hasColour) {
+        for (let c = 3; c < 6; c++) {
+          const x = <f32>load<f64>(lineValues + (<usize>c << 3));
+          if (!isFinite<f32>(x)) return fail(S_NONFINITE, k0, v);
+          store<f32>(row + (<usize>(c + 3) << 2), x);
+        }
+      } else {
+        store<f32>(row, r, 24);
+        store<f32>(row, g, 28);
+        store<f32>(row, b, 32);
+      }
+      v++;
+    } else if (k == K_VN) {
+      const n = readNumbers(k1, e);
+      if (n < 0) return getWord(MR_STATUS);
+      if (n != 3) return fail(S_BAD_ARITY, k0, n);
+      const at = normalsAt + <usize>vn * 12;
+      for (let c = 0; c < 3; c++) {
+        const x = <f32>load<f64>(lineValues + (<usize>c << 3));
+        if (!isFinite<f32>(x)) return fail(S_NONFINITE, k0, vn);
+        store<f32>(at + (<usize>c << 2), x);
+      }
+      vn++;
+    } else if (k == K_F) {
+      let n: i32 = 0;
+      let q = skipBlanks(k1, e);
+      while (q < e && load<u8>(q) != 35) {
+        const end = tokenEnd(q, e);
+        if (n == FACE_MAX_CORNERS) return fail(S_BIG_FACE, k0, t);
+        // v, v/vt, v//vn or v/vt/vn
+        const vi = readIndex(q, end);
+        if (!cornerOk) return fail(S_BAD_CORNER, q, 0);
+        let ni: i64 = 0;
+        let c = cornerEnd;
+        if (c < end && load<u8>(c) == 47 /* / */) {
+          c++;
+          if (c < end && load<u8>(c) != 47) {
+            readIndex(c, end); // texture coordinate: checked, not used
+            if (!cornerOk) return fail(S_BAD_CORNER, q, 0);
+            c = cornerEnd;
+          }
+          if (c < end && load<u8>(c) == 47) {
+            ni = readIndex(c + 1, end);
+            if (!cornerOk) return fail(S_BAD_CORNER, q, 0);
+            c = cornerEnd;
+          }
+        }
+        if (c != end) return fail(S_BAD_CORNER, q, 0);
+        const vr = resolve(vi, v, vTotal);
+        if (vr < 0) return fail(S_BAD_INDEX, q, <i32>vi);
+        let nr: i32 = -1;
+        if (ni != 0) {
+          nr = resolve(ni, vn, vnTotal);
+          if (nr < 0) return fail(S_BAD_INDEX, q, <i32>ni);
+        }
+        store<i32>(faceVertex + (<usize>n << 2), vr);
+        store<i32>(faceNormal + (<usize>n << 2), nr);
+        n++;
+        q = skipBlanks(end, e);
+      }
+      if (n < 3) return fail(S_SHORT_FACE, k0, n);
+      for (let j = 0; j < n; j++) {
+        const vr = load<i32>(faceVertex + (<usize>j << 2));
+        const nr = load<i32>(faceNormal + (<usize>j << 2));
+        const slot = vertexNormal + (<usize>vr << 2);
+        const seen = load<i32>(slot);
+        if (nr < 0) { store<i32>(slot, -2); consistent = false; }
+        else if (seen == -1) store<i32>(slot, nr);
+        else if (seen != nr && (seen < 0 || !sameNormal(normalsAt, seen, nr))) { store<i32>(slot, -2); consistent = false; }
+      }
+      const a = <u32>load<i32>(faceVertex);
+      for (let j = 1; j + 1 < n; j++, t++) {
+        const at = trianglesAt + <usize>t * 12;
+        store<u32>(at, a);
+        store<u32>(at, <u32>load<i32>(faceVertex + (<usize>j << 2)), 4);
+        store<u32>(at, <u32>load<i32>(faceVertex + (<usize>(j + 1) << 2)), 8);
+      }
+    } else if (!ignored(k, k0, k1)) {
+      return fail(S_UNKNOWN_STATEMENT, k0, 0);
+    }
+    p = e + 1;
+  }
+  if (v == 0) return fail(S_NO_VERTICES, stop, 0);
+  let flags: i32 = colours == 1 ? MF_COLORS : 0;
+  if (consistent && t > 0) flags |= MF_FILE_NORMALS;
+  setWord(MR_FLAGS, flags);
+  setWord(MR_VERTICES, v);
+  setWord(MR_TRIANGLES, t);
+  setWord(MR_PTR, <i32>staging);
+  setWord(MR_PTR2, <i32>trianglesAt);
+  return ok();
+}
+
+function sameNormal(normalsAt: usize, a: i32, b: i32): bool {
+  const p = normalsAt + <usize>a * 12, q = normalsAt + <usize>b * 12;
+  return load<u32>(p) == load<u32>(q) && load<u32>(p, 4) == load<u32>(q, 4) && load<u32>(p, 8) == load<u32>(q, 8);
+}
+
+/** Copy each vertex's "vn" into its staging row (after objParse() found them consistent). */
+export function objNormals(staging: usize, vCount: i32, normalsAt: usize, vertexNormal: usize): void {
+  for (let i: i32 = 0; i < vCount; i++) {
+    const n = load<i32>(vertexNormal + (<usize>i << 2));
+    if (n < 0) continue; // a vertex in no face
+    const src = normalsAt + <usize>n * 12, row = staging + <usize>i * STAGING_STRIDE;
+    store<f32>(row, load<f32>(src), 12);
+    store<f32>(row, load<f32>(src, 4), 16);
+    store<f32>(row, load<f32>(src, 8), 20);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every mesh
+
+/**
+ * Make the vertices and triangles at these addresses the current mesh: check that every value is
+ * finite (S_NONFINITE names the vertex) and, unless `fileNormals`, compute angle-weighted vertex
+ * normals from the triangles, as the HeadsNet kernel computes them from polygons (Blender's way):
+ * each corner adds its triangle's unit normal times the corner's angle.
+ */
+export function finishMesh(v: usize, vCount: i32, t: usize, tCount: i32, fileNormals: bool): i32 {
+  setMesh(v, vCount, t, tCount);
+  if (vCount == 0) return fail(S_NO_VERTICES, 0, 0);
+  for (let i: i32 = 0; i < vCount; i++) {
+    const row = vertexAt(<u32>i);
+    let sum: f32 = 0;
+    for (let c = 0; c < 9; c++) {
+      const x = load<f32>(row + (<usize>c << 2));
+      sum += x - x;
+    }
+    if (sum != 0) return fail(S_NONFINITE, 0, i);
+  }
+  if (!fileNormals) computeNormals();
+  setWord(MR_VERTICES, vCount);
+  setWord(MR_TRIANGLES, tCount);
+  return ok();
+}
+
+function computeNormals(): void {
+  for (let i: i32 = 0; i < vertexCount; i++) {
+    const row = vertexAt(<u32>i);
+    store<f32>(row, 0, 12);
+    store<f32>(row, 0, 16);
+    store<f32>(row, 0, 20);
+  }
+  for (let f: i32 = 0; f < triangleCount; f++) {
+    const tri = triangles + <usize>f * 12;
+    const pa = vertexAt(load<u32>(tri)), pb = vertexAt(load<u32>(tri, 4)), pc = vertexAt(load<u32>(tri, 8));
+    const ax = <f64>load<f32>(pa), ay = <f64>load<f32>(pa, 4), az = <f64>load<f32>(pa, 8);
+    const bx = <f64>load<f32>(pb), by = <f64>load<f32>(pb, 4), bz = <f64>load<f32>(pb, 8);
+    const cx = <f64>load<f32>(pc), cy = <f64>load<f32>(pc, 4), cz = <f64>load<f32>(pc, 8);
+    const ux = bx - ax, uy = by - ay, uz = bz - az;
+    const wx = cx - ax, wy = cy - ay, wz = cz - az;
+    let nx = uy * wz - uz * wy, ny = uz * wx - ux * wz, nz = ux * wy - uy * wx;
+    const length = Math.sqrt(nx * nx + ny * ny + nz * nz);
+    if (length == 0) continue;
+    nx /= length; ny /= length; nz /= length;
+    addCorner(pa, nx, ny, nz, bx - ax, by - ay, bz - az, cx - ax, cy - ay, cz - az);
+    addCorner(pb, nx, ny, nz, cx - bx, cy - by, cz - bz, ax - bx, ay - by, az - bz);
+    addCorner(pc, nx, ny, nz, ax - cx, ay - cy, az - cz, bx - cx, by - cy, bz - cz);
+  }
+  for (let i: i32 = 0; i < vertexCount; i++) {
+    const row = vertexAt(<u32>i);
+    const x = <f64>load<f32>(row, 12), y = <f64>load<f32>(row, 16), z = <f64>load<f32>(row, 20);
+    const length = Math.sqrt(x * x + y * y + z * z);
+    if (length == 0) continue;
+    store<f32>(row, <f32>(x / length), 12);
+    store<f32>(row, <f32>(y / length), 16);
+    store<f32>(row, <f32>(z / length), 20);
+  }
+}
+
+@inline
+function addCorner(row: usize, nx: f64, ny: f64, nz: f64, ux: f64, uy: f64, uz: f64, wx: f64, wy: f64, wz: f64): void {
+  const lu = Math.sqrt(ux * ux + uy * uy + uz * uz), lw = Math.sqrt(wx * wx + wy * wy + wz * wz);
+  if (lu == 0 || lw == 0) return;
+  let cosine = (ux * wx + uy * wy + uz * wz) / (lu * lw);
+  if (cosine > 1) cosine = 1;
+  if (cosine < -1) cosine = -1;
+  const angle = Math.acos(cosine);
+  store<f32>(row, load<f32>(row, 12) + <f32>(nx * angle), 12);
+  store<f32>(row, load<f32>(row, 16) + <f32>(ny * angle), 16);
+  store<f32>(row, load<f32>(row, 20) + <f32>(nz * angle), 20);
+}

@@ -1,0 +1,133 @@
+// The mesh kernel's state: an arena for the current file and its derived tables, the loaded mesh,
+// and the result record the host reads after each call.
+//
+// The host resets the arena before each file. Everything the file needs (its bytes, vertices,
+// triangles, sampling tables, the inside grid, output rows) is allocated upwards from the heap
+// base; the arena grows memory when it must and reports S_NO_MEMORY when it cannot. Nothing is
+// freed: the next reset drops it all.
+
+import { MR_WORDS, MR_STATUS, MR_ERROR_AT, MR_ITEM, S_OK, STAGING_STRIDE } from "../../src/abi";
+
+export const result: usize = memory.data(MR_WORDS * 4, 16);
+
+@inline
+export function setWord(word: i32, value: i32): void {
+  store<i32>(result + (<usize>word << 2), value);
+}
+
+@inline
+export function getWord(word: i32): i32 {
+  return load<i32>(result + (<usize>word << 2));
+}
+
+/** Record a status, where it happened and the item it concerns; returns the status. */
+export function fail(status: i32, at: usize, item: i32): i32 {
+  setWord(MR_STATUS, status);
+  setWord(MR_ERROR_AT, <i32>at);
+  setWord(MR_ITEM, item);
+  return status;
+}
+
+export function ok(): i32 {
+  setWord(MR_STATUS, S_OK);
+  return S_OK;
+}
+
+let top: usize = 0;
+
+/** Drop every allocation: the next file starts at the heap base. Also forgets the mesh. */
+export function arenaReset(): void {
+  top = (__heap_base + 63) & ~(<usize>63);
+  vertices = 0;
+  vertexCount = 0;
+  triangles = 0;
+  triangleCount = 0;
+  for (let w = 0; w < MR_WORDS; w++) setWord(w, 0);
+}
+
+/** The first free byte (64-aligned). */
+export function arenaTop(): usize {
+  return (top + 63) & ~(<usize>63);
+}
+
+/** Make memory reach `end` (exclusive); false when it cannot grow that far. */
+export function ensure(end: usize): bool {
+  if (end >= 0xffff0000) return false;
+  const have = <usize>memory.size() << 16;
+  if (end <= have) return true;
+  return memory.grow(<i32>((end - have + 0xffff) >> 16)) >= 0;
+}
+
+/** `bytes` of memory, 64-aligned, or 0 when memory cannot grow. */
+export function alloc(bytes: usize): usize {
+  const at = arenaTop();
+  if (bytes >= 0xffff0000 - at || !ensure(at + bytes)) return 0;
+  top = at + bytes;
+  return at;
+}
+
+/** Claim bytes written at arenaTop() by a reader that grew memory itself (open-ended arrays). */
+export function commit(at: usize, bytes: usize): void {
+  top = at + bytes;
+}
+
+// The loaded mesh: staging rows (float32 x y z nx ny nz r g b) and triangles (u32 a b c).
+export let vertices: usize = 0;
+export let vertexCount: i32 = 0;
+export let triangles: usize = 0;
+export let triangleCount: i32 = 0;
+
+export function setMesh(v: usize, vCount: i32, t: usize, tCount: i32): void {
+  vertices = v;
+  vertexCount = vCount;
+  triangles = t;
+  triangleCount = tCount;
+}
+
+@inline
+export function vertexAt(i: u32): usize {
+  return vertices + <usize>i * STAGING_STRIDE;
+}
+
+@inline
+export function triangleAt(t: i32): usize {
+  return triangles + <usize>t * 12;
+}
+
+// The current mesh's bounding box (computeBounds()): float64 minimum x y z, then maximum x y z.
+const bounds: usize = memory.data(48, 8);
+
+export function computeBounds(): void {
+  let minX: f64 = Infinity, minY: f64 = Infinity, minZ: f64 = Infinity;
+  let maxX: f64 = -Infinity, maxY: f64 = -Infinity, maxZ: f64 = -Infinity;
+  for (let i: i32 = 0; i < vertexCount; i++) {
+    const row = vertexAt(<u32>i);
+    const x = <f64>load<f32>(row), y = <f64>load<f32>(row, 4), z = <f64>load<f32>(row, 8);
+    minX = min(minX, x); maxX = max(maxX, x);
+    minY = min(minY, y); maxY = max(maxY, y);
+    minZ = min(minZ, z); maxZ = max(maxZ, z);
+  }
+  store<f64>(bounds, minX);
+  store<f64>(bounds, minY, 8);
+  store<f64>(bounds, minZ, 16);
+  store<f64>(bounds, maxX, 24);
+  store<f64>(bounds, maxY, 32);
+  store<f64>(bounds, maxZ, 40);
+}
+
+@inline
+export function boundMin(axis: i32): f64 {
+  return load<f64>(bounds + (<usize>axis << 3));
+}
+
+@inline
+export function boundMax(axis: i32): f64 {
+  return load<f64>(bounds + (<usize>(axis + 3) << 3));
+}
+
+/** Copy 12 bytes (three float32): memory.copy costs a call for so few. */
+@inline
+export function copy12(to: usize, from: usize): void {
+  store<u64>(to, load<u64>(from));
+  store<u32>(to, load<u32>(from, 8), 8);
+}
