@@ -20,7 +20,7 @@ import { join, relative, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { PLYLoader } from "three/examples/jsm/loaders/PLYLoader.js";
-import { generateIcosphere, loadIcosphere } from "../src/icosphere.js";
+import { loadIcosphere } from "../src/icosphere.js";
 import { Kernel } from "../src/kernel.js";
 import { PACKAGE_ROOT, VERSION } from "../src/package.js";
 import { parseHeader, vertexLayout } from "../src/ply-header.js";
@@ -31,7 +31,7 @@ import { memoryProbe, run, versionLine } from "./lib/proc.js";
 import { renderMarkdown, renderSvg, type BenchResult, type Contender, type Check, type Target } from "./lib/report.js";
 import { duration, mb, sig, si, summarize, times } from "./lib/stats.js";
 
-// The published dataset the projections are for (shared/reference/README.md).
+// The published dataset the projections are for (the reference data's README).
 const FULL_HEADS = 6748;
 const FULL_ROWS = 632_847_695;
 const KERNEL_VERTICES = 94000;
@@ -142,17 +142,13 @@ function prerequisites(): { cc: string } {
   return { cc };
 }
 
-/** The reference's Blender icosphere table, or headsnet's level 5 written as a table if it is absent. */
+/**
+ * The reference's Blender icosphere table: the one built into headsnet (--icosphere blender), as
+ * its file for the C contenders. Loading it checks the file against its sha256.
+ */
 function icosphereTable(): { path: string; note: string } {
-  const shared = resolve(ROOT, "..", "shared", "reference", "icosphere_blender_10242.f32");
-  if (existsSync(shared)) return { path: shared, note: "the reference's Blender table" };
-  const path = join(CACHE, "icosphere-level5.f32");
-  if (!existsSync(path)) {
-    const ico = generateIcosphere(5);
-    mkdirSync(CACHE, { recursive: true });
-    writeFileSync(path, new Uint8Array(ico.vertices.buffer));
-  }
-  return { path, note: "headsnet's level 5 written as a table (the reference's table was not found)" };
+  loadIcosphere("blender");
+  return { path: join(PACKAGE_ROOT, "assets", "icosphere_blender_10242.f32"), note: "the reference's Blender table, built in: --icosphere blender" };
 }
 
 interface Corpus {

@@ -1,9 +1,12 @@
-// The icosphere whose vertex indices label each row: generated for any subdivision level, or read
-// from a float32 x y z table (such as the reference's Blender export).
+// The icosphere whose vertex indices label each row: generated for any subdivision level, read
+// from a float32 x y z table, or built in: the reference's own table (its Blender export), shipped
+// in assets/ and checked against its sha256 whenever it is loaded.
 
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { errors, opt, usageError } from "./errors.js";
+import { PACKAGE_ROOT } from "./package.js";
 
 export interface Icosphere {
   /** float32 x y z per vertex. */
@@ -11,7 +14,7 @@ export interface Icosphere {
   count: number;
   /** sha256 of the table as raw float32 little-endian bytes. */
   sha256: string;
-  /** "level 5" or the table file's path. */
+  /** "level 5", a built-in table's name ("blender") or the table file's path. */
   source: string;
 }
 
@@ -87,15 +90,59 @@ export function icosphereFromBytes(bytes: Uint8Array, source: string): Icosphere
   return { vertices, count, sha256: sha256(vertices), source };
 }
 
-/** `--icosphere`: a subdivision level (0-9) or a path to a float32 x y z table. */
+/**
+ * Tables shipped with the package, by name. `blender` is the reference's icosphere (an icosahedron
+ * subdivided five times, in Blender's vertex order): the one its published data and golden
+ * outputs index, so `--icosphere blender --projection legacy` reproduces them bit for bit.
+ */
+const BUILTIN_ICOSPHERES: Record<string, { file: string; vertices: number; sha256: string }> = {
+  blender: {
+    file: "icosphere_blender_10242.f32",
+    vertices: 10_242,
+    sha256: "3637e2b2efa76fca4b37469c7ea5ca1f9757a47c9d2ae08ea197dce114b8dc0f",
+  },
+};
+const BUILTIN_ALIASES: Record<string, string> = { reference: "blender" };
+
+/** The built-in table `spec` names (`blender`, or its alias `reference`), or undefined. */
+export function builtinIcosphereName(spec: number | string | undefined): string | undefined {
+  if (typeof spec !== "string") return undefined;
+  const name = BUILTIN_ALIASES[spec] ?? spec;
+  return Object.hasOwn(BUILTIN_ICOSPHERES, name) ? name : undefined;
+}
+
+/** A built-in table, read from the package's assets/ and checked against its sha256. */
+function builtinIcosphere(name: string): Icosphere {
+  const { file, sha256: expected, vertices } = BUILTIN_ICOSPHERES[name];
+  const path = join(PACKAGE_ROOT, "assets", file);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw errors.icosphere(`the built-in table "${name}" cannot be read from ${path}: ${(e as Error).message}; reinstall headsnet, or pass the table's file to --icosphere`);
+  }
+  const actual = createHash("sha256").update(bytes).digest("hex");
+  if (actual !== expected) {
+    throw errors.icosphere(`the built-in table "${name}" at ${path} is damaged: its sha256 is ${actual}, expected ${expected} (${vertices} vertices, ${vertices * 12} bytes; this file has ${bytes.byteLength}); reinstall headsnet`);
+  }
+  return icosphereFromBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), name);
+}
+
+/**
+ * `--icosphere`: a subdivision level (0-9), a built-in table's name (`blender`, alias
+ * `reference`; a file of that name needs a path such as `./blender`), or a path to a float32
+ * x y z table.
+ */
 export function loadIcosphere(spec: number | string | undefined): Icosphere {
   if (spec === undefined || spec === "") return generateIcosphere(DEFAULT_ICOSPHERE_LEVEL);
   if (typeof spec === "number" || /^\d+$/.test(spec)) return generateIcosphere(Number(spec));
+  const builtin = builtinIcosphereName(spec);
+  if (builtin) return builtinIcosphere(builtin);
   let bytes: Buffer;
   try {
     bytes = readFileSync(spec);
   } catch (e) {
-    throw errors.icosphere(`cannot read the table ${spec}: ${(e as Error).message}; pass a level (0-${MAX_ICOSPHERE_LEVEL}) or a float32 x y z table file`);
+    throw errors.icosphere(`cannot read the table ${spec}: ${(e as Error).message}; pass a level (0-${MAX_ICOSPHERE_LEVEL}), "blender" (the reference's table, built in) or a float32 x y z table file`);
   }
   return icosphereFromBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), spec);
 }

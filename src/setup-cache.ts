@@ -53,7 +53,8 @@ export interface Setup {
  */
 export function loadSetup(spec: number | string | undefined, dir: string | false = cacheDir()): Setup {
   const generated = spec === undefined || spec === "" || typeof spec === "number" || /^\d+$/.test(spec);
-  // A table file is read anyway (to hash it); a generated icosphere is known by its level.
+  // A table (a file, or a built-in one such as "blender", checked against its sha256 as it loads)
+  // is read anyway and known by its contents; a generated icosphere is known by its level.
   const table = generated ? undefined : loadIcosphere(spec);
   const name = generated ? `level-${spec === undefined || spec === "" ? 5 : Number(spec)}` : table!.sha256;
   const key = createHash("sha256").update(`${MAGIC}\0${builderDigest()}\0${name}`).digest("hex");

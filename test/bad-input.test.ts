@@ -1,7 +1,7 @@
 // Every kind of bad input: a clear error naming the file, what was expected and where; the run
 // goes on with the other files; the manifest lists the failure; --strict stops and leaves nothing.
 
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, vi } from "vitest";
 import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,10 @@ import { PACKAGE_ROOT } from "../src/package.js";
 import { synthCorpus, synthHead } from "../src/synth.js";
 import { writePly } from "../src/ply-write.js";
 import type { Manifest } from "../src/dataset/format.js";
+
+/** Generous: real work runs here, and the machine may be busy. */
+const TIMEOUT = 180_000;
+vi.setConfig({ testTimeout: TIMEOUT, hookTimeout: TIMEOUT });
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `headsnet-bad-${name}-`));
 const GOOD_ROWS = 1200;

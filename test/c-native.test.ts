@@ -1,22 +1,24 @@
 // Checks bench/c/native.c, the native C peer of headsnet used by the benchmark (the same
 // algorithm as the WebAssembly kernel: legacy trace, cube map, exact tie re-ranking), against
-// the golden outputs the original program wrote (shared/reference/golden, a sibling of the
-// repository), and its cube map and generated icosphere against src/ bit for bit.
+// the golden outputs the original program wrote (test/fixtures/golden), and its cube map and
+// generated icosphere against src/ bit for bit.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GOLDEN_DIR, BLENDER_ICOSPHERE, GOLDEN_NAMES } from './paths.js';
+import { BLENDER_TABLE, GOLDEN_NAMES, goldenDir as unpackedGoldenDir, expectGoldenRows, golden } from './reference.js';
+import { expectSameBytes } from './bytes.js';
 import { generateIcosphere, icosphereFromBytes } from '../src/icosphere.js';
 import { buildSpatialHash } from '../src/spatial-hash.js';
 
 const hasCc = spawnSync('cc', ['--version'], { stdio: 'ignore' }).status === 0;
 
 const source = fileURLToPath(new URL('../bench/c/native.c', import.meta.url));
-const goldenDir = GOLDEN_DIR;
-const icosphere = BLENDER_ICOSPHERE;
+const goldenDir = unpackedGoldenDir();
+const icosphere = BLENDER_TABLE;
 const GOLDEN = GOLDEN_NAMES;
 
 // A float32 model id, passed as the shortest decimal of its double value so
@@ -25,11 +27,6 @@ const ID = Math.fround(0.4242);
 const ID_BITS = new Uint32Array(new Float32Array([ID]).buffer)[0];
 
 const TIMEOUT = 60_000;
-
-function u32(buf: Buffer): Uint32Array {
-  expect(buf.byteLength % 4).toBe(0);
-  return new Uint32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
-}
 
 function bytes(a: ArrayBufferView): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -41,36 +38,9 @@ function candidateLists(table: Float32Array): Buffer {
   return Buffer.concat([bytes(new Uint32Array([hash.grid])), bytes(hash.cellStart), bytes(Uint32Array.from(hash.candidates))]);
 }
 
-/** Compares train_x (column 1 bit for bit, column 0 = ID) and train_y (bytes) of `out` with `names`' golden files, concatenated. */
+/** Expects train_x (column 1 bit for bit, column 0 = ID) and train_y of `out` to be `names`' golden rows, concatenated. */
 function expectGolden(out: string, names: string[]): void {
-  const wantY = Buffer.concat(names.map((n) => readFileSync(path.join(goldenDir, `${n}.train_y.dat`))));
-  const gotY = readFileSync(path.join(out, 'train_y.dat'));
-  expect(gotY.byteLength).toBe(wantY.byteLength);
-  expect(gotY.equals(wantY)).toBe(true);
-
-  const wantX = u32(Buffer.concat(names.map((n) => readFileSync(path.join(goldenDir, `${n}.train_x.dat`)))));
-  const gotX = u32(readFileSync(path.join(out, 'train_x.dat')));
-  expect(gotX.length).toBe(wantX.length);
-  const rows = wantX.length / 2;
-  expect(rows * 6 * 4).toBe(wantY.byteLength);
-  let mismatches = 0;
-  let first = -1;
-  let badId = 0;
-  for (let i = 0; i < rows; i++) {
-    if (gotX[2 * i + 1] !== wantX[2 * i + 1]) {
-      mismatches++;
-      if (first < 0) first = i;
-    }
-    if (gotX[2 * i] !== ID_BITS) badId++;
-  }
-  expect(
-    mismatches,
-    first < 0
-      ? ''
-      : `${mismatches} of ${rows} index values differ; first at row ${first}: ` +
-          `got bits ${gotX[2 * first + 1].toString(16)}, want ${wantX[2 * first + 1].toString(16)}`,
-  ).toBe(0);
-  expect(badId).toBe(0);
+  expectGoldenRows(readFileSync(path.join(out, 'train_x.dat')), 2, readFileSync(path.join(out, 'train_y.dat')), names, ID_BITS);
 }
 
 describe.runIf(hasCc)('native C peer (bench/c/native.c) against the golden outputs', () => {
@@ -131,7 +101,7 @@ describe.runIf(hasCc)('native C peer (bench/c/native.c) against the golden outpu
       expectGolden(outs[0], names);
       for (const out of outs.slice(1)) {
         for (const f of ['train_x.dat', 'train_y.dat']) {
-          expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(outs[0], f))), `${out}/${f}`).toBe(true);
+          expectSameBytes(readFileSync(path.join(out, f)), readFileSync(path.join(outs[0], f)), `${out}/${f}`);
         }
       }
     },
@@ -160,9 +130,8 @@ describe.runIf(hasCc)('native C peer (bench/c/native.c) against the golden outpu
       expect(r.stderr).toMatch(/bad PLY/);
       expect(r.stderr).toMatch(/^native: 2 files, 4608 rows, .* 2 threads$/m);
 
-      const wantY = Buffer.concat(names.map((n) => readFileSync(path.join(goldenDir, `${n}.train_y.dat`))));
-      expect(readFileSync(path.join(out, 'train_y.dat')).equals(wantY)).toBe(true);
       const x = readFileSync(path.join(out, 'train_x.dat'));
+      expectGoldenRows(x, 2, readFileSync(path.join(out, 'train_y.dat')), names);
       const f = new Float32Array(x.buffer, x.byteOffset, x.byteLength / 4);
       expect(f.length).toBe(2 * 4608);
       const first = f[0];
@@ -201,12 +170,12 @@ describe.runIf(hasCc)('native C peer (bench/c/native.c) against the golden outpu
       const r = run(['--dump-tables', icosphere, out]);
       expect(r.status, r.stderr).toBe(0);
       const table = readFileSync(icosphere);
-      expect(readFileSync(path.join(out, 'icosphere.f32')).equals(table)).toBe(true);
+      expectSameBytes(readFileSync(path.join(out, 'icosphere.f32')), table, 'icosphere.f32');
       const ico = icosphereFromBytes(new Uint8Array(table.buffer, table.byteOffset, table.byteLength), icosphere);
       const want = candidateLists(ico.vertices);
       const got = readFileSync(path.join(out, 'cubemap.u32'));
       expect(got.byteLength).toBe(want.byteLength);
-      expect(got.equals(want)).toBe(true);
+      expectSameBytes(got, want, 'cubemap.u32');
     },
     TIMEOUT,
   );
@@ -219,9 +188,9 @@ describe.runIf(hasCc)('native C peer (bench/c/native.c) against the golden outpu
         const r = run(['--dump-tables', '--level', String(level), out]);
         expect(r.status, r.stderr).toBe(0);
         const ico = generateIcosphere(level);
-        expect(readFileSync(path.join(out, 'icosphere.f32')).equals(bytes(ico.vertices))).toBe(true);
+        expectSameBytes(readFileSync(path.join(out, 'icosphere.f32')), ico.vertices, 'icosphere.f32');
         const want = candidateLists(ico.vertices);
-        expect(readFileSync(path.join(out, 'cubemap.u32')).equals(want)).toBe(true);
+        expectSameBytes(readFileSync(path.join(out, 'cubemap.u32')), want, 'cubemap.u32');
       },
       TIMEOUT,
     );
@@ -235,7 +204,8 @@ describe.runIf(hasCc)('native C peer (bench/c/native.c) against the golden outpu
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/^native: 1 files, 2304 rows, /m);
       // train_y does not depend on the table
-      expect(readFileSync(path.join(out, 'train_y.dat')).equals(readFileSync(path.join(goldenDir, 'head_00001.train_y.dat')))).toBe(true);
+      const y = readFileSync(path.join(out, 'train_y.dat'));
+      expect(createHash('sha256').update(y).digest('hex')).toBe(golden('head_00001').ySha256);
 
       for (const spec of [[icosphere], ['--level', '3']]) {
         r = run(['--micro', ...spec, '20000', '5000']);

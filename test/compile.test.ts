@@ -1,6 +1,6 @@
 // The compile pipeline: workers, ordering, ids, outputs, manifest, verify.
 
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, vi } from "vitest";
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync, copyFileSync, truncateSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,9 @@ import type { Manifest } from "../src/dataset/format.js";
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `headsnet-${name}-`));
 const read = (dir: string, name: string) => readFileSync(join(dir, name));
 const manifestOf = (dir: string): Manifest => JSON.parse(read(dir, "manifest.json").toString());
+/** Generous: real work runs here, and the machine may be busy. */
+const TIMEOUT = 180_000;
+vi.setConfig({ testTimeout: TIMEOUT, hookTimeout: TIMEOUT });
 
 async function run(options: CompileOptions) {
   const result = await compile({ build: "debug", ...options });
@@ -43,7 +46,7 @@ describe("compile", () => {
     }
     expect(read(one, "train_x.dat").length).toBe(s1.rows * 8);
     expect(read(one, "train_y.dat").length).toBe(s1.rows * 24);
-  }, 60_000);
+  }, TIMEOUT);
 
   // Seven files through each worker's three kernel regions: the rows of each come from the
   // region where they were computed, never from one reused before its rows were written.
@@ -64,7 +67,7 @@ describe("compile", () => {
       expect(Buffer.from(x.buffer, model.firstRow * 8, model.rows * 8).equals(Buffer.from(alone.x.buffer))).toBe(true);
       expect(Buffer.from(y.buffer, model.firstRow * 24, model.rows * 24).equals(Buffer.from(alone.y.buffer))).toBe(true);
     }
-  }, 60_000);
+  }, TIMEOUT);
 
   it("ids are a pure function of the seed and the path under the input: adding a file changes no other id", async () => {
     const small = tmp("ids");
@@ -81,7 +84,7 @@ describe("compile", () => {
     await run({ inputs: [small], out: other, seed: 10 });
     expect(manifestOf(other).models[0].id).not.toBe(idsAfter["head_00000.ply"]);
     for (const id of Object.values(idsAfter)) expect(id >= 0 && id <= 1 && Math.fround(id) === id).toBe(true);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("the manifest describes the run; verify accepts it and reports the ranges", async () => {
     const out = tmp("manifest");
@@ -102,7 +105,7 @@ describe("compile", () => {
     expect(report.rows).toBe(s.rows);
     expect(report.columns.x[1].max).toBeLessThan(1);
     expect(report.columns.y.every((c) => c.nan === 0 && c.inf === 0)).toBe(true);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("--format npy writes arrays whose header and data match the .dat run", async () => {
     const dat = tmp("dat"), npy = tmp("npy");
@@ -119,7 +122,7 @@ describe("compile", () => {
       expect(bytes.subarray(10 + headerLength).equals(read(dat, `${name}.dat`))).toBe(true);
     }
     expect((await verify(npy)).ok).toBe(true);
-  }, 60_000);
+  }, TIMEOUT);
 
   const hasNumpy = spawnSync("python3", ["-c", "import numpy"]).status === 0;
   it.runIf(hasNumpy)("numpy reads both formats: numpy.fromfile for .dat, numpy.load for .npy", async () => {
@@ -136,7 +139,7 @@ print(json.dumps({"rows": int(x.shape[0]), "same": bool((x == lx).all() and (y =
     const result = spawnSync("python3", ["-c", script, dat, npy], { encoding: "utf8" });
     expect(result.stderr).toBe("");
     expect(JSON.parse(result.stdout)).toEqual({ rows: s.rows, same: true, shape: [s.rows, 6], finite: true });
-  }, 60_000);
+  }, TIMEOUT);
 
   it("a bad file fails alone: the others compile, the manifest records it, verify flags it", async () => {
     const dir = tmp("bad");
@@ -155,7 +158,7 @@ print(json.dumps({"rows": int(x.shape[0]), "same": bool((x == lx).all() and (y =
     const report = await verify(out);
     expect(report.ok).toBe(false);
     expect(report.problems.join("\n")).toMatch(/short\.ply failed to compile/);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("verify finds files that do not match their manifest", async () => {
     const out = tmp("tamper");
@@ -173,7 +176,7 @@ print(json.dumps({"rows": int(x.shape[0]), "same": bool((x == lx).all() and (y =
     expect((await verify(nan)).problems.join("\n")).toMatch(/column y has 1 NaN/);
     const empty = tmp("empty");
     expect((await verify(empty)).problems[0]).toMatch(/no manifest\.json: not a finished headsnet dataset/);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("while a run is under way, a finished dataset in its directory stays as it was until the new one replaces it", async () => {
     const out = tmp("rerun");
@@ -202,7 +205,7 @@ print(json.dumps({"rows": int(x.shape[0]), "same": bool((x == lx).all() and (y =
     const refused = await compile({ inputs: [join(out, "empty")], out, build: "debug" });
     expect(refused.error?.code).toBe("E_NO_INPUTS");
     expect((await verify(out)).ok).toBe(true);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("missing inputs and bad options are errors, not exceptions", async () => {
     expect((await compile({ inputs: ["/no/such/dir"], out: tmp("x") })).error?.message).toBe("/no/such/dir: no such file or directory (pass existing .ply files or directories)");
@@ -235,7 +238,7 @@ describe("ray projection", () => {
     }
     expect(traced).toBe(12000);
     expect(worst).toBeLessThan(1e-6);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("in ray mode a vertex outside the sphere or without a normal is a clear error", () => {
     const kernel = new Kernel(generateIcosphere(2), { build: "debug" });

@@ -1,7 +1,7 @@
 // OBJ input: every face-corner form, negative indices, polygons, ignored statements; the same mesh
 // as PLY and OBJ gives identical samples; bad files get errors naming the file and the line.
 
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, vi } from "vitest";
 import { MeshKernel, sampleSeed } from "../src/mesh/kernel.js";
 import { compileMeshTarget } from "../src/mesh/targets.js";
 import { HeadsnetError } from "../src/errors.js";
@@ -10,6 +10,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromSynth, toPly, toObj, type TestMesh } from "./mesh-fixtures.js";
+
+/** Generous: real work runs here, and the machine may be busy. */
+const TIMEOUT = 180_000;
+vi.setConfig({ testTimeout: TIMEOUT, hookTimeout: TIMEOUT });
 
 const buf = (a: Float32Array | Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
@@ -45,7 +49,7 @@ describe("OBJ meshes", () => {
     let differ = 0;
     for (let i = 0; i < objVoxels.length; i++) if (Math.abs(objVoxels[i] - plyVoxels[i]) > 1) differ++;
     expect(differ).toBe(0);
-  }, 120_000);
+  }, TIMEOUT);
 
   it("compileMeshTarget: a .ply and an .obj of one mesh with one key give the same bytes", () => {
     const dir = mkdtempSync(join(tmpdir(), "headsnet-obj-"));
@@ -56,7 +60,7 @@ describe("OBJ meshes", () => {
       const b = compileMeshTarget(join(dir, "head.obj"), target, { build: "debug", samples: 10_000, key: "head" });
       expect(buf(a.y).equals(buf(b.y))).toBe(true);
     }
-  }, 60_000);
+  }, TIMEOUT);
 
   it("reads every corner form, negative indices, polygons (fanned), comments, CRLF and statements it ignores", () => {
     const text = [
@@ -79,7 +83,7 @@ describe("OBJ meshes", () => {
     const { triangles, colors } = kernel.arrays();
     expect(Array.from(triangles)).toEqual([0, 1, 2, 0, 2, 3, 0, 1, 4, 1, 2, 4, 2, 3, 4]);
     expect(Array.from(colors.subarray(0, 3))).toEqual([0.5, 0.5, 0.5]);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("numbers: every written form parses to the float32 of its correctly rounded value", () => {
     let seed = 7;
@@ -103,7 +107,7 @@ describe("OBJ meshes", () => {
     const { positions } = kernel.arrays();
     const wrong = tokens.filter((t, i) => !Object.is(positions[i], Math.fround(Number(t))));
     expect(wrong).toEqual([]);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("normals: from vn when every corner names one consistently, else computed", () => {
     const consistent = kernel.loadBytes(Buffer.from(toObj(head, { normals: true })), "n.obj");
@@ -121,7 +125,7 @@ describe("OBJ meshes", () => {
       worst = Math.min(worst, normals[i] * head.normals![i] + normals[i + 1] * head.normals![i + 1] + normals[i + 2] * head.normals![i + 2]);
     }
     expect(worst).toBeGreaterThan(0.99);
-  }, 60_000);
+  }, TIMEOUT);
 
   const failure = (text: string) => {
     try {
@@ -156,7 +160,7 @@ describe("OBJ meshes", () => {
     expect(e.line).toBe(6);
     expect(e.file).toBe("bad.obj");
     expect(e.code).toBe("E_SYNTAX");
-  }, 60_000);
+  }, TIMEOUT);
 
   it("a file with vertices but no faces loads (voxels need no faces); samples need them", () => {
     kernel.loadBytes(Buffer.from(good), "points.obj", { defaultColor: [1, 1, 1] });
@@ -164,7 +168,7 @@ describe("OBJ meshes", () => {
     expect(kernel.voxelize().occupied).toBe(3);
     expect(() => kernel.sampleSurface(5, { seed: [1, 1] })).toThrow("points.obj: the mesh has no faces; surface and occupancy samples need triangles");
     expect(() => kernel.sampleOccupancy(5, { seed: [1, 1] })).toThrow(/points\.obj: the mesh has no faces/);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("bad PLY files are named too: an index out of range, a truncated body, NaN", () => {
     const ply = Buffer.from(toPly(head, { format: "ascii" })).toString("latin1");
@@ -177,5 +181,5 @@ describe("OBJ meshes", () => {
     expect(() => kernel.loadBytes(binary.subarray(0, binary.length - 100), "short.ply")).toThrow(/^short\.ply: /);
     const nan = Buffer.from(ply.replace(/\nend_header\n([^\n]*)/, (_, first) => `\nend_header\nnan ${first.split(" ").slice(1).join(" ")}`));
     expect(() => kernel.loadBytes(nan, "nan.ply")).toThrow(/^nan\.ply: vertex 0 has a NaN or infinite position, normal or colour/);
-  }, 60_000);
+  }, TIMEOUT);
 });

@@ -1,7 +1,7 @@
 // Occupancy samples: the inside test against shapes whose inside is known exactly, a head with a
 // hole punched in it, and the weights' volume estimate.
 
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, vi } from "vitest";
 import { MeshKernel, sampleSeed } from "../src/mesh/kernel.js";
 import { compileMeshTarget } from "../src/mesh/targets.js";
 import { iou, occupancyColumns } from "../src/mesh/metrics.js";
@@ -10,6 +10,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sphere, cube, fromSynth, punchHole, meshVolume, toPly, type TestMesh } from "./mesh-fixtures.js";
+
+/** Generous: real work runs here, and the machine may be busy. */
+const TIMEOUT = 180_000;
+vi.setConfig({ testTimeout: TIMEOUT, hookTimeout: TIMEOUT });
 
 const buf = (a: Float32Array | Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
@@ -57,7 +61,7 @@ describe("occupancy samples", () => {
     expect(result.judged).toBeGreaterThan(90_000);
     expect(result.share).toBeGreaterThanOrEqual(0.999);
     expect(result.right).toBe(result.judged); // in practice: all of them
-  }, 120_000);
+  }, TIMEOUT);
 
   for (const n of [1, 8]) {
     it(`cube of ${12 * n * n} triangles: every label right away from the surface, lattice points on its edges and diagonals included`, () => {
@@ -72,7 +76,7 @@ describe("occupancy samples", () => {
       }, 1e-3);
       expect(result.judged).toBeGreaterThan(90_000);
       expect(result.right).toBe(result.judged);
-    }, 120_000);
+    }, TIMEOUT);
   }
 
   it("two spheres, one inside the other: the shell between them is inside, the middle is not", () => {
@@ -93,7 +97,7 @@ describe("occupancy samples", () => {
       return { inside: d < 0.5 && d > 0.25, distance: Math.min(Math.abs(d - 0.5), Math.abs(d - 0.25)) };
     }, 2e-3);
     expect(result.share).toBeGreaterThanOrEqual(0.999);
-  }, 120_000);
+  }, TIMEOUT);
 
   it("a head with a hole punched in it (or an open neck) stays sensible: at least 99% of labels agree with the whole head's", () => {
     const head = fromSynth(synthHead({ vertices: 20000, seed: 11 }));
@@ -129,7 +133,7 @@ describe("occupancy samples", () => {
     same = 0;
     for (let i = 0; i < open.length; i++) if (open[i] === inside[i]) same++;
     expect(same / open.length).toBeGreaterThanOrEqual(0.995);
-  }, 120_000);
+  }, TIMEOUT);
 
   it("weights: the weighted sum of inside estimates the volume (unit cube within 2% of 1, sphere within 2%)", () => {
     const estimate = (mesh: TestMesh, name: string, seed: number) => {
@@ -155,7 +159,7 @@ describe("occupancy samples", () => {
     let mean = 0;
     for (let s = 0; s < 10; s++) mean += estimate(unit, "cube.ply", 100 + s) / 10;
     expect(Math.abs(mean - 1)).toBeLessThan(0.006);
-  }, 120_000);
+  }, TIMEOUT);
 
   it("samples: half uniform in the grown box, half near the surface, about half of those inside", () => {
     const head = fromSynth(synthHead({ vertices: 20000, seed: 12 }));
@@ -194,7 +198,7 @@ describe("occupancy samples", () => {
     const along = kernel.sampleOccupancy(20_000, { seed: [1, 2], noise: "normal", uniformFraction: 0 });
     expect(along.inside / 20_000).toBeGreaterThan(0.4);
     expect(along.inside / 20_000).toBeLessThan(0.6);
-  }, 120_000);
+  }, TIMEOUT);
 
   it("are a pure function of (seed, key), and IoU of a mesh's labels with themselves is 1", () => {
     const dir = mkdtempSync(join(tmpdir(), "headsnet-occupancy-"));
@@ -210,5 +214,5 @@ describe("occupancy samples", () => {
     const { inside, weight } = occupancyColumns(rows);
     expect(iou(inside, inside, weight)).toBe(1);
     expect(sampleSeed(0, "head.ply", "occupancy")).not.toEqual(sampleSeed(0, "head.ply", "surface"));
-  }, 60_000);
+  }, TIMEOUT);
 });

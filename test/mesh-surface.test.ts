@@ -1,7 +1,7 @@
 // Surface samples: on their triangles, area-weighted, uniform within a triangle, and a pure
 // function of (seed, key): the same bytes on any thread, after any other file.
 
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, vi } from "vitest";
 import { Worker } from "node:worker_threads";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +10,10 @@ import { MeshKernel, sampleSeed } from "../src/mesh/kernel.js";
 import { compileMeshTarget } from "../src/mesh/targets.js";
 import { synthHead } from "../src/synth.js";
 import { fromSynth, toPly, pointTriangleDistance, type TestMesh } from "./mesh-fixtures.js";
+
+/** Generous: real work runs here, and the machine may be busy. */
+const TIMEOUT = 180_000;
+vi.setConfig({ testTimeout: TIMEOUT, hookTimeout: TIMEOUT });
 
 const buf = (a: Float32Array | Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 const corner = (m: TestMesh, t: number, k: number) => {
@@ -48,7 +52,7 @@ describe("surface samples", () => {
       }
     }
     expect(worst).toBeLessThan(1e-6);
-  }, 120_000);
+  }, TIMEOUT);
 
   it("pick triangles by area: areas 1 and 3 get a quarter and three quarters", () => {
     // Two disjoint right triangles in z = 0 and z = 1, legs sqrt(2) and sqrt(6).
@@ -68,7 +72,7 @@ describe("surface samples", () => {
     const p = areas[0] / (areas[0] + areas[1]);
     // Binomial: five standard deviations (about 0.005 here).
     expect(Math.abs(first / n - p)).toBeLessThan(5 * Math.sqrt((p * (1 - p)) / n));
-  }, 60_000);
+  }, TIMEOUT);
 
   it("are uniform within a triangle: a quarter in each of its four midpoint triangles", () => {
     const mesh: TestMesh = {
@@ -97,7 +101,7 @@ describe("surface samples", () => {
     // The mean is the centroid.
     expect(sx / n).toBeCloseTo(2.5 / 3, 2);
     expect(sy / n).toBeCloseTo(1.5 / 3, 2);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("vertex normals: interpolated and normalised", () => {
     kernel.loadBytes(toPly(head, { normals: true }), "head.ply");
@@ -112,7 +116,7 @@ describe("surface samples", () => {
     // The same points as with triangle normals: only the normals differ.
     const face = kernel.sampleSurface(n, { seed: [5, 6] });
     for (let i = 0; i < n; i++) for (const k of [0, 1, 2, 6, 7, 8]) expect(rows[9 * i + k]).toBe(face[9 * i + k]);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("are a pure function of (seed, key): same bytes again, after other files, in another kernel and thread", async () => {
     const dir = mkdtempSync(join(tmpdir(), "headsnet-surface-"));
@@ -144,7 +148,7 @@ parentPort.postMessage(r.y);`);
       w.once("error", reject);
     });
     expect(buf(fromWorker).equals(buf(first))).toBe(true);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("refuse a mesh without faces or without area, naming the file", () => {
     const flat: TestMesh = { positions: Float32Array.from([0, 0, 0, 1, 0, 0, 2, 0, 0]), colors: new Uint8Array(9), triangles: Uint32Array.from([0, 1, 2]) };
@@ -152,5 +156,5 @@ parentPort.postMessage(r.y);`);
     expect(() => kernel.sampleSurface(10, { seed: [1, 1] })).toThrow("flat.ply: every triangle of the mesh has zero area, so there is no surface to sample");
     kernel.loadBytes(toPly({ ...flat, triangles: new Uint32Array(0) }), "points.ply");
     expect(() => kernel.sampleSurface(10, { seed: [1, 1] })).toThrow("points.ply: the mesh has no faces; surface and occupancy samples need triangles");
-  }, 60_000);
+  }, TIMEOUT);
 });

@@ -1,7 +1,7 @@
 // FaceNet voxels: every byte as a plain TypeScript rendering of the formula computes it, empty
 // voxels 0, one model never leaking into the next; and the front view that goes with them.
 
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, vi } from "vitest";
 import { MeshKernel } from "../src/mesh/kernel.js";
 import { compileMeshTarget } from "../src/mesh/targets.js";
 import { synthHead } from "../src/synth.js";
@@ -9,6 +9,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromSynth, toPly, toObj, sphere, type TestMesh } from "./mesh-fixtures.js";
+
+/** Generous: real work runs here, and the machine may be busy. */
+const TIMEOUT = 180_000;
+vi.setConfig({ testTimeout: TIMEOUT, hookTimeout: TIMEOUT });
 
 const f = Math.fround;
 
@@ -69,7 +73,7 @@ describe("voxels", () => {
         expect(occupied).toBe(expected.reduce((s, _, i) => s + (occ.voxels[i] ? 1 : 0), 0));
       }
     }
-  }, 120_000);
+  }, TIMEOUT);
 
   it("float colours (an OBJ's 0-1) count as colour × 255", () => {
     const head = heads[0];
@@ -78,7 +82,7 @@ describe("voxels", () => {
     const scale = f(0.003921569);
     const colors255 = Float32Array.from(head.colors, (c) => f(f(c * scale) * 255));
     expect(buf(kernel.voxelize().voxels).equals(buf(voxelsReference(head.positions, colors255, 32)))).toBe(true);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("empty voxels are 0 (not NaN), and a coordinate at a cell's half rounds away from zero", () => {
     // Four vertices: at the origin (x' = 0.5 on a grid of 2: roundf gives 1, nearest-even 0)
@@ -97,7 +101,7 @@ describe("voxels", () => {
     expect(occupied).toBe(4);
     expect(voxels.reduce((s, v) => s + (v === 0 ? 1 : 0), 0)).toBeGreaterThanOrEqual(32 ** 3 - 4);
     expect(buf(voxels).equals(buf(voxelsReference(mesh.positions, mesh.colors, 32)))).toBe(true);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("two models do not leak into each other: sums start from zero each time", () => {
     const [a, b] = heads;
@@ -112,7 +116,7 @@ describe("voxels", () => {
     fresh.loadBytes(toPly(b), "b.ply");
     expect(buf(fresh.voxelize().voxels).equals(buf(second))).toBe(true);
     expect(buf(second).equals(buf(voxelsReference(b.positions, b.colors, 32)))).toBe(true);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("a file without colours needs a default colour for colour voxels, not for occupancy", () => {
     const mesh = sphere(2);
@@ -125,7 +129,7 @@ describe("voxels", () => {
     kernel.loadBytes(Buffer.from(obj), "plain.obj", { defaultColor: [1, 0.5, 0] });
     const colors255 = new Float32Array(mesh.positions.length).map((_, i) => f([1, 0.5, 0][i % 3] * 255));
     expect(buf(kernel.voxelize().voxels).equals(buf(voxelsReference(mesh.positions, colors255, 32)))).toBe(true);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("compileMeshTarget: voxels as y, the grayscale front view as x", () => {
     const dir = mkdtempSync(join(tmpdir(), "headsnet-voxels-"));
@@ -148,5 +152,5 @@ describe("voxels", () => {
     const sized = compileMeshTarget(path, "voxels", { build: "debug", grid: 16, imageSize: 24 });
     expect(sized.y.length).toBe(16 ** 3);
     expect(sized.xShape).toEqual([24, 24]);
-  }, 60_000);
+  }, TIMEOUT);
 });

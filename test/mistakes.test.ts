@@ -2,7 +2,7 @@
 // way: one line naming what was wrong, the exit code the README gives, never a stack trace.
 // Each test here pins a behaviour that was wrong before (issue #12).
 
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, vi } from "vitest";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, mkdirSync, copyFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +14,10 @@ import { synthCorpus } from "../src/synth.js";
 import { assignIds, modelId } from "../src/ids.js";
 import { main } from "../src/cli.js";
 import type { Manifest } from "../src/dataset/format.js";
+
+/** Generous: real work runs here, and the machine may be busy. */
+const TIMEOUT = 180_000;
+vi.setConfig({ testTimeout: TIMEOUT, hookTimeout: TIMEOUT });
 
 const BIN = fileURLToPath(new URL("../bin/headsnet.js", import.meta.url));
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `headsnet-mistake-${name}-`));
@@ -39,7 +43,7 @@ describe("nothing a user does loses data", () => {
   beforeAll(async () => {
     corpus = tmp("corpus");
     await synthCorpus({ out: corpus, count: 2, vertices: 5000, seed: 11 });
-  }, 60_000);
+  }, TIMEOUT);
 
   it("a finished dataset is not replaced without --overwrite, and a run that fails leaves it as it was", async () => {
     const keep = tmp("keep");
@@ -76,7 +80,7 @@ describe("nothing a user does loses data", () => {
     expect((await compile({ inputs: [other], out: keep, build: "debug", overwrite: true })).summary!.rows).toBe(3000);
     expect(manifestOf(keep).rows).toBe(3000);
     expect(readdirSync(keep).sort()).toEqual(["manifest.json", "train_x.dat", "train_y.dat"]);
-  }, 120_000);
+  }, TIMEOUT);
 
   it("files a run would replace are not overwritten either (train_x.dat without a manifest)", async () => {
     const dir = tmp("loose");
@@ -85,7 +89,7 @@ describe("nothing a user does loses data", () => {
     expect(r.error?.code).toBe("E_EXISTS");
     expect(r.error?.message).toMatch(/already holds train_x\.dat, which this run would replace/);
     expect(read(dir, "train_x.dat").toString()).toBe("precious");
-  }, 60_000);
+  }, TIMEOUT);
 
   it("two inputs with files of the same name: distinct ids and unambiguous paths", async () => {
     const root = tmp("two");
@@ -102,7 +106,7 @@ describe("nothing a user does loses data", () => {
     const single = join(root, "single");
     await compile({ inputs: ["corpA"], out: single, build: "debug", cwd: root });
     expect(manifestOf(single).models.map((x) => [x.path, x.id])).toEqual([["head_00000.ply", modelId(0, "head_00000.ply")]]);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("float32 ids that collide are drawn again, so ids are distinct (and --ids spread spaces them evenly)", async () => {
     // Find two names whose hashed ids collide as float32 (about one pair in 2^24 draws near 1).
@@ -132,7 +136,7 @@ describe("nothing a user does loses data", () => {
     const spread = tmp("spread");
     await compile({ inputs: [dir], out: spread, build: "debug", ids: "spread" });
     expect(manifestOf(spread).models.map((x) => x.id)).toEqual([0.25, 0.75]);
-  }, 120_000);
+  }, TIMEOUT);
 
   it("verify fails (not warns) on shared ids", async () => {
     const out = tmp("shared-ids");
@@ -143,7 +147,7 @@ describe("nothing a user does loses data", () => {
     const report = await verify(out);
     expect(report.ok).toBe(false);
     expect(report.problems.join("\n")).toMatch(/models head_00000\.ply and head_00001\.ply share the id/);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("verify checks every row even when some files failed", async () => {
     const dir = tmp("partly");
@@ -157,7 +161,7 @@ describe("nothing a user does loses data", () => {
     expect(report.columns.x.map((c) => c.name)).toEqual(["model_id", "index_value"]);
     expect(report.columns.y[0].min).toBeLessThan(report.columns.y[0].max);
     expect(report.indicesUsed).toBeGreaterThan(100);
-  }, 60_000);
+  }, TIMEOUT);
 });
 
 describe("a vertex the reference gives no row", () => {
@@ -182,7 +186,7 @@ describe("a vertex the reference gives no row", () => {
     expect(manifestOf(out).models[0].skipped).toEqual({ nonfinite: 0, outsideSphere: 0, tooFar: 1, transparent: 0 });
     const y = new Float32Array(new Uint8Array(read(out, "train_y.dat")).buffer);
     expect(Array.from(y.subarray(6, 9)).map((v) => +v.toFixed(3))).toEqual([0.3, -0.2, 0.1]);
-  }, 60_000);
+  }, TIMEOUT);
 
   const hasCc = spawnSync("cc", ["--version"], { stdio: "ignore" }).status === 0;
   it.runIf(hasCc)("matches the reference (bench/c/reference.c): the same rows, without that vertex's", async () => {
@@ -208,7 +212,7 @@ describe("a vertex the reference gives no row", () => {
     expect(read(out, "train_y.dat").equals(read(refOut, "train_y.dat"))).toBe(true);
     const index = (b: Buffer) => Array.from(new Float32Array(new Uint8Array(b).buffer)).filter((_, k) => k % 2 === 1);
     expect(index(read(out, "train_x.dat"))).toEqual(index(read(refOut, "train_x.dat")));
-  }, 120_000);
+  }, TIMEOUT);
 });
 
 describe("errors, not stack traces; one exit code per kind of outcome", () => {
@@ -219,7 +223,7 @@ describe("errors, not stack traces; one exit code per kind of outcome", () => {
     await synthCorpus({ out: corpus, count: 1, vertices: 800, seed: 3 });
     dataset = tmp("cli-data");
     await compile({ inputs: [corpus], out: dataset, build: "debug", overwrite: true });
-  }, 60_000);
+  }, TIMEOUT);
 
   it("-o naming an existing file is a usage error in compile, synth and train", () => {
     const file = join(tmp("file"), "a-file");
@@ -230,7 +234,7 @@ describe("errors, not stack traces; one exit code per kind of outcome", () => {
       expect(r.stderr).toMatch(new RegExp(`^headsnet: ${file} is a file, not a directory; -o names the directory`));
       expect(r.stderr).not.toMatch(STACK);
     }
-  }, 120_000);
+  }, TIMEOUT);
 
   it("bad values are usage errors with one line each, and every command says so the same way", () => {
     const cases: [string[], RegExp][] = [
@@ -251,7 +255,7 @@ describe("errors, not stack traces; one exit code per kind of outcome", () => {
       expect(r.stderr).toMatch(new RegExp(`Run 'headsnet ${args[0] === "compil" ? "" : `${args[0]} `}--help' for usage\\.\\n$`));
       expect(r.stderr).not.toMatch(STACK);
     }
-  }, 120_000);
+  }, TIMEOUT);
 
   it("a path that does not exist reads the same in every command, on stderr, exit 2", () => {
     const missing = join(tmp("gone"), "nothing-here");
@@ -261,7 +265,7 @@ describe("errors, not stack traces; one exit code per kind of outcome", () => {
       expect(r.stderr, args.join(" ")).toMatch(new RegExp(`^headsnet: ${missing}: no such file or directory`));
       expect(r.stdout).toBe("");
     }
-  }, 120_000);
+  }, TIMEOUT);
 
   it("every command takes --help, -q and --json; --json is one envelope", async () => {
     for (const command of ["compile", "verify", "inspect", "synth", "demo", "train", "sample", "export", "view", "render"]) {
@@ -288,7 +292,7 @@ describe("errors, not stack traces; one exit code per kind of outcome", () => {
     expect((await cli(["-v"])).out).toMatch(/^\d+\.\d+\.\d+\n$/);
     const helpOf = await cli(["help", "verify"]);
     expect(helpOf.out).toMatch(/^headsnet verify <dirs\.\.>/);
-  }, 120_000);
+  }, TIMEOUT);
 
   it("compile --stdout refuses a terminal, and refuses -o beside it", async () => {
     const tty = await cli(["compile", corpus, "--stdout"], { stdoutIsTerminal: true });
@@ -306,7 +310,7 @@ describe("errors, not stack traces; one exit code per kind of outcome", () => {
     const one = await cli(["compile", corpus, "-o", tmp("one")]);
     expect(one.out).toMatch(/^compiled 1 of 1 file: 800 rows in /);
     expect(one.out).toMatch(/, 1 worker\)\n/);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("a resumed run says so first", async () => {
     const big = tmp("resume-corpus");
@@ -318,5 +322,5 @@ describe("errors, not stack traces; one exit code per kind of outcome", () => {
     const r = await cli(["compile", big, "-o", out, "-j", "1", "--resume"]);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/^headsnet: resuming the interrupted run: \d+ of 30 files \([\d,]+ rows\) already done\n/);
-  }, 120_000);
+  }, TIMEOUT);
 });

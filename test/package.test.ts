@@ -33,5 +33,8 @@ describe("the packed package", () => {
     expect(out).toEqual({ rows: 2000, ok: true, version: expect.any(String), models: 2 });
     const help = execFileSync(join(project, "node_modules", ".bin", "headsnet"), ["--version"], { cwd: project, encoding: "utf8" });
     expect(help.trim()).toBe(out.version);
+    // The reference's icosphere ships in the package (assets/) and passes its sha256 check.
+    const inspect = JSON.parse(execFileSync(join(project, "node_modules", ".bin", "headsnet"), ["inspect", "heads/head_00000.ply", "--icosphere", "blender", "--json"], { cwd: project, encoding: "utf8" }));
+    expect(inspect.compile.icosphereVertices).toBe(10242);
   }, 300_000);
 });

@@ -14,6 +14,8 @@ const BIN = fileURLToPath(new URL("../bin/headsnet.js", import.meta.url));
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `headsnet-resume-${name}-`));
 const OUTPUTS = ["train_x.dat", "train_y.dat", "manifest.json"];
 const env = { ...process.env, CI: "true", HEADSNET_CHECKPOINT_MS: "30" };
+/** Generous: real work runs here, and the machine may be busy. */
+const TIMEOUT = 300_000;
 
 function compileArgs(corpus: string, out: string, ...more: string[]) {
   return [BIN, "compile", corpus, "-o", out, "-j", "1", "--quiet", "--json", ...more];
@@ -57,7 +59,7 @@ describe("interrupted runs resume to byte-identical output", () => {
     reference = tmp("reference");
     const r = spawnSync(process.execPath, compileArgs(corpus, reference), { env, encoding: "utf8" });
     expect(r.status).toBe(0);
-  }, 120_000);
+  }, TIMEOUT);
 
   const same = (out: string) => {
     expect(readdirSync(out).sort()).toEqual([...OUTPUTS].sort());
@@ -84,7 +86,7 @@ describe("interrupted runs resume to byte-identical output", () => {
     }
     // The kills landed mid-run: at least one resume picked up a checkpoint rather than starting over.
     expect(resumedMidway).toBeGreaterThan(0);
-  }, 120_000);
+  }, TIMEOUT);
 
   it("Ctrl-C stops cleanly, says how to resume, and --resume finishes", async () => {
     const out = tmp("sigint");
@@ -97,7 +99,7 @@ describe("interrupted runs resume to byte-identical output", () => {
     expect(done.status).toBe(0);
     expect(JSON.parse(done.stdout).resumedFrom.files).toBeGreaterThan(0);
     same(out);
-  }, 60_000);
+  }, TIMEOUT);
 
   it("--resume refuses a run of other options, and starts afresh where nothing was interrupted", async () => {
     const out = tmp("other");
@@ -110,7 +112,7 @@ describe("interrupted runs resume to byte-identical output", () => {
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout).resumedFrom).toBeUndefined();
     same(fresh);
-  }, 60_000);
+  }, TIMEOUT);
 });
 
 describe("a full disk", () => {
@@ -129,5 +131,5 @@ describe("a full disk", () => {
     expect(existsSync(join(out, "manifest.json"))).toBe(false);
     expect(existsSync(join(out, "train_y.dat"))).toBe(false);
     expect(existsSync(join(out, "train_x.dat"))).toBe(false);
-  }, 30_000);
+  }, TIMEOUT);
 });

@@ -2,7 +2,7 @@
 // same dataset as one run over all inputs, byte for byte; shards that do not belong together, or
 // one that is missing, are refused naming it.
 
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, vi } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, statSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +15,10 @@ import { readDataset } from "../src/dataset/read.js";
 import { train } from "../src/train/train.js";
 import { WEIGHTS_BIN } from "../src/train/model.js";
 import { rng } from "./random.js";
+
+/** Generous: real work runs here, and the machine may be busy. */
+const TIMEOUT = 180_000;
+vi.setConfig({ testTimeout: TIMEOUT, hookTimeout: TIMEOUT });
 
 const BIN = fileURLToPath(new URL("../bin/headsnet.js", import.meta.url));
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `headsnet-shards-${name}-`));
@@ -81,7 +85,7 @@ describe("compile --shard, then merge", () => {
     for (const [k, vertices] of [[0, 2000], [1, 6000], [2, 1500]] as const) await synthCorpus({ out: join(corpus, `part${k}`), count: 5, vertices, seed: 40 + k });
     single = tmp("single");
     expect(headsnet(["compile", corpus, "-o", single, "-q"]).code).toBe(0);
-  }, 120_000);
+  }, TIMEOUT);
 
   it("N shards as separate processes merge into the single run's dataset, byte for byte (and the same for .npy)", async () => {
     const root = tmp("run");
@@ -104,7 +108,7 @@ describe("compile --shard, then merge", () => {
     const npyMerged = join(root, "npy-merged");
     expect(headsnet(["merge", ...npyShards, "-o", npyMerged, "-q"]).code).toBe(0);
     for (const name of ["train_x.npy", "train_y.npy", "manifest.json"]) expect(same(npySingle, npyMerged, name), name).toBe(true);
-  }, 180_000);
+  }, TIMEOUT);
 
   it("a shard interrupted and resumed merges the same; a missing or foreign shard is refused, naming it", async () => {
     const root = tmp("resume");
@@ -142,7 +146,7 @@ describe("compile --shard, then merge", () => {
     const merged = join(root, "merged");
     expect(headsnet(["merge", ...shards, "-o", merged, "-q"]).code).toBe(0);
     for (const name of ["train_x.dat", "train_y.dat", "manifest.json"]) expect(same(single, merged, name), name).toBe(true);
-  }, 180_000);
+  }, TIMEOUT);
 
   it("train and verify read a merged, a linked, or a list of shard directories, all alike", async () => {
     const root = tmp("readers");
@@ -168,5 +172,5 @@ describe("compile --shard, then merge", () => {
     }
     expect(weights[1].equals(weights[0])).toBe(true);
     expect(weights[2].equals(weights[0])).toBe(true);
-  }, 180_000);
+  }, TIMEOUT);
 });

@@ -2,7 +2,7 @@
 // epoch's end, Ctrl-C saves one, and --resume continues from the very step where it stopped, to
 // the same weights as a run that was never interrupted.
 
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, vi } from "vitest";
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +12,10 @@ import { synthCorpus } from "../src/synth.js";
 import { compile } from "../src/compile/index.js";
 import { train, TRAINING_JSON, type CheckpointInfo } from "../src/train/train.js";
 import { WEIGHTS_BIN } from "../src/train/model.js";
+
+/** Generous: real work runs here, and the machine may be busy. */
+const TIMEOUT = 180_000;
+vi.setConfig({ testTimeout: TIMEOUT, hookTimeout: TIMEOUT });
 
 const BIN = fileURLToPath(new URL("../bin/headsnet.js", import.meta.url));
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `headsnet-ckpt-${name}-`));
@@ -23,7 +27,7 @@ beforeAll(async () => {
   await synthCorpus({ out: join(dir, "corpus"), count: 2, vertices: 800 });
   data = join(dir, "dataset");
   expect((await compile({ inputs: [join(dir, "corpus")], out: data, build: "debug", workers: 1 })).error).toBeUndefined();
-}, 60_000);
+}, TIMEOUT);
 
 describe("training checkpoints", () => {
   it("a stop within an epoch saves a checkpoint, and --resume continues from that step to the same weights", async () => {
@@ -49,7 +53,7 @@ describe("training checkpoints", () => {
     const done = JSON.parse(readFileSync(join(dir, "resumed", TRAINING_JSON), "utf8"));
     expect(done.position).toBeUndefined();
     expect(done.history.map((h: { loss: number; rows: number }) => [h.loss, h.rows])).toEqual(straight.summary!.history.map((h) => [h.loss, h.rows]));
-  }, 120_000);
+  }, TIMEOUT);
 
   it("checkpoints come by time too, and change nothing about what is learned", async () => {
     const dir = tmp("time");
@@ -62,7 +66,7 @@ describe("training checkpoints", () => {
     expect(seen.filter((c) => c.endOfEpoch).map((c) => c.epoch)).toEqual([1, 2]);
     // Checkpointing changes nothing about what is learned.
     expect(readFileSync(join(dir, "often", WEIGHTS_BIN)).equals(readFileSync(join(dir, "straight", WEIGHTS_BIN)))).toBe(true);
-  }, 120_000);
+  }, TIMEOUT);
 
   it("a run killed (SIGKILL) between checkpoints resumes from the last one to the same weights", async () => {
     const dir = tmp("kill");
@@ -82,7 +86,7 @@ describe("training checkpoints", () => {
     expect(rest.error).toBeUndefined();
     expect(readFileSync(join(out, WEIGHTS_BIN)).equals(readFileSync(join(dir, "straight", WEIGHTS_BIN)))).toBe(true);
     expect(rest.summary!.history.map((h) => h.loss)).toEqual(straight.summary!.history.map((h) => h.loss));
-  }, 120_000);
+  }, TIMEOUT);
 
   it("the command: Ctrl-C saves a checkpoint and says how to resume (exit 130); logs get a line per checkpoint", async () => {
     const dir = tmp("cli");
@@ -105,5 +109,5 @@ describe("training checkpoints", () => {
     expect(existsSync(join(out, TRAINING_JSON))).toBe(true);
     const state = JSON.parse(readFileSync(join(out, TRAINING_JSON), "utf8"));
     expect(state.position?.steps ?? state.epochsDone).toBeGreaterThan(0);
-  }, 120_000);
+  }, TIMEOUT);
 });

@@ -1,6 +1,6 @@
 // The trainer: fast kernels against stock ones, streaming data, checkpoints, pipes, sample, export.
 
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, vi } from "vitest";
 import { mkdtempSync, readFileSync, writeFileSync, truncateSync, existsSync, statSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,9 +20,13 @@ import { sample, coneDirection } from "../src/train/sample.js";
 import { exportModel } from "../src/train/export.js";
 import { Rng } from "../src/train/rng.js";
 import { registerTrainCommands } from "../src/train/cli.js";
+import { expectSameBytes } from "./bytes.js";
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `headsnet-train-${name}-`));
 const SMALL = { layers: 2, units: 48, batch: 32, shuffleBuffer: 400, threads: 1 };
+/** Generous: real work runs here, and the machine may be busy. */
+const TIMEOUT = 180_000;
+vi.setConfig({ testTimeout: TIMEOUT, hookTimeout: TIMEOUT });
 
 let corpus: string;
 let data: string;
@@ -35,7 +39,7 @@ beforeAll(async () => {
   const r = await compile({ inputs: [corpus], out: data, build: "debug", workers: 1 });
   expect(r.error).toBeUndefined();
   await initBackend();
-}, 60_000);
+}, TIMEOUT);
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
@@ -218,8 +222,8 @@ describe("train", () => {
     const reloaded = await loadModel(again);
     const p1 = (loaded.model.predict(xs) as tf.Tensor).dataSync();
     const p2 = (reloaded.model.predict(xs) as tf.Tensor).dataSync();
-    expect(Array.from(p2)).toEqual(Array.from(p1));
-    expect(readFileSync(join(again, WEIGHTS_BIN))).toEqual(readFileSync(join(out, WEIGHTS_BIN)));
+    expectSameBytes(p2 as Float32Array, p1 as Float32Array, "predictions of the model saved again");
+    expectSameBytes(readFileSync(join(again, WEIGHTS_BIN)), readFileSync(join(out, WEIGHTS_BIN)), WEIGHTS_BIN);
     tf.dispose([xs, ys]);
     initial.dispose(); loaded.model.dispose(); reloaded.model.dispose();
   });
@@ -239,7 +243,7 @@ describe("train", () => {
       expect(rest.summary!.resumedFrom).toBe(1);
       expect(rest.summary!.epochsRun).toBe(2);
       expect(rest.summary!.rowsPerEpoch).toBe(1000);
-      expect(readFileSync(join(dir, "resumed", WEIGHTS_BIN))).toEqual(readFileSync(join(dir, "straight", WEIGHTS_BIN)));
+      expectSameBytes(readFileSync(join(dir, "resumed", WEIGHTS_BIN)), readFileSync(join(dir, "straight", WEIGHTS_BIN)), "resumed weights");
       const state = JSON.parse(readFileSync(join(dir, "resumed", TRAINING_JSON), "utf8"));
       expect(state.epochsDone).toBe(3);
       expect(state.history.map((h: { loss: number }) => h.loss)).toEqual(straight.summary!.history.map((h) => h.loss));
@@ -306,7 +310,7 @@ describe("piping", () => {
     for await (const c of reader.chunks()) got.push(c);
     await writing;
     expect(got.map((c) => c.rows)).toEqual([333, 333, 333, 333, 168]);
-    expect(Array.from(got[4].y)).toEqual(Array.from(chunks[4].y));
+    expectSameBytes(got[4].y, chunks[4].y, "the last chunk's y rows");
 
     const cut = new PassThrough();
     const w = new RowStreamWriter(cut, 2);
@@ -348,9 +352,7 @@ describe("piping", () => {
     expect(streamed.error).toBeUndefined();
 
     const weights = readFileSync(join(dir, "files", WEIGHTS_BIN));
-    expect(readFileSync(join(dir, "pipe", WEIGHTS_BIN))).toEqual(weights);
-    expect(readFileSync(join(dir, "ply", WEIGHTS_BIN))).toEqual(weights);
-    expect(readFileSync(join(dir, "compiled", WEIGHTS_BIN))).toEqual(weights);
+    for (const way of ["pipe", "ply", "compiled"]) expectSameBytes(readFileSync(join(dir, way, WEIGHTS_BIN)), weights, `weights trained from ${way}`);
     expect(piped.summary!.history).toHaveLength(2);
     expect(piped.summary!.history.map((h) => h.loss)).toEqual(files.summary!.history.map((h) => h.loss));
   });

@@ -1,7 +1,7 @@
 // `headsnet render`: PNG pictures of a PLY head, a compiled model's rows and a trained model's
 // head, without a browser; and the PNG codec they go through.
 
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, vi } from "vitest";
 import { readFileSync, writeFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { render } from "../src/view/render.js";
@@ -11,10 +11,14 @@ import { BACKGROUND } from "../src/view/raster.js";
 import { openDataset } from "../src/view/source.js";
 import { makeFixtures, saveTinyModel, type ViewFixtures } from "./view-fixtures.js";
 
+/** Generous: real work runs here, and the machine may be busy. */
+const TIMEOUT = 180_000;
+vi.setConfig({ testTimeout: TIMEOUT, hookTimeout: TIMEOUT });
+
 let fx: ViewFixtures;
 beforeAll(async () => {
   fx = await makeFixtures("render");
-}, 60_000);
+}, TIMEOUT);
 
 function png(file: string): RgbImage {
   return decodePng(readFileSync(file));

@@ -2,8 +2,8 @@
  * native.c - headsnet's algorithm in the best native C we can write: the
  * peer that shows how close the WebAssembly kernel comes to native code.
  *
- * It writes the same rows as the reference DatasetGen (shared/reference/
- * README.md) and as headsnet's legacy projection, bit for bit:
+ * It writes the same rows as the reference DatasetGen (the reference data's
+ * README) and as headsnet's legacy projection, bit for bit:
  *
  *   r2 = fma(z, z, fma(x, x, y*y)); pd = 1 - sqrt(r2)
  *   p  = (fma(pd, nx, x), fma(pd, ny, y), fma(pd, nz, z))

@@ -2,7 +2,7 @@
  * reference.c - a faithful re-creation of the original HeadsNet dataset
  * generator ("DatasetGen", v2), used as the benchmark yardstick.
  *
- * What it computes is specified in shared/reference/README.md (outside this
+ * What it computes is specified in the reference data's README (outside this
  * repository). In short, for every vertex of every PLY file given:
  *
  *   r2 = fma(z, z, fma(x, x, y*y)); pd = 1 - sqrt(r2)

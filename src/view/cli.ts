@@ -16,7 +16,7 @@ function commonOptions<T>(y: Argv<T>) {
     .option("model", { type: "string", describe: "dataset: the model to show, by its path in the manifest or its id (default: the first)" })
     .option("id", { type: "number", describe: "trained model: the id to generate (default: the first training head's id, or 0.5)" })
     .option("data", { type: "string", describe: "trained model: the dataset it was trained on, to show the training head with the nearest id" })
-    .option("icosphere", { type: "string", describe: "PLY input: icosphere level 0-9 or table file for the index colours (default 5); a model: overrides what its dataset says" })
+    .option("icosphere", { type: "string", describe: "PLY input: icosphere for the index colours: level 0-9 (default 5), blender (alias reference: the reference's table, built in) or a table file; a model: overrides what its dataset says" })
     .option("default-color", { type: "string", describe: "PLY input: R,G,B (0-1 each) for a file without colours, as compile takes it [default: white]" })
     .option("min-opacity", { type: "number", describe: "PLY input, 3D Gaussian splats: leave out splats less opaque than this (0-1), as compile does" });
 }

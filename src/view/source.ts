@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { HeadsnetError, messageText, notes } from "../errors.js";
-import { loadIcosphere, generateIcosphere, type Icosphere } from "../icosphere.js";
+import { builtinIcosphereName, loadIcosphere, generateIcosphere, type Icosphere } from "../icosphere.js";
 import { Kernel, type KernelOptions } from "../kernel.js";
 import { validatePlyOptions } from "../compile/options.js";
 import { parseHeader, vertexLayout, inputKind, MAX_HEADER_BYTES, describeElements, type InputKind as PlyKind } from "../ply-header.js";
@@ -247,6 +247,7 @@ function datasetIcosphere(dir: string, manifest: Manifest): Icosphere {
   const level = /^level (\d+)$/.exec(source) ?? /^(\d+)$/.exec(source);
   try {
     if (level) icosphere = generateIcosphere(Number(level[1]));
+    else if (builtinIcosphereName(source)) icosphere = loadIcosphere(source);
     else {
       // A table: as given at compile time (relative to where compile ran), else beside the dataset.
       const candidates = isAbsolute(source) ? [source] : [resolve(source), join(dir, source), join(dir, basename(source))];
