@@ -13,6 +13,7 @@ import { verify } from "../src/verify.js";
 import { train } from "../src/train/train.js";
 import { synthCorpus, synthHead } from "../src/synth.js";
 import { NPY_HEADER_BYTES, type Manifest } from "../src/dataset/format.js";
+import { PACKAGE_ROOT } from "../src/package.js";
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `headsnet-targets-${name}-`));
 const read = (dir: string, name: string) => readFileSync(join(dir, name));
@@ -99,9 +100,14 @@ describe("mesh targets through compile", () => {
     await synthCorpus({ out: many, count: 16, vertices: 600, seed: 8 });
     const straight = tmp("straight"), resumed = tmp("resumed");
     await run({ inputs: [many], out: straight, target: "surface", samples: 4000, workers: 1 });
+    // headsnet's own worker, slowed down after the first file, so that the stop comes while
+    // most files are still to be started.
+    const workerFile = join(many, "slow-worker.cjs");
+    writeFileSync(workerFile, `const real = require(${JSON.stringify(join(PACKAGE_ROOT, "dist", "src", "worker.bundle.cjs"))});
+module.exports = (task) => { if (!task.label.endsWith("head_00000.ply")) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100); return real.default(task); };`);
     const stop = new AbortController();
     const first = await compile({
-      inputs: [many], out: resumed, target: "surface", samples: 4000, workers: 1, build: "debug", signal: stop.signal, checkpointMs: 0,
+      inputs: [many], out: resumed, target: "surface", samples: 4000, workers: 1, build: "debug", signal: stop.signal, workerFile,
       onProgress: (p) => { if (p.filesDone === 1) stop.abort(); },
     });
     expect(first.error?.code).toBe("E_INTERRUPTED");

@@ -43,7 +43,7 @@ describe("compile worker", () => {
     if (!result.ok) throw new Error(result.error.message as string);
     return result.out;
   };
-  const rowsOf = (m: RowsMessage) => Buffer.concat(m.parts.map((p) => Buffer.from(new Uint8Array(m.memory, p.at, p.bytes))));
+  const rowsOf = (m: RowsMessage) => Buffer.concat(m.parts.map((p) => Buffer.from(new Uint8Array(p.memory, p.at, p.bytes))));
 
   it("keeps every file's rows intact until they are released, and goes on in the memory released", () => {
     // In this thread: were a held file's memory reused, its rows would change; were released
