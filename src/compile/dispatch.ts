@@ -21,6 +21,7 @@ export class Dispatcher {
     private readonly limit: number,
     private readonly taskOf: (record: FileRecord) => FileTask,
     private readonly onResult: (record: FileRecord) => void,
+    private readonly onSubmit: (record: FileRecord) => void = () => {},
   ) {
     this.next = first;
   }
@@ -45,6 +46,7 @@ export class Dispatcher {
 
   private submit(record: FileRecord): void {
     this.inFlight++;
+    this.onSubmit(record);
     const run = this.pool.run(this.taskOf(record)) as Promise<FileResult>;
     this.running.push(run.catch(() => undefined));
     run

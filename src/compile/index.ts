@@ -30,6 +30,7 @@ import { planTarget, inputPattern, type TargetPlan } from "./targets.js";
 import { FileRecord } from "./files.js";
 import { Dispatcher } from "./dispatch.js";
 import { InOrderCommitter } from "./commit.js";
+import { ReadAhead } from "./read-ahead.js";
 import { finalize, summarize, type CompileResult, type RunTally } from "./finalize.js";
 
 export type { CompileOptions, CompileProgress } from "./options.js";
@@ -37,6 +38,8 @@ export type { CompileResult, CompileSummary } from "./finalize.js";
 
 /** How often, by default, the partial files are synced and the journal rewritten. */
 const CHECKPOINT_MS = 2000;
+/** Files read ahead of the workers (read-ahead.ts). */
+const READ_AHEAD_FILES = 4;
 /** Bytes written between background flushes (dataset/writer.ts flushInBackground). */
 const FLUSH_BYTES = 24 * 2 ** 20;
 
@@ -121,13 +124,15 @@ async function run(
   options.onStart?.({ files: files.length, resumedFrom: tally.resumedFrom });
   const records = files.map((f, i) => new FileRecord(i, f, ids[i]));
   const committer = new InOrderCommitter(writer, records, first);
+  const readAhead = new ReadAhead(files, first, options.readAhead ?? READ_AHEAD_FILES, options.readAheadReads ?? 1, plan.readExtent);
   const dispatcher = new Dispatcher(pool, records, first, 2 * workers,
     (r) => ({ path: r.input.path, label: r.input.label, key: r.input.rel, id: r.id, target: plan.task() }),
-    (r) => committer.arrived(r));
+    (r) => committer.arrived(r),
+    (r) => readAhead.handedOut(r.index));
   const out = writer;
   let filesDone = first;
   // Ctrl-C: start nothing more; the files in flight finish and are written, then a checkpoint.
-  const onAbort = () => dispatcher.stop();
+  const onAbort = () => { dispatcher.stop(); readAhead.stop(); };
   options.signal?.addEventListener("abort", onAbort);
   try {
     if (options.signal?.aborted) dispatcher.stop();
@@ -147,6 +152,7 @@ async function run(
     if (e instanceof HeadsnetError && e.code === "E_OUTPUT") throw errors.outputResumable(e, filesDone, files.length);
     throw e;
   } finally {
+    readAhead.stop();
     options.signal?.removeEventListener("abort", onAbort);
   }
 }

@@ -8,6 +8,7 @@ import {
   type ManifestOptions, type Manifest, type StreamSpec, type TargetName,
 } from "../dataset/format.js";
 import type { MeshTargetOptions } from "../mesh/targets.js";
+import { parseHeader, vertexLayout } from "../ply-header.js";
 import type { KernelOptions, WasmBuild } from "../kernel.js";
 import { loadSetup, type Setup } from "../setup-cache.js";
 import type { CompileOptions } from "./options.js";
@@ -24,6 +25,8 @@ export interface TargetPlan {
   keyParts: unknown;
   /** The worker's task for one file. */
   task(): TargetTask;
+  /** How much of a file a worker reads (read-ahead reads as much): from its first bytes and size. */
+  readExtent(head: Uint8Array, size: number): number;
 }
 
 export function planTarget(options: CompileOptions): TargetPlan {
@@ -60,6 +63,7 @@ function meshPlan(target: Exclude<TargetName, "headsnet">, options: CompileOptio
     manifestFields: {},
     keyParts: {},
     task: () => ({ kind: "mesh", target, options: meshOptions }),
+    readExtent: (_head, size) => size,
   };
 }
 
@@ -89,6 +93,16 @@ function headsnetPlan(options: CompileOptions): TargetPlan {
     manifestFields: { icosphere: { vertices: icosphere.count, sha256: icosphere.sha256, source: icosphere.source } },
     keyParts: { icosphere: icosphere.sha256 },
     task: () => ({ kind: "headsnet", options: kernelOptions, setup }),
+    // As Kernel.loadFile: with the normals in the file and fixed records, the vertices end it.
+    readExtent: (head, size) => {
+      try {
+        const layout = vertexLayout(parseHeader(head, ""), "");
+        const needsFaces = kernelOptions.normals === "compute" || (kernelOptions.normals === "auto" && !layout.hasNormals);
+        return !needsFaces && layout.vertexEnd !== undefined ? layout.vertexEnd : size;
+      } catch {
+        return size;
+      }
+    },
   };
 }
 
