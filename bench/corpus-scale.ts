@@ -38,7 +38,7 @@ function freeBytes(dir: string): number {
 }
 
 /** The corpus in DIR/heads, synthesized once (DIR/heads/.complete marks a finished one). */
-function corpus(o: CorpusScaleOptions): { files: string[]; bytes: number } {
+async function corpus(o: CorpusScaleOptions): Promise<{ files: string[]; bytes: number }> {
   const heads = join(o.dir, "heads");
   const marker = join(heads, ".complete");
   if (!existsSync(marker)) {
@@ -50,9 +50,17 @@ function corpus(o: CorpusScaleOptions): { files: string[]; bytes: number } {
       process.stderr.write(`bench: the corpus (${gb(perHead * o.heads)}) and one run's outputs (${gb(32 * o.vertices * o.heads)}) need ${gb(need)} in ${o.dir}; there are ${gb(have)} free\n`);
       process.exit(1);
     }
-    log(`synthesizing ${o.heads.toLocaleString("en-US")} heads of ${o.vertices.toLocaleString("en-US")} vertices into ${heads} (${gb(perHead * o.heads)}; once)`);
-    const r = spawnSync(process.execPath, [CLI, "synth", "-o", heads, "-n", String(o.heads), "--vertices", String(o.vertices), "-q"], { stdio: "inherit" });
-    if (r.status !== 0) process.exit(1);
+    // One synth process a core, each writing its part of the corpus.
+    const parts = availableParallelism();
+    log(`synthesizing ${o.heads.toLocaleString("en-US")} heads of ${o.vertices.toLocaleString("en-US")} vertices into ${heads} (${gb(perHead * o.heads)}; once, ${parts} processes)`);
+    const codes = await Promise.all(Array.from({ length: parts }, (_, k) => {
+      const first = Math.floor((k * o.heads) / parts), end = Math.floor(((k + 1) * o.heads) / parts);
+      return run(process.execPath, [CLI, "synth", "-o", heads, "--first", String(first), "-n", String(end - first), "--vertices", String(o.vertices), "-q"], { timeoutSeconds: 6 * 3600 });
+    }));
+    if (codes.some((r) => r.code !== 0)) {
+      process.stderr.write(`bench: synth failed: ${codes.map((r) => r.stderr).join("")}\n`);
+      process.exit(1);
+    }
     writeFileSync(marker, `${o.heads} ${o.vertices}\n`);
   }
   const files = readdirSync(heads).filter((n) => n.endsWith(".ply")).sort().map((n) => join(heads, n));
@@ -84,7 +92,7 @@ export async function corpusScale(o: CorpusScaleOptions): Promise<void> {
       if (make.status !== 0) throw new Error(`building bench/c failed: ${make.stderr}`);
     }
   }
-  const c = corpus(o);
+  const c = await corpus(o);
   const rows = c.files.length * o.vertices;
   log(`corpus: ${c.files.length.toLocaleString("en-US")} files, ${gb(c.bytes)}, ${rows.toLocaleString("en-US")} rows (${gb(rows * 32)} out); memory ${gb(totalmem())}`);
   const out = join(o.dir, "out");

@@ -285,14 +285,15 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
         .option("out", { alias: "o", type: "string", demandOption: true, describe: "output directory" })
         .option("count", { alias: "n", type: "number", default: 10, describe: "number of heads" })
         .option("vertices", { type: "number", default: 94000, describe: "vertices per head" })
-        .option("seed", { type: "number", default: 0, describe: "corpus seed; head i is the same for any count" })),
+        .option("seed", { type: "number", default: 0, describe: "corpus seed; head i is the same for any count" })
+        .option("first", { type: "number", default: 0, describe: "number of the first head written (a corpus in parts: --first 1000 -n 1000 writes head_01000 to head_01999)" })),
       async (args) => {
         const bar = progressEnabled(args.quiet || args.json) ? new ProgressBar() : undefined;
         done("synth", args, await outcomeOf(async () => {
           const { synthCorpus } = await import("./synth.js");
           const started = performance.now();
           const result = await synthCorpus({
-            out: args.out, count: args.count, vertices: args.vertices, seed: args.seed,
+            out: args.out, count: args.count, vertices: args.vertices, seed: args.seed, first: args.first,
             onProgress: bar ? (k, n) => bar.show(k / n, `${fmtInt(k)}/${plural(n, "head")}  ETA ${formatSeconds(((performance.now() - started) / 1000 / k) * (n - k))}`) : undefined,
           });
           bar?.clear();

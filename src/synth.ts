@@ -57,6 +57,8 @@ export interface SynthMesh {
 export interface SynthCorpusOptions {
   out: string;
   count: number;
+  /** The first head's number (default 0): a corpus can be written in parts, by several processes. */
+  first?: number;
   vertices?: number;
   seed?: number;
   /** Called after each head is generated: heads done so far, and in all. */
@@ -642,14 +644,16 @@ export async function synthCorpus(options: SynthCorpusOptions): Promise<SynthCor
   const files: string[] = [];
   let bytes = 0;
   let pending: Promise<void> | null = null;
-  for (let i = 0; i < count; i++) {
+  const firstHead = options.first ?? 0;
+  if (!Number.isSafeInteger(firstHead) || firstHead < 0) throw usageError(`${opt("first")} must be a head number, 0 or more, got ${firstHead}`);
+  for (let i = firstHead; i < firstHead + count; i++) {
     const data = synthHeadPly({ vertices, seed: corpusHeadSeed(seed, i) });
     const file = join(dir, `head_${String(i).padStart(5, '0')}.ply`);
     if (pending) await pending; // overlap generating head i with writing head i-1
     pending = writeFile(file, data).catch((e: Error) => { throw errors.output(file, e.message); });
     files.push(file);
     bytes += data.length;
-    options.onProgress?.(i + 1, count);
+    options.onProgress?.(i + 1 - firstHead, count);
   }
   if (pending) await pending;
   return { dir, files, vertices: vertices * count, bytes };
