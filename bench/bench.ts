@@ -48,7 +48,8 @@ const HELP = `usage: npm run bench -- [options]
                    --quick, bench/.cache/results/latest.json, beside its latest.md and chart)
   --corpus-scale DIR  instead: the whole published-size corpus (6,748 heads, ~34 GB, synthesized
                    into DIR once), read from the disk: the disk floor, headsnet and native C,
-                   alternated, each started cold (bench/corpus-scale.ts; --rounds, default 2)
+                   alternated, each started cold (bench/corpus-scale.ts; --rounds, default 2;
+                   --read-ahead FILES[:READS] adds headsnet with that read-ahead, e.g. 0 for none)
   -h, --help       this text
 
 Inputs are warm in the page cache for every contender (dropping it needs root). Outputs go to
@@ -73,7 +74,7 @@ const { values: argv } = (() => {
         heads: { type: "string" }, vertices: { type: "string" }, seed: { type: "string" },
         rounds: { type: "string" }, "ref-heads": { type: "string" },
         quick: { type: "boolean", default: false }, "out-json": { type: "string" },
-        "corpus-scale": { type: "string" }, halves: { type: "boolean", default: true },
+        "corpus-scale": { type: "string" }, halves: { type: "boolean", default: true }, "read-ahead": { type: "string", multiple: true },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -90,7 +91,7 @@ if (argv["corpus-scale"] !== undefined) {
   const { corpusScale } = await import("./corpus-scale.js");
   await corpusScale({
     dir: resolve(argv["corpus-scale"]), heads: positiveInt(argv.heads, 6748, "heads"), vertices: positiveInt(argv.vertices, 94000, "vertices", 20),
-    rounds: positiveInt(argv.rounds, 2, "rounds"), halves: argv.halves,
+    rounds: positiveInt(argv.rounds, 2, "rounds"), halves: argv.halves, readAhead: argv["read-ahead"] ?? [],
   });
   process.exit(0);
 }

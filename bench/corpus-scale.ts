@@ -23,6 +23,8 @@ export interface CorpusScaleOptions {
   rounds: number;
   /** Also time reading alone and writing alone. */
   halves: boolean;
+  /** Also time headsnet with these read-ahead settings ("files" or "files:reads"; 0: none). */
+  readAhead: string[];
 }
 
 const ROOT = PACKAGE_ROOT;
@@ -76,8 +78,8 @@ function evict(files: string[]): void {
 }
 
 /** Time a contender from spawn until its outputs are synced. */
-async function timed(cmd: string, args: string[], out: string): Promise<ProcResult & { total: number }> {
-  const r = await run(cmd, args, { timeoutSeconds: 3600 });
+async function timed(cmd: string, args: string[], out: string, env?: Record<string, string>): Promise<ProcResult & { total: number }> {
+  const r = await run(cmd, args, { timeoutSeconds: 3600, env });
   if (r.code !== 0) throw new Error(`${cmd} ${args.slice(0, 4).join(" ")} … failed (${r.code}): ${r.stderr.slice(-2000)}`);
   const t0 = performance.now();
   const outputs = ["train_x.dat", "train_y.dat"].map((n) => join(out, n)).filter((f) => existsSync(f));
@@ -103,6 +105,14 @@ export async function corpusScale(o: CorpusScaleOptions): Promise<void> {
     floor: { label: "disk floor: read headers and vertex elements while writing the rows' bytes, fdatasync", run: () => timed(IO, ["floor", "-t", String(cores), out, list], out) },
     headsnet: { label: `headsnet compile -j${cores}`, run: () => timed(process.execPath, [CLI, "compile", join(o.dir, "heads"), "-o", out, "-j", String(cores), "--quiet", "--overwrite"], out) },
     native: { label: `native C (bench/c/native.c, -j ${cores})`, run: () => timed(NATIVE, ["-j", String(cores), "--level", "5", out, ...c.files], out) },
+    ...Object.fromEntries(o.readAhead.map((setting) => {
+      const [files, reads = "1"] = setting.split(":");
+      return [`headsnet@${setting}`, {
+        label: `headsnet compile -j${cores}, read-ahead ${files === "0" ? "off" : `${files} files, ${reads} at once`}`,
+        run: () => timed(process.execPath, [CLI, "compile", join(o.dir, "heads"), "-o", out, "-j", String(cores), "--quiet", "--overwrite"], out,
+          { HEADSNET_READAHEAD: files, HEADSNET_READAHEAD_READS: reads }),
+      }];
+    })),
     ...(o.halves ? {
       read: { label: "of which reading alone", run: () => timed(IO, ["floor", "-t", String(cores), "--read-only", out, list], out) },
       write: { label: "of which writing alone", run: () => timed(IO, ["floor", "--write-only", out, list], out) },

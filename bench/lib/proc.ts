@@ -55,14 +55,14 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
  * Run `cmd args`, resolve when it exits (never rejects on a non-zero status: the caller checks).
  * After `timeoutSeconds` (default 600) the child's process group is killed and the result says so.
  */
-export function run(cmd: string, args: string[], options: { cwd?: string; timeoutSeconds?: number } = {}): Promise<ProcResult> {
+export function run(cmd: string, args: string[], options: { cwd?: string; timeoutSeconds?: number; env?: Record<string, string> } = {}): Promise<ProcResult> {
   const report = join(scratch, `time-${++serial}.txt`);
   const [file, argv] = memoryProbe === "time -v" ? [TIME, ["-v", "-o", report, cmd, ...args]] : [cmd, args];
   return new Promise((resolve, reject) => {
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     const started = performance.now();
-    const child = spawn(file, argv, { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(file, argv, { cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"], detached: true, env: options.env ? { ...process.env, ...options.env } : undefined });
     const pid = child.pid!;
     running.add(pid);
     let timedOut = false;

@@ -38,8 +38,8 @@ export type { CompileResult, CompileSummary } from "./finalize.js";
 
 /** How often, by default, the partial files are synced and the journal rewritten. */
 const CHECKPOINT_MS = 2000;
-/** Files read ahead of the workers (read-ahead.ts). */
-const READ_AHEAD_FILES = 4;
+/** Files read ahead of the workers (read-ahead.ts): off until measured to help (bench/results/corpus-scale.md). */
+const READ_AHEAD_FILES = 0;
 /** Bytes written between background flushes (dataset/writer.ts flushInBackground). */
 const FLUSH_BYTES = 24 * 2 ** 20;
 

@@ -60,7 +60,7 @@ export interface CompileOptions {
   checkpointMs?: number;
   /** Bytes written between background flushes to disk (default 24 MiB). */
   flushBytes?: number;
-  /** Files read ahead of the workers into the page cache (default 4; 0: none), `readAheadReads` at once (default 1). */
+  /** Files read ahead of the workers into the page cache (default 0: none), `readAheadReads` at once (default 1). */
   readAhead?: number;
   readAheadReads?: number;
   /** Called once the run is open, before any file is compiled: how many files, and what a resumed run had done. */
