@@ -108,12 +108,13 @@ interface MeshExports {
   kdNearest(queries: number, count: number, distOut: number, indexOut: number): number;
 }
 
-const modules = new Map<MeshBuild, WebAssembly.Module>();
+const modules = new Map<string, WebAssembly.Module>();
 
-function meshModule(build: MeshBuild): WebAssembly.Module {
-  let module = modules.get(build);
+function meshModule(build: MeshBuild, file?: string): WebAssembly.Module {
+  const key = file ?? build;
+  let module = modules.get(key);
   if (!module) {
-    const path = join(PACKAGE_ROOT, "build", build === "debug" ? "mesh-debug.wasm" : "mesh.wasm");
+    const path = file ?? join(PACKAGE_ROOT, "build", build === "debug" ? "mesh-debug.wasm" : "mesh.wasm");
     let bytes: Buffer;
     try {
       bytes = readFileSync(path);
@@ -121,7 +122,7 @@ function meshModule(build: MeshBuild): WebAssembly.Module {
       throw new Error(`${path} is missing: the mesh kernel is built by 'npm install' (or 'npm run build')`);
     }
     module = new WebAssembly.Module(new Uint8Array(bytes));
-    modules.set(build, module);
+    modules.set(key, module);
   }
   return module;
 }
@@ -137,10 +138,11 @@ export class MeshKernel {
   private vertexAt = 0;
   private triangleAt = 0;
 
-  constructor(options: { build?: MeshBuild } = {}) {
+  /** `wasm`: the path of another build of the kernel (a benchmark compares two in one process). */
+  constructor(options: { build?: MeshBuild; wasm?: string } = {}) {
     this.build = options.build ?? "release";
     let exports: MeshExports | undefined;
-    const instance = new WebAssembly.Instance(meshModule(this.build), {
+    const instance = new WebAssembly.Instance(meshModule(this.build, options.wasm), {
       env: {
         parseDecimal: (ptr: number, len: number) => Number(Buffer.from(exports!.memory.buffer, ptr, len).toString("latin1")),
         abort: (_msg: number, _file: number, line: number, column: number) => {
