@@ -6,11 +6,14 @@ import { PACKAGE_ROOT } from "./package.js";
 
 const modules = new Map<string, WebAssembly.Module>();
 
-/** build/<name>.wasm, compiled: release, release-fma, debug, mesh, mesh-debug, train. */
+/**
+ * build/<name>.wasm, compiled: release, release-fma, debug, mesh, mesh-debug, train; or the
+ * file at a path ending in .wasm (another build, which a benchmark compares in one process).
+ */
 export function wasmModule(name: string): WebAssembly.Module {
   let module = modules.get(name);
   if (!module) {
-    const path = join(PACKAGE_ROOT, "build", `${name}.wasm`);
+    const path = name.endsWith(".wasm") ? name : join(PACKAGE_ROOT, "build", `${name}.wasm`);
     let bytes: Buffer;
     try {
       bytes = readFileSync(path);

@@ -1,18 +1,20 @@
 // Surface samples (NeuralParts) and occupancy samples: points drawn on and around the current mesh.
 //
-// Surface: a triangle with probability proportional to its area, by Walker's alias method (Vose's
-// construction, float64 thresholds): bucket j = floor(r·T) and the fraction of r·T left over
-// decide between triangle j and its alias. Then a uniform point in the triangle by the
+// Surface: a triangle with probability proportional to its area, by the inverse of the areas'
+// running sum (float64): the first triangle whose running sum passes u·total, searched from a
+// guide table (Chen and Asau 1974) that maps the top bits of u to the first triangle their draws
+// can pick, so a search is a step or two. Then a uniform point in the triangle by the
 // square-root barycentric method: s = sqrt(r1), p = (1 - s)a + s(1 - r2)b + s·r2·c. Each row is
 // float32 x y z nx ny nz r g b: the triangle's unit normal (or the vertex normals interpolated
 // and normalised), the colour interpolated.
 //
-// Speed: on a large mesh every table read is a cache miss, so each triangle gets one 96-byte
-// record holding its alias entry, corners and colours: a draw reads one record, or two when the
-// alias wins. Samples go in batches, stage by stage (all bucket records, then all alias records,
-// then the points), so that the misses of a batch overlap instead of queueing. Sample k draws
-// numbers k·STRIDE... of its file's counter-based stream (random.ts), so batching changes no
-// bytes.
+// Speed: on a large mesh a random read of the tables costs a cache miss and an address
+// translation, and a random write of a row as much. So samples are made a chunk at a time in the
+// order of their draws (a counting sort by the top bits of u), which reads the per-triangle
+// records (corners, colours and normal together, 84 bytes) and the running sums in one sweep,
+// and the rows, made in that order, reach their places in two passes as in a radix sort (see
+// slotFor). Sample k draws numbers k·STRIDE... of its file's counter-based stream (random.ts),
+// so the order of work changes no bytes: they depend on (seed, key, k) only.
 //
 // Occupancy: see sampleOccupancy(); its inside test is in inside.ts.
 
@@ -23,28 +25,36 @@ import { alloc, fail, ok, setWord, triangles, triangleCount, vertexAt, computeBo
 import { seedRandom, randomAt, toUniform, gaussianPair, gaussianSin } from "./random";
 import { insideReady, labelBatch } from "./inside";
 
-// Per triangle: f64 threshold, u32 alias, unit normal (x y z), corners a b c (x y z), colours
-// a b c (r g b), float32. A record's triangle is its place in the table.
-const RECORD: usize = 96;
-const R_NORMAL: usize = 12;
-const R_CORNERS: usize = 24;
-const R_COLOURS: usize = 60;
+// Per triangle: corners a b c, each x y z r g b, then the unit normal x y z, float32. A record's
+// triangle is its place in the table.
+const RECORD: usize = 84;
+const R_CORNER: usize = 24; // bytes per corner
+const R_NORMAL: usize = 72;
 let table: usize = 0;
+let cdf: usize = 0; // f64 per triangle: the running sum of the areas, then +infinity
+let guide: usize = 0; // u32 per guide bucket: the first triangle a draw in the bucket can pick
+let guideBits: i32 = 1; // log2 of the guide buckets: about the triangles
+let lastDrawn: i32 = 0; // the last triangle with area
 let total: f64 = 0;
 let ready = false;
 
 export function surfaceForget(): void {
   ready = false;
-  chunksReady = false;
+  chunkCapacity = 0;
 }
 
-/** Build the alias table of the current mesh (once per mesh). */
+/** Build the records, the running sums and the guide table of the current mesh (once per mesh). */
 export function prepareSurface(): i32 {
   const T = triangleCount;
   if (T == 0) return fail(S_NO_FACES, 0, 0);
+  guideBits = 1;
+  while (guideBits < 30 && (<i32>1 << guideBits) < T) guideBits++;
+  const G = <i32>1 << guideBits;
   table = alloc(<usize>T * RECORD);
-  const small = alloc(<usize>T * 4), large = alloc(<usize>T * 4);
-  if (table == 0 || small == 0 || large == 0) return fail(S_NO_MEMORY, 0, 0);
+  cdf = alloc(<usize>(T + 1) * 8);
+  guide = alloc(<usize>G * 4);
+  histogram = alloc(<usize>(SORT_BUCKETS + 1) * 4);
+  if (table == 0 || cdf == 0 || guide == 0 || histogram == 0) return fail(S_NO_MEMORY, 0, 0);
   let sum: f64 = 0;
   for (let t: i32 = 0; t < T; t++) {
     const tri = triangles + <usize>t * 12;
@@ -56,49 +66,35 @@ export function prepareSurface(): i32 {
     const length = Math.sqrt(nx * nx + ny * ny + nz * nz);
     const area = 0.5 * length;
     sum += area;
+    store<f64>(cdf + (<usize>t << 3), sum);
+    if (area > 0) lastDrawn = t;
     const rec = table + <usize>t * RECORD;
-    store<f64>(rec, area);
-    store<u32>(rec, t, 8);
+    copy12(rec, a);
+    copy12(rec + 12, a + 24);
+    copy12(rec + R_CORNER, b);
+    copy12(rec + R_CORNER + 12, b + 24);
+    copy12(rec + 2 * R_CORNER, c);
+    copy12(rec + 2 * R_CORNER + 12, c + 24);
     // Degenerate triangles are never drawn: their normal does not matter.
     const inv = length > 0 ? 1 / length : 0;
     store<f32>(rec + R_NORMAL, <f32>(nx * inv));
     store<f32>(rec + R_NORMAL, <f32>(ny * inv), 4);
     store<f32>(rec + R_NORMAL, <f32>(nz * inv), 8);
-    copy12(rec + R_CORNERS, a);
-    copy12(rec + R_CORNERS + 12, b);
-    copy12(rec + R_CORNERS + 24, c);
-    copy12(rec + R_COLOURS, a + 24);
-    copy12(rec + R_COLOURS + 12, b + 24);
-    copy12(rec + R_COLOURS + 24, c + 24);
   }
+  store<f64>(cdf + (<usize>T << 3), Infinity);
   total = sum;
   if (!(total > 0 && total < Infinity)) return fail(S_NO_AREA, 0, 0);
-  // Vose: scale the areas to a mean of 1; pair each bucket under 1 with one over 1.
-  const scale = <f64>T / total;
-  let ns: i32 = 0, nl: i32 = 0;
-  for (let t: i32 = 0; t < T; t++) {
-    const rec = table + <usize>t * RECORD;
-    const p = load<f64>(rec) * scale;
-    store<f64>(rec, p);
-    if (p < 1) store<u32>(small + (<usize>(ns++) << 2), t);
-    else store<u32>(large + (<usize>(nl++) << 2), t);
+  // Guide bucket j holds the draws x = u·total with u in [j/G, (j+1)/G): its entry is the first
+  // triangle whose running sum passes j/G·total, rounded as the draws are, so never past theirs
+  // (rounding is monotonic). A zero-area triangle's sum equals the one before it, so no draw
+  // stops on it.
+  const step = 1 / <f64>G;
+  let t: i32 = 0;
+  for (let j: i32 = 0; j < G; j++) {
+    const y = <f64>j * step * total;
+    while (load<f64>(cdf + (<usize>t << 3)) <= y) t++;
+    store<u32>(guide + (<usize>j << 2), t);
   }
-  while (ns > 0 && nl > 0) {
-    const s = load<u32>(small + (<usize>(--ns) << 2));
-    const l = load<u32>(large + (<usize>(nl - 1) << 2));
-    const rs = table + <usize>s * RECORD, rl = table + <usize>l * RECORD;
-    store<u32>(rs, l, 8);
-    const p = load<f64>(rl) + load<f64>(rs) - 1;
-    store<f64>(rl, p);
-    if (p < 1) {
-      nl--;
-      store<u32>(small + (<usize>(ns++) << 2), l);
-    }
-  }
-  // What is left is 1 up to rounding: always itself.
-  while (ns > 0) store<f64>(table + <usize>load<u32>(small + (<usize>(--ns) << 2)) * RECORD, 1);
-  while (nl > 0) store<f64>(table + <usize>load<u32>(large + (<usize>(--nl) << 2)) * RECORD, 1);
-  if (!prepareChunks()) return fail(S_NO_MEMORY, 0, 0);
   ready = true;
   return ok();
 }
@@ -107,62 +103,63 @@ export function surfaceArea(): f64 {
   return total;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Chunks and batches
-
-// Samples are made a chunk at a time, in the order of their alias buckets (a counting sort of
-// the draws by bucket / BUCKET_RECORDS): the table is then read nearly in sequence, not at random
-// (on a large mesh random reads cost more in address translation than in cache misses), and the
-// near-surface points of an occupancy chunk come out spatially coherent for the inside test.
-// Each sample still draws from its own counters and goes to its own row.
-const CHUNK: i32 = 65536;
-const BUCKET_SHIFT: i32 = 6; // 64 records (6 KB) per sort bucket
-let order: usize = 0; // u32 per chunk sample: sample offsets in bucket order
-let keys: usize = 0; // u32 per chunk sample: its bucket, or -1 (not drawn from the table)
-let histogram: usize = 0; // u32 per bucket, and one more
-let buckets: i32 = 0;
-
-let chunksReady = false;
-
-/** The chunk buffers (once per mesh). */
-function prepareChunks(): bool {
-  if (chunksReady) return true;
-  chunksReady = true;
-  buckets = (triangleCount >> BUCKET_SHIFT) + 1;
-  order = alloc(<usize>CHUNK * 4);
-  keys = alloc(<usize>CHUNK * 4);
-  histogram = alloc(<usize>(buckets + 1) * 4);
-  return order != 0 && keys != 0 && histogram != 0;
+/** The triangle of a draw (random bits r): the first whose running sum passes u·total. */
+@inline
+function triangleOf(r: u64, cdf: usize, guide: usize, shift: u64, total: f64): i32 {
+  const x = toUniform(r) * total;
+  let t = <i32>load<u32>(guide + (<usize>(r >> shift) << 2));
+  while (load<f64>(cdf + (<usize>t << 3)) <= x) t++;
+  return t < triangleCount ? t : lastDrawn;
 }
 
-/** The alias bucket of draw number c, and the fraction of r·T left over (to `coinOf`). */
-let coinOf: f64 = 0;
+// ---------------------------------------------------------------------------------------------
+// Chunks: draws sorted, rows scattered
+
+// The draws of a chunk are sorted by their top SORT_BITS bits (the guide table's order, so the
+// records and sums are read in one sweep). A chunk has a few times as many samples as the mesh
+// has triangles, so that the sweep reads each line once for several samples.
+const SORT_BITS: i32 = 12;
+const SORT_BUCKETS: i32 = 1 << SORT_BITS;
+const MIN_CHUNK: i32 = 1 << 16;
+const MAX_CHUNK: i32 = 1 << 19;
+let chunkCapacity: i32 = 0; // samples the chunk buffers hold
+let order: usize = 0; // u32 per chunk sample: sample offsets in draw order
+let keys: usize = 0; // u32 per chunk sample: its sort key, or NOT_DRAWN
+let histogram: usize = 0; // u32 per sort key, and one more
+let staging: usize = 0; // STAGED bytes per chunk sample
+const NOT_DRAWN: u32 = 0xffffffff;
+
+/** The chunk size for n samples of the current mesh; false when its buffers do not fit. */
+function chunkFor(n: i32): i32 {
+  let size = MIN_CHUNK;
+  while (size < MAX_CHUNK && size < 2 * triangleCount) size <<= 1;
+  size = min(size, n);
+  if (size > chunkCapacity) {
+    order = alloc(<usize>size * 4);
+    keys = alloc(<usize>size * 4);
+    staging = alloc(<usize>size * STAGED);
+    if (order == 0 || keys == 0 || staging == 0) {
+      chunkCapacity = 0;
+      return -1;
+    }
+    chunkCapacity = size;
+  }
+  return size;
+}
+
+/** The sort key of a draw's random bits: their top bits. */
 @inline
-function bucketOf(c: u64): i32 {
-  const T = triangleCount;
-  const y = toUniform(randomAt(c)) * <f64>T;
-  let j = <i32>y;
-  if (j >= T) j = T - 1;
-  coinOf = y - <f64>j;
-  return j;
+function keyOf(r: u64): u32 {
+  return <u32>(r >> (64 - SORT_BITS));
 }
 
 /**
- * Sort the first `m` samples of the chunk (keys set by the caller: the bucket of each drawn
- * sample, 0xffffffff for the others) into `order` by bucket; returns how many were drawn.
+ * Sort the first `m` samples of the chunk by key into `order` (keys and their counts in
+ * `histogram` set by the caller); returns how many were drawn.
  */
 function sortChunk(m: i32): i32 {
-  memory.fill(histogram, 0, <usize>(buckets + 1) * 4);
-  let drawn: i32 = 0;
-  for (let i: i32 = 0; i < m; i++) {
-    const key = load<u32>(keys + (<usize>i << 2));
-    if (key == 0xffffffff) continue;
-    const at = histogram + (<usize>(key >> BUCKET_SHIFT) << 2);
-    store<u32>(at, load<u32>(at) + 1);
-    drawn++;
-  }
   let running: u32 = 0;
-  for (let k: i32 = 0; k < buckets; k++) {
+  for (let k: i32 = 0; k < SORT_BUCKETS; k++) {
     const at = histogram + (<usize>k << 2);
     const count = load<u32>(at);
     store<u32>(at, running);
@@ -170,99 +167,110 @@ function sortChunk(m: i32): i32 {
   }
   for (let i: i32 = 0; i < m; i++) {
     const key = load<u32>(keys + (<usize>i << 2));
-    if (key == 0xffffffff) continue;
-    const at = histogram + (<usize>(key >> BUCKET_SHIFT) << 2);
+    if (key == NOT_DRAWN) continue;
+    const at = histogram + (<usize>key << 2);
     const slot = load<u32>(at);
     store<u32>(at, slot + 1);
     store<u32>(order + (<usize>slot << 2), i);
   }
-  return drawn;
+  return <i32>running;
 }
 
-const BATCH: i32 = 64;
-// Per sample of a batch: its number, the barycentric bits, the triangle's record, and (for
-// interpolated vertex normals) its corners' vertex rows.
-const bSample: usize = memory.data(BATCH * 4, 4);
-const bBits: usize = memory.data(BATCH * 8, 8);
-const bRec: usize = memory.data(BATCH * 4, 4);
-const bA: usize = memory.data(BATCH * 4, 4);
-const bB: usize = memory.data(BATCH * 4, 4);
-const bC: usize = memory.data(BATCH * 4, 4);
-// Per occupancy sample: the float32 point and its label (BATCH must not pass LABEL_BATCH).
-const bQ: usize = memory.data(BATCH * 12, 4);
-const bLabel: usize = memory.data(BATCH * 4, 4);
-// Loads made only to bring lines into the cache; stored so that they are not optimised away.
-let touched: f32 = 0;
-
+/** Set sample i's key and count it. */
 @inline
-function at4(base: usize, b: i32): usize {
-  return base + (<usize>b << 2);
+function setKey(i: i32, key: u32): void {
+  store<u32>(keys + (<usize>i << 2), key);
+  const at = histogram + (<usize>key << 2);
+  store<u32>(at, load<u32>(at) + 1);
 }
 
+// Rows made in draw order reach their places in two passes, as in a radix sort: first each into
+// its group (GROUPS groups of consecutive rows, each a write stream of its own in `staging`),
+// then group by group into the output, where a group's rows (about 70 KB) stay in the cache. A
+// row written straight to its place would cost a cache miss and often an address translation.
+const GROUPS: i32 = 256;
+const STAGED: usize = 40; // a row (36 bytes at most) and its sample's offset in the chunk (u32)
+const cursors: usize = memory.data(GROUPS * 4, 16);
+let groupBits: i32 = 0;
+
+/** Start the chunk's groups: group g's rows go to staging slots from g << groupBits. */
+function startGroups(m: i32): void {
+  groupBits = 0;
+  while ((GROUPS << groupBits) < m) groupBits++;
+  for (let g: i32 = 0; g < GROUPS; g++) store<u32>(cursors + (<usize>g << 2), <u32>g << groupBits);
+}
+
+/** The staging slot for the row of the chunk's sample at `offset`. */
 @inline
-function at8(base: usize, b: i32): usize {
-  return base + (<usize>b << 3);
+function slotFor(offset: u32, shift: u32): usize {
+  const at = cursors + (<usize>(offset >> shift) << 2);
+  const slot = load<u32>(at);
+  store<u32>(at, slot + 1);
+  return staging + <usize>slot * STAGED;
+}
+
+/** The chunk's staged rows, `width` bytes each (36 or 20), into their places from `rows`. */
+function scatter(rows: usize, width: usize): void {
+  for (let g: i32 = 0; g < GROUPS; g++) {
+    let from = staging + (<usize>g << groupBits) * STAGED;
+    const end = staging + <usize>load<u32>(cursors + (<usize>g << 2)) * STAGED;
+    if (width == SURFACE_WIDTH * 4) {
+      for (; from < end; from += STAGED) {
+        const to = rows + <usize>load<u32>(from, 36) * (SURFACE_WIDTH * 4);
+        v128.store(to, v128.load(from));
+        v128.store(to, v128.load(from, 16), 16);
+        store<u32>(to, load<u32>(from, 32), 32);
+      }
+    } else {
+      for (; from < end; from += STAGED) {
+        const to = rows + <usize>load<u32>(from, 36) * (OCCUPANCY_WIDTH * 4);
+        v128.store(to, v128.load(from));
+        store<u32>(to, load<u32>(from, 16), 16);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Surface
+
+/** Two float32 at p as float64 lanes. */
+@inline
+function pair(p: usize): v128 {
+  return f64x2.promote_low_f32x4(v128.load64_zero(p));
 }
 
 /**
- * Choose the triangles of the batch's samples (bSample): sample k draws counters k·stride and
- * the one after. Leaves the records in bRec and the barycentric bits in bBits, the records' lines
- * in the cache; with `rows`, the corners' vertex rows in bA, bB, bC (for vertex normals).
+ * The point with weights (wa, wb, wc) in the triangle of record `rec`: x y z at `row`, r g b at
+ * row + 24, each the float64 sum wa·a + wb·b + wc·c rounded to float32 (two lanes at a time:
+ * the same arithmetic, and so the same bits, as one at a time).
  */
-function drawBatch(stride: u64, count: i32, rows: bool): void {
-  // Stage 1: the buckets' records decide between the bucket and its alias.
-  for (let b: i32 = 0; b < count; b++) {
-    const c = <u64>load<u32>(at4(bSample, b)) * stride;
-    const j = bucketOf(c);
-    const rec = table + <usize>j * RECORD;
-    const t = coinOf < load<f64>(rec) ? <u32>j : load<u32>(rec, 8);
-    store<u32>(at4(bRec, b), <u32>(table + <usize>t * RECORD));
-    store<u64>(at8(bBits, b), randomAt(c + 1));
-  }
-  // Stage 2: bring the chosen records in (and the corners' rows when asked).
-  let sum: f32 = 0;
-  for (let b: i32 = 0; b < count; b++) {
-    const rec = <usize>load<u32>(at4(bRec, b));
-    sum += load<f32>(rec, R_NORMAL) + load<f32>(rec, 84);
-    if (rows) {
-      const tri = triangles + (rec - table) / RECORD * 12;
-      const a = vertexAt(load<u32>(tri)), bb = vertexAt(load<u32>(tri, 4)), c = vertexAt(load<u32>(tri, 8));
-      store<u32>(at4(bA, b), <u32>a);
-      store<u32>(at4(bB, b), <u32>bb);
-      store<u32>(at4(bC, b), <u32>c);
-      sum += load<f32>(a, 12) + load<f32>(bb, 12) + load<f32>(c, 12) + load<f32>(a, 20) + load<f32>(bb, 20) + load<f32>(c, 20);
-    }
-  }
-  touched = sum;
+@inline
+function place(rec: usize, row: usize, wa: f64, wb: f64, wc: f64): void {
+  const a = f64x2.splat(wa), b = f64x2.splat(wb), c = f64x2.splat(wc);
+  let xy = f64x2.mul(pair(rec), a), zr = f64x2.mul(pair(rec + 8), a), gb = f64x2.mul(pair(rec + 16), a);
+  xy = f64x2.add(xy, f64x2.mul(pair(rec + R_CORNER), b));
+  zr = f64x2.add(zr, f64x2.mul(pair(rec + R_CORNER + 8), b));
+  gb = f64x2.add(gb, f64x2.mul(pair(rec + R_CORNER + 16), b));
+  xy = f64x2.add(xy, f64x2.mul(pair(rec + 2 * R_CORNER), c));
+  zr = f64x2.add(zr, f64x2.mul(pair(rec + 2 * R_CORNER + 8), c));
+  gb = f64x2.add(gb, f64x2.mul(pair(rec + 2 * R_CORNER + 16), c));
+  const zr32 = f32x4.demote_f64x2_zero(zr);
+  v128.store64_lane(row, f32x4.demote_f64x2_zero(xy), 0);
+  v128.store32_lane(row, zr32, 0, 8);
+  v128.store32_lane(row, zr32, 1, 24);
+  v128.store64_lane(row, f32x4.demote_f64x2_zero(gb), 0, 28);
 }
 
-// The barycentric weights of the point being made.
-let wa: f64 = 0, wb: f64 = 0, wc: f64 = 0;
-
-/** Weights from slot b's bits: s = sqrt(r1), (1 - s, s(1 - r2), s·r2). */
+/** s = sqrt(r1) and r2 from 64 random bits: the weights are (1 - s, s(1 - r2), s·r2). */
 @inline
-function weights(b: i32): void {
-  const bits = load<u64>(at8(bBits, b));
-  const r1 = <f64><i64>(bits >> 32) * 2.3283064365386963e-10;
-  const r2 = <f64><i64>(bits & 0xffffffff) * 2.3283064365386963e-10;
-  const s = Math.sqrt(r1);
-  wa = 1 - s;
-  wb = s * (1 - r2);
-  wc = s * r2;
+function rootOf(bits: u64): f64 {
+  return Math.sqrt(<f64><i64>(bits >> 32) * 2.3283064365386963e-10);
 }
 
-/** The weighted sum of a float32 at `offset` of the three corners in the record. */
 @inline
-function blend(rec: usize, offset: usize): f64 {
-  return wa * <f64>load<f32>(rec + offset) + wb * <f64>load<f32>(rec + offset + 12) + wc * <f64>load<f32>(rec + offset + 24);
-}
-
-/** Weighted sum of one float32 at `offset` of the three corner vertex rows of slot b. */
-@inline
-function blendRows(b: i32, offset: usize): f64 {
-  return wa * <f64>load<f32>(<usize>load<u32>(at4(bA, b)) + offset)
-    + wb * <f64>load<f32>(<usize>load<u32>(at4(bB, b)) + offset)
-    + wc * <f64>load<f32>(<usize>load<u32>(at4(bC, b)) + offset);
+function r2Of(bits: u64): f64 {
+  return <f64><i64>(bits & 0xffffffff) * 2.3283064365386963e-10;
 }
 
 /**
@@ -272,42 +280,72 @@ function blendRows(b: i32, offset: usize): f64 {
  */
 export function sampleSurface(n: i32, seedLo: u32, seedHi: u32, vertexNormals: bool, out: usize, trianglesOut: usize): i32 {
   if (!ready) return fail(S_NO_FACES, 0, 0);
+  const size = chunkFor(n);
+  if (size < 0) return fail(S_NO_MEMORY, 0, 0);
   seedRandom(seedLo, seedHi);
-  for (let k0: i32 = 0; k0 < n; k0 += CHUNK) {
-    const m = min(CHUNK, n - k0);
-    for (let i: i32 = 0; i < m; i++) store<u32>(keys + (<usize>i << 2), bucketOf(<u64>(k0 + i) * 2));
+  for (let k0: i32 = 0; k0 < n; k0 += size) {
+    const m = min(size, n - k0);
+    memory.fill(histogram, 0, <usize>SORT_BUCKETS * 4);
+    for (let i: i32 = 0; i < m; i++) setKey(i, keyOf(randomAt(<u64>(k0 + i) * 2)));
     sortChunk(m);
-    for (let i0: i32 = 0; i0 < m; i0 += BATCH) {
-      const count = min(BATCH, m - i0);
-      for (let b: i32 = 0; b < count; b++) store<u32>(at4(bSample, b), <u32>k0 + load<u32>(order + (<usize>(i0 + b) << 2)));
-      drawBatch(2, count, vertexNormals);
-      for (let b: i32 = 0; b < count; b++) {
-        const k = load<u32>(at4(bSample, b));
-        const rec = <usize>load<u32>(at4(bRec, b));
-        weights(b);
-        const row = out + <usize>k * (SURFACE_WIDTH * 4);
-        store<f32>(row, <f32>blend(rec, R_CORNERS));
-        store<f32>(row, <f32>blend(rec, R_CORNERS + 4), 4);
-        store<f32>(row, <f32>blend(rec, R_CORNERS + 8), 8);
-        if (vertexNormals) {
-          const x = blendRows(b, 12), y = blendRows(b, 16), z = blendRows(b, 20);
-          const length = Math.sqrt(x * x + y * y + z * z);
-          if (length > 0) {
-            store<f32>(row, <f32>(x / length), 12);
-            store<f32>(row, <f32>(y / length), 16);
-            store<f32>(row, <f32>(z / length), 20);
-          } else copy12(row + 12, rec + R_NORMAL);
-        } else copy12(row + 12, rec + R_NORMAL);
-        store<f32>(row, <f32>blend(rec, R_COLOURS), 24);
-        store<f32>(row, <f32>blend(rec, R_COLOURS + 4), 28);
-        store<f32>(row, <f32>blend(rec, R_COLOURS + 8), 32);
-        if (trianglesOut != 0) store<u32>(trianglesOut + (<usize>k << 2), <u32>((rec - table) / RECORD));
-      }
-    }
+    startGroups(m);
+    surfaceChunk(<u32>k0, m, trianglesOut);
+    if (vertexNormals) vertexNormalsChunk(<u32>k0, m);
+    scatter(out + <usize>k0 * (SURFACE_WIDTH * 4), SURFACE_WIDTH * 4);
   }
   setWord(MR_COUNT, n);
   return ok();
 }
+
+/** The rows of the chunk's m samples from sample k0 on, made in draw order, into their groups. */
+function surfaceChunk(k0: u32, m: i32, trianglesOut: usize): void {
+  const records = table, sums = cdf, firsts = guide, sorted = order, all = total;
+  const shift = <u64>(64 - guideBits), groupShift = <u32>groupBits;
+  for (let i: i32 = 0; i < m; i++) {
+    const offset = load<u32>(sorted + (<usize>i << 2));
+    const k = k0 + offset;
+    const c = <u64>k * 2;
+    const t = triangleOf(randomAt(c), sums, firsts, shift, all);
+    const rec = records + <usize>t * RECORD;
+    const bits = randomAt(c + 1);
+    const s = rootOf(bits), r2 = r2Of(bits);
+    const row = slotFor(offset, groupShift);
+    place(rec, row, 1 - s, s * (1 - r2), s * r2);
+    store<u64>(row, load<u64>(rec, R_NORMAL), 12);
+    store<u32>(row, load<u32>(rec, R_NORMAL + 8), 20);
+    store<u32>(row, offset, 36);
+    if (trianglesOut != 0) store<u32>(trianglesOut + (<usize>k << 2), <u32>t);
+  }
+}
+
+/**
+ * Vertex normals for the chunk's staged rows: the corners' normals interpolated and normalised
+ * (where they cancel out, the triangle's normal stays). Redoes each row's draw.
+ */
+function vertexNormalsChunk(k0: u32, m: i32): void {
+  const shift = <u64>(64 - guideBits);
+  for (let i: i32 = 0; i < m; i++) {
+    const row = staging + <usize>i * STAGED; // a surface chunk fills its groups' slots: all of 0 to m
+    const c = <u64>(k0 + load<u32>(row, 36)) * 2;
+    const tri = triangles + <usize>triangleOf(randomAt(c), cdf, guide, shift, total) * 12;
+    const bits = randomAt(c + 1);
+    const s = rootOf(bits), r2 = r2Of(bits);
+    const wa = 1 - s, wb = s * (1 - r2), wc = s * r2;
+    const a = vertexAt(load<u32>(tri)), b = vertexAt(load<u32>(tri, 4)), cc = vertexAt(load<u32>(tri, 8));
+    const x = wa * <f64>load<f32>(a, 12) + wb * <f64>load<f32>(b, 12) + wc * <f64>load<f32>(cc, 12);
+    const y = wa * <f64>load<f32>(a, 16) + wb * <f64>load<f32>(b, 16) + wc * <f64>load<f32>(cc, 16);
+    const z = wa * <f64>load<f32>(a, 20) + wb * <f64>load<f32>(b, 20) + wc * <f64>load<f32>(cc, 20);
+    const length = Math.sqrt(x * x + y * y + z * z);
+    if (length > 0) {
+      store<f32>(row, <f32>(x / length), 12);
+      store<f32>(row, <f32>(y / length), 16);
+      store<f32>(row, <f32>(z / length), 20);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Occupancy
 
 // Counters per occupancy sample: uniform x y z, or the draw, the barycentric bits and two
 // Gaussian pairs.
@@ -318,6 +356,18 @@ let boxX: f64 = 0, boxY: f64 = 0, boxZ: f64 = 0, sizeX: f64 = 0, sizeY: f64 = 0,
 let uniformWeight: f32 = 0;
 let spread: f64 = 0;
 let alongNormal = false;
+
+const BATCH: i32 = 64;
+// Per occupancy sample of a batch: its offset in the chunk, the float32 point and its label
+// (BATCH must not pass LABEL_BATCH).
+const bOffset: usize = memory.data(BATCH * 4, 4);
+const bQ: usize = memory.data(BATCH * 12, 4);
+const bLabel: usize = memory.data(BATCH * 4, 4);
+
+@inline
+function at4(base: usize, b: i32): usize {
+  return base + (<usize>b << 2);
+}
 
 /**
  * `n` occupancy samples into rows of OCCUPANCY_WIDTH float32 at `out`: x y z inside weight.
@@ -333,15 +383,19 @@ let alongNormal = false;
  * over every triangle) is not cheap to evaluate exactly, and an approximate density would bias
  * any weight that used it; near-surface samples teach the boundary, uniform ones measure volume.
  * MR_COUNT gets the number of samples inside.
+ *
+ * Near-surface samples are made and labelled in draw order (so that neighbours on the surface
+ * are labelled together and share the inside grid's cache lines), and their rows scattered to
+ * their places; uniform samples are made and written in row order.
  */
 export function sampleOccupancy(
   n: i32, uniformCount: i32, seedLo: u32, seedHi: u32, margin: f64, sigma: f64, noise: i32, out: usize,
 ): i32 {
   if (uniformCount < n && !ready) return fail(S_NO_FACES, 0, 0);
   if (!insideReady()) return fail(S_NO_FACES, 0, 0);
-  if (!prepareChunks()) return fail(S_NO_MEMORY, 0, 0);
+  const size = chunkFor(n);
+  if (size < 0) return fail(S_NO_MEMORY, 0, 0);
   seedRandom(seedLo, seedHi);
-  occupancyOut = out;
   computeBounds();
   const minX = boundMin(0), minY = boundMin(1), minZ = boundMin(2);
   const maxX = boundMax(0), maxY = boundMax(1), maxZ = boundMax(2);
@@ -353,54 +407,71 @@ export function sampleOccupancy(
   spread = sigma * side;
   alongNormal = noise == NOISE_NORMAL;
   let inside: i32 = 0;
-  for (let k0: i32 = 0; k0 < n; k0 += CHUNK) {
-    const m = min(CHUNK, n - k0);
-    // Sample k is uniform when the running share of uniform samples steps up at k; the others
-    // are drawn from the table, in bucket order.
+  for (let k0: i32 = 0; k0 < n; k0 += size) {
+    const m = min(size, n - k0);
+    const rows = out + <usize>k0 * (OCCUPANCY_WIDTH * 4);
+    // Sample k is uniform when the running share of uniform samples steps up at k:
+    // floor((k + 1)u / n) > floor(k·u / n), kept as the remainder of k·u by n.
+    if (ready) memory.fill(histogram, 0, <usize>SORT_BUCKETS * 4);
+    let remainder = (<i64>k0 * <i64>uniformCount) % <i64>n;
     for (let i: i32 = 0; i < m; i++) {
-      const k = <i64>(k0 + i);
-      const isUniform = ((k + 1) * <i64>uniformCount) / <i64>n > (k * <i64>uniformCount) / <i64>n;
-      if (isUniform) {
-        store<u32>(keys + (<usize>i << 2), 0xffffffff);
-      } else store<u32>(keys + (<usize>i << 2), bucketOf(<u64>k * OCCUPANCY_STRIDE));
+      remainder += <i64>uniformCount;
+      if (remainder >= <i64>n) {
+        remainder -= <i64>n;
+        store<u32>(keys + (<usize>i << 2), NOT_DRAWN);
+      } else setKey(i, keyOf(randomAt(<u64>(k0 + i) * OCCUPANCY_STRIDE)));
     }
-    const near = sortChunk(m);
+    const near = ready ? sortChunk(m) : 0;
+    startGroups(m);
+    const groupShift = <u32>groupBits;
     for (let i0: i32 = 0; i0 < near; i0 += BATCH) {
       const count = min(BATCH, near - i0);
-      for (let b: i32 = 0; b < count; b++) store<u32>(at4(bSample, b), <u32>k0 + load<u32>(order + (<usize>(i0 + b) << 2)));
-      drawBatch(OCCUPANCY_STRIDE, count, false);
-      for (let b: i32 = 0; b < count; b++) nearPoint(b);
-      inside += finishBatch(count, 0);
+      for (let b: i32 = 0; b < count; b++) {
+        const offset = load<u32>(order + (<usize>(i0 + b) << 2));
+        store<u32>(at4(bOffset, b), offset);
+        nearPoint(b, <u32>k0 + offset);
+      }
+      inside += labelBatch(bQ, count, bLabel);
+      for (let b: i32 = 0; b < count; b++) {
+        const offset = load<u32>(at4(bOffset, b));
+        const row = slotFor(offset, groupShift);
+        writeRow(row, b, 0);
+        store<u32>(row, offset, 36);
+      }
     }
+    scatter(rows, OCCUPANCY_WIDTH * 4);
     // The uniform samples, in row order.
     let b: i32 = 0;
     for (let i: i32 = 0; i < m; i++) {
-      if (load<u32>(keys + (<usize>i << 2)) != 0xffffffff) continue;
-      const k = <u32>(k0 + i);
-      const c = <u64>k * OCCUPANCY_STRIDE;
-      store<u32>(at4(bSample, b), k);
+      if (load<u32>(keys + (<usize>i << 2)) != NOT_DRAWN) continue;
+      const c = <u64>(k0 + i) * OCCUPANCY_STRIDE;
+      store<u32>(at4(bOffset, b), i);
       const q = bQ + <usize>b * 12;
       store<f32>(q, <f32>(boxX + toUniform(randomAt(c)) * sizeX));
       store<f32>(q, <f32>(boxY + toUniform(randomAt(c + 1)) * sizeY), 4);
       store<f32>(q, <f32>(boxZ + toUniform(randomAt(c + 2)) * sizeZ), 8);
       if (++b == BATCH) {
-        inside += finishBatch(b, uniformWeight);
+        inside += uniformBatch(b, rows);
         b = 0;
       }
     }
-    if (b > 0) inside += finishBatch(b, uniformWeight);
+    if (b > 0) inside += uniformBatch(b, rows);
   }
   setWord(MR_COUNT, inside);
   return ok();
 }
 
-/** The near-surface point of batch slot b (its triangle drawn) into bQ. */
+/** The near-surface point of sample k into batch slot b of bQ. */
 @inline
-function nearPoint(b: i32): void {
-  const c = <u64>load<u32>(at4(bSample, b)) * OCCUPANCY_STRIDE;
-  const rec = <usize>load<u32>(at4(bRec, b));
-  weights(b);
-  const px = blend(rec, R_CORNERS), py = blend(rec, R_CORNERS + 4), pz = blend(rec, R_CORNERS + 8);
+function nearPoint(b: i32, k: u32): void {
+  const c = <u64>k * OCCUPANCY_STRIDE;
+  const rec = table + <usize>triangleOf(randomAt(c), cdf, guide, <u64>(64 - guideBits), total) * RECORD;
+  const bits = randomAt(c + 1);
+  const s = rootOf(bits), r2 = r2Of(bits);
+  const wa = 1 - s, wb = s * (1 - r2), wc = s * r2;
+  const px = wa * <f64>load<f32>(rec) + wb * <f64>load<f32>(rec, R_CORNER) + wc * <f64>load<f32>(rec, 2 * R_CORNER);
+  const py = wa * <f64>load<f32>(rec, 4) + wb * <f64>load<f32>(rec, R_CORNER + 4) + wc * <f64>load<f32>(rec, 2 * R_CORNER + 4);
+  const pz = wa * <f64>load<f32>(rec, 8) + wb * <f64>load<f32>(rec, R_CORNER + 8) + wc * <f64>load<f32>(rec, 2 * R_CORNER + 8);
   let x: f32, y: f32, z: f32;
   if (alongNormal) {
     const d = gaussianPair(c + 2) * spread;
@@ -420,22 +491,24 @@ function nearPoint(b: i32): void {
   store<f32>(q, z, 8);
 }
 
-/** Label the batch's points and write their rows (each at its sample's row) with `weight`. */
-function finishBatch(count: i32, weight: f32): i32 {
+/** The row of batch slot b: its point, its label and `weight`. */
+@inline
+function writeRow(row: usize, b: i32, weight: f32): void {
+  const q = bQ + <usize>b * 12;
+  store<u64>(row, load<u64>(q));
+  store<f32>(row, load<f32>(q, 8), 8);
+  store<f32>(row, <f32>load<u32>(at4(bLabel, b)), 12);
+  store<f32>(row, weight, 16);
+}
+
+/** Label the batch's uniform points and write their rows (slot b's at its offset from `rows`). */
+function uniformBatch(count: i32, rows: usize): i32 {
   const inside = labelBatch(bQ, count, bLabel);
   for (let b: i32 = 0; b < count; b++) {
-    const q = bQ + <usize>b * 12;
-    const row = occupancyOut + <usize>load<u32>(at4(bSample, b)) * (OCCUPANCY_WIDTH * 4);
-    store<f32>(row, load<f32>(q));
-    store<f32>(row, load<f32>(q, 4), 4);
-    store<f32>(row, load<f32>(q, 8), 8);
-    store<f32>(row, <f32>load<u32>(at4(bLabel, b)), 12);
-    store<f32>(row, weight, 16);
+    writeRow(rows + <usize>load<u32>(at4(bOffset, b)) * (OCCUPANCY_WIDTH * 4), b, uniformWeight);
   }
   return inside;
 }
-
-let occupancyOut: usize = 0;
 
 /** Label `count` float32 x y z points (stride 12 bytes) into bytes 0/1 at `out`; MR_COUNT: inside. */
 export function labelPoints(points: usize, count: i32, out: usize): i32 {

@@ -108,8 +108,8 @@ interface MeshExports {
   kdNearest(queries: number, count: number, distOut: number, indexOut: number): number;
 }
 
-function meshModule(build: MeshBuild): WebAssembly.Module {
-  return wasmModule(build === "debug" ? "mesh-debug" : "mesh");
+function meshModule(build: MeshBuild, file?: string): WebAssembly.Module {
+  return wasmModule(file ?? (build === "debug" ? "mesh-debug" : "mesh"));
 }
 
 /** The mesh kernel: one mesh at a time. */
@@ -123,10 +123,11 @@ export class MeshKernel {
   private vertexAt = 0;
   private triangleAt = 0;
 
-  constructor(options: { build?: MeshBuild } = {}) {
+  /** `wasm`: the path of another build of the kernel (a benchmark compares two in one process). */
+  constructor(options: { build?: MeshBuild; wasm?: string } = {}) {
     this.build = options.build ?? "release";
     let exports: MeshExports | undefined;
-    const instance = new WebAssembly.Instance(meshModule(this.build), {
+    const instance = new WebAssembly.Instance(meshModule(this.build, options.wasm), {
       env: {
         parseDecimal: (ptr: number, len: number) => Number(Buffer.from(exports!.memory.buffer, ptr, len).toString("latin1")),
         abort: (_msg: number, _file: number, line: number, column: number) => {
