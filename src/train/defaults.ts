@@ -18,7 +18,8 @@ export function defaultThreads(): number {
   return Math.min(2, availableParallelism());
 }
 
-export const SAMPLE_DEFAULTS = { points: 200000, seed: 0, cone: 30 };
+/** sample: index models' points (the reference's), the other models' mesh level, the seed and the ray cone. */
+export const SAMPLE_DEFAULTS = { points: 200000, level: 6, seed: 0, cone: 30 };
 
 /** Default seconds between checkpoints within an epoch (train --checkpoint-every). */
 export const CHECKPOINT_SECONDS = 300;
