@@ -2,8 +2,9 @@
 // reference mesh, with metrics.ts's functions (the ones HeadsNet's own evaluation uses):
 //
 //   Chamfer-L1/L2, F-score, normal consistency, colour error: between `samples` area-weighted
-//     surface samples of each mesh (the mesh kernel's sampleSurface, face normals, seeded), or a
-//     point cloud's own points (and its file normals, if it has them);
+//     surface samples of each mesh (the mesh kernel's sampleSurface, face normals, one seeded
+//     stream for both, so a mesh against itself scores exactly 0), or a point cloud's own points
+//     (and its file normals, if it has them);
 //   F-score at τ = 1% of the reference's extent (its bounding box's largest side), or the
 //     thresholds given;
 //   IoU over `occupancy` points uniform in the union of the two bounding boxes (grown by 5% of
@@ -56,9 +57,10 @@ export interface CompareSummary {
 export const COMPARE_DEFAULTS = { samples: 100_000, occupancy: 100_000, seed: 0 };
 const GREY: [number, number, number] = [0.8, 0.8, 0.8];
 
-function shapeOf(kernel: MeshKernel, info: MeshInfo, samples: number, seed: number, role: string): { set: PointSet; facts: ShapeFacts; colors: boolean } {
+function shapeOf(kernel: MeshKernel, info: MeshInfo, samples: number, seed: number): { set: PointSet; facts: ShapeFacts; colors: boolean } {
   if (info.triangles > 0) {
-    const rows = kernel.sampleSurface(samples, { seed: sampleSeed(seed, role, "eval") });
+    // One random stream for both meshes: a mesh against itself gets the same samples, and scores 0.
+    const rows = kernel.sampleSurface(samples, { seed: sampleSeed(seed, "", "eval") });
     const set = surfacePointSet(rows);
     const colors = new Float32Array(samples * 3);
     for (let i = 0; i < samples; i++) for (let c = 0; c < 3; c++) colors[i * 3 + c] = rows[i * 9 + 6 + c];
@@ -108,8 +110,8 @@ export async function compareMeshes(o: CompareOptions): Promise<{ error?: Headsn
     const refInfo = refKernel.loadFile(o.reference, { defaultColor: GREY });
     if (refInfo.triangles === 0) throw errors.usage(`${o.reference}: the reference must be a mesh, and this file has no faces (a point cloud can be compared against a mesh: pass it as the shape to evaluate)`);
     const predInfo = predKernel.loadFile(o.predicted, { defaultColor: GREY });
-    const ref = shapeOf(refKernel, refInfo, samples, seed, "reference");
-    const pred = shapeOf(predKernel, predInfo, samples, seed, "predicted");
+    const ref = shapeOf(refKernel, refInfo, samples, seed);
+    const pred = shapeOf(predKernel, predInfo, samples, seed);
     const thresholds = o.thresholds ?? [0.01 * ref.facts.extent];
     const both = ref.colors && pred.colors;
     const m = compareClouds(

@@ -76,6 +76,8 @@ export interface TrainOptions {
   steps?: number;
   /** Evaluate the heads every this many steps (and at the end): Chamfer, F-score, colour, ids matched. */
   evalEvery?: number;
+  /** Evaluate at these steps too (and at the end). */
+  evalSteps?: number[];
   /** The dataset to evaluate against (default: the one trained on; a stream needs one). */
   evalData?: string | string[];
   /** Training heads evaluated (default: all, up to 32, spread over the ids). */
@@ -437,7 +439,9 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
 
     // Evaluation: the training heads (or those of evalData) against the heads generated for their ids.
     let evalHeads: TrainingHead[] | undefined;
-    if (o.evalEvery !== undefined) {
+    const evaluating = o.evalEvery !== undefined || (o.evalSteps?.length ?? 0) > 0;
+    const evalAt = new Set(o.evalSteps ?? []);
+    if (evaluating) {
       let evalSet = dataset;
       if (o.evalData !== undefined) evalSet = await openDataset(o.evalData);
       if (!evalSet) throw errors.usage(`${opt("evalEvery")} compares the heads with a compiled dataset's: pass ${opt("evalData")} DIR when training from a stream`);
@@ -555,7 +559,7 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
           globalStep++;
           sinceEval.loss += value;
           sinceEval.steps++;
-          if (o.evalEvery !== undefined && globalStep % o.evalEvery === 0) await evaluate(globalStep, e + 1, lr);
+          if ((o.evalEvery !== undefined && globalStep % o.evalEvery === 0) || evalAt.has(globalStep)) await evaluate(globalStep, e + 1, lr);
           if (done()) break;
           const stopping = Boolean(o.signal?.aborted);
           if (stopping || (everyMs > 0 && performance.now() - lastCheckpoint > everyMs)) {
@@ -586,7 +590,7 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
         rowsTotal += rows;
         stepsTotal += steps;
         const finished = done() || e + 1 >= epochsFor(source.rows);
-        if (finished && o.evalEvery !== undefined && evaluations[evaluations.length - 1]?.step !== globalStep) await evaluate(globalStep, e + 1, lastLr);
+        if (finished && evaluating && evaluations[evaluations.length - 1]?.step !== globalStep) await evaluate(globalStep, e + 1, lastLr);
         await checkpoint(e + 1, undefined, previous?.data.rows ?? source.rows ?? rows);
         lastCheckpoint = performance.now();
         o.onCheckpoint?.({ epoch: e + 1, step: steps, endOfEpoch: true, loss: record.loss, out: o.out });
