@@ -233,6 +233,8 @@ function checkInt(name: string, v: number | undefined, min: number, max = Number
   }
 }
 
+const evalNeedsData = () => errors.usage(`${opt("evalEvery")} compares the heads with a compiled dataset's: pass ${opt("evalData")} DIR when training from a stream`);
+
 function validate(o: TrainOptions): void {
   const sources = [o.data !== undefined, o.fromPly !== undefined].filter(Boolean).length;
   if (sources !== 1) throw errors.usage("train needs exactly one source: a dataset directory, '-' for a row stream on stdin, or " + opt("fromPly") + " DIR");
@@ -249,6 +251,7 @@ function validate(o: TrainOptions): void {
   checkInt("warmup", o.warmup, 0);
   checkInt("evalEvery", o.evalEvery, 1);
   checkInt("evalHeads", o.evalHeads, 1, 1 << 16);
+  if ((o.evalEvery !== undefined || o.evalSteps?.length) && o.evalData === undefined && (o.data === "-" || o.fromPly !== undefined)) throw evalNeedsData();
   if (o.lrMin !== undefined && !(o.lrMin >= 0 && o.lrMin <= 1)) throw errors.usage(`${opt("lrMin")} must be a fraction of ${opt("lr")} from 0 to 1, got ${o.lrMin}`);
   if (o.lrSchedule !== undefined && !LR_SCHEDULES.includes(o.lrSchedule)) throw errors.usage(`${opt("lrSchedule")} must be one of ${LR_SCHEDULES.join(", ")}, got ${o.lrSchedule}`);
   if (o.lr !== undefined && !(Number.isFinite(o.lr) && o.lr > 0)) throw errors.usage(`${opt("lr")} must be a positive number, got ${o.lr}`);
@@ -444,7 +447,7 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
     if (evaluating) {
       let evalSet = dataset;
       if (o.evalData !== undefined) evalSet = await openDataset(o.evalData);
-      if (!evalSet) throw errors.usage(`${opt("evalEvery")} compares the heads with a compiled dataset's: pass ${opt("evalData")} DIR when training from a stream`);
+      if (!evalSet) throw evalNeedsData();
       const models = evalSet.manifest.models.length;
       evalHeads = readHeads(evalSet, spreadHeads(models, o.evalHeads ?? Math.min(models, 32)));
     }
