@@ -9,7 +9,7 @@ import type { TrainProgress, TrainSummary, EvalRecord } from "./train.js";
 import type { EvalModelSummary } from "./eval-model.js";
 import type { CompareSummary } from "../mesh/compare.js";
 import type { Quality } from "./evaluate.js";
-import { TRAIN_DEFAULTS, SAMPLE_DEFAULTS, OPTIMIZERS, ACTIVATIONS, CHECKPOINT_SECONDS, defaultThreads } from "./defaults.js";
+import { TRAIN_DEFAULTS, ENCODED_DEFAULTS, SAMPLE_DEFAULTS, OPTIMIZERS, ACTIVATIONS, CHECKPOINT_SECONDS, defaultThreads } from "./defaults.js";
 import { progressEnabled, formatCount, formatSeconds, ProgressBar } from "../progress.js";
 import { DEFAULT_ICOSPHERE_LEVEL } from "../icosphere.js";
 import { DEFAULT_ENCODING, ID_ENCODINGS, DIRECTION_KEYS } from "./encoding.js";
@@ -100,15 +100,15 @@ export function registerTrainCommands(y: Argv, io: TrainIo, setExitCode: (c: num
         .option("units", { type: "number", default: TRAIN_DEFAULTS.units, describe: "units per hidden layer" })
         .option("activation", { choices: ACTIVATIONS, default: TRAIN_DEFAULTS.activation, describe: "hidden layers' activation" })
         .option("optimizer", { choices: OPTIMIZERS, default: TRAIN_DEFAULTS.optimizer, describe: "optimizer" })
-        .option("lr", { type: "number", default: TRAIN_DEFAULTS.lr, describe: "learning rate" })
+        .option("lr", { type: "number", describe: `learning rate (the peak, with a schedule) [default: ${TRAIN_DEFAULTS.lr} with --encoding index, else ${ENCODED_DEFAULTS.lr}]` })
         .option("batch", { type: "number", default: TRAIN_DEFAULTS.batch, describe: "rows per step" })
         .option("epochs", { type: "number", describe: `passes over the data (with --resume: the total) [default: ${TRAIN_DEFAULTS.epochs}, or as many as --steps take]` })
         .option("steps", { type: "number", describe: "stop after this many steps in all (the learning-rate schedule spans them; with --resume: the total) [default: --epochs' worth]" })
         .option("encoding", { type: "string", default: DEFAULT_ENCODING, describe: "network input: index (the reference's [id, index value]), direction ([id, q]) or fourier[:K[:scale]] ([id, q, sin/cos(scale·2^j·π·q)], K 4, scale 1)" })
         .option("id-encoding", { choices: ID_ENCODINGS, describe: "direction/fourier: the id as one input (scalar) or one weight per training head (hat: one-hot at a training id, linear between neighbours) [default: hat]" })
         .option("key", { choices: DIRECTION_KEYS, describe: "direction/fourier: a row's direction q is its icosphere vertex (vertex) or its target point's direction (radial) [default: radial]" })
-        .option("lr-schedule", { choices: LR_SCHEDULES, describe: "learning rate over the run: const, or cosine (decays to --lr-min x --lr at the last step) [default: const with --encoding index, else cosine]" })
-        .option("warmup", { type: "number", default: 0, describe: "steps of linear learning-rate warm-up" })
+        .option("lr-schedule", { choices: LR_SCHEDULES, describe: `learning rate over the run: const, or cosine (decays to --lr-min x --lr at the last step) [default: const with --encoding index, else ${ENCODED_DEFAULTS.lrSchedule}]` })
+        .option("warmup", { type: "number", describe: `steps of linear learning-rate warm-up [default: 0 with --encoding index, else ${ENCODED_DEFAULTS.warmup}]` })
         .option("lr-min", { type: "number", default: 0, describe: "cosine: the final learning rate, a fraction of --lr" })
         .option("eval-every", { type: "number", describe: "every this many steps (and at the end), generate the training heads and print Chamfer, F-score, colour error and ids matched (recorded in training.json)" })
         .option("eval-data", { type: "string", array: true, describe: "the dataset --eval-every compares with [default: the dataset trained on; a stream needs it]" })

@@ -14,6 +14,12 @@ export const TRAIN_DEFAULTS = {
   seed: 0, shuffleBuffer: 1 << 20,
 };
 
+/**
+ * What the direction and fourier encodings train with unless told (the reference's settings
+ * otherwise): the schedule and peak rate that gave the best heads in bench:quality (README).
+ */
+export const ENCODED_DEFAULTS = { lrSchedule: "cosine" as const, lr: 0.001, warmup: 0 };
+
 export function defaultThreads(): number {
   return Math.min(2, availableParallelism());
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { performance } from "node:perf_hooks";
 import { tf, initBackend } from "./backend.js";
-import { TRAIN_DEFAULTS, CHECKPOINT_SECONDS, defaultThreads } from "./defaults.js";
+import { TRAIN_DEFAULTS, ENCODED_DEFAULTS, CHECKPOINT_SECONDS, defaultThreads } from "./defaults.js";
 import {
   saveModel, saveOptimizerState, loadModel, OPTIMIZERS, ACTIVATIONS, MODEL_JSON, type OptimizerName, type ModelMeta,
 } from "./model.js";
@@ -395,7 +395,7 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
       units: o.units ?? TRAIN_DEFAULTS.units,
       activation: o.activation ?? TRAIN_DEFAULTS.activation,
       optimizer: o.optimizer ?? TRAIN_DEFAULTS.optimizer,
-      lr: o.lr ?? TRAIN_DEFAULTS.lr,
+      lr: o.lr ?? TRAIN_DEFAULTS.lr, // the encoding's default replaces it below, when not given
       batch: o.batch ?? TRAIN_DEFAULTS.batch,
       seed: o.seed ?? TRAIN_DEFAULTS.seed,
       shuffleBuffer: o.shuffleBuffer ?? TRAIN_DEFAULTS.shuffleBuffer,
@@ -428,7 +428,9 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
       const index = encoding.name === "index";
       settings = {
         ...settings, encoding,
-        lrSchedule: o.lrSchedule ?? (index ? "const" : "cosine"), warmup: o.warmup ?? 0, lrMin: o.lrMin ?? 0,
+        lr: o.lr ?? (index ? TRAIN_DEFAULTS.lr : ENCODED_DEFAULTS.lr),
+        lrSchedule: o.lrSchedule ?? (index ? "const" : ENCODED_DEFAULTS.lrSchedule),
+        warmup: o.warmup ?? (index ? 0 : ENCODED_DEFAULTS.warmup), lrMin: o.lrMin ?? 0,
       };
     }
     const spec = settings.encoding ?? legacyEncoding(source.xWidth, icosphereRecord);
