@@ -8,10 +8,13 @@
 //
 //   node dist/bench/quality.js [--quick] [--steps 6000] [--threads 2] [--heads 4] [--vertices 20000]
 //                              [--configs index,direction,...] [--eval-every 250] [--out bench/results]
+//   node dist/bench/quality.js --merge DIR,DIR,... [--out bench/results]
 //
 // --quick: 1,000 steps, evaluations at 250 and 1,000. Training time excludes the evaluations.
+// --merge: one table from runs of some configs each (say, one process per encoding side by side,
+// or on several machines): each DIR holds a quality.json this benchmark wrote.
 
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync } from "node:fs";
 import { tmpdir, availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { synthCorpus } from "../src/synth.js";
@@ -90,14 +93,60 @@ function svg(results: RunResult[], floor: number, steps: number): string {
   return out.join("\n");
 }
 
+interface Saved {
+  stamp: string;
+  steps: number;
+  threads: number;
+  heads: number;
+  vertices: number;
+  marks: number[];
+  baselines: { sphere: { chamferL1: number; fscore: number; colorError: number }; meanHead: { chamferL1: number; fscore: number; colorError: number }; floor: { chamferL1: number; fscore: number; colorError: number; matched: number | null } };
+  results: RunResult[];
+}
+
+function table(saved: Saved): string {
+  const { marks, steps, baselines: base, heads, results } = saved;
+  const row = (name: string, b: { chamferL1: number; fscore: number; colorError: number; matched?: number | null }) =>
+    `| ${name} | | ${marks.map(() => "").join(" | ")}${b.chamferL1.toFixed(4)} | ${b.fscore.toFixed(3)} | ${b.colorError.toFixed(4)} | ${b.matched != null ? `${b.matched}/${heads}` : "-"} | | |`;
+  return [
+    `| encoding | flags | ${marks.map((m) => `Chamfer @ ${fmt(m)}`).join(" | ")} | F-score @ ${fmt(steps)} | colour @ ${fmt(steps)} | ids matched | train time | rows/s |`,
+    `|---|---|${marks.map(() => "---|").join("")}---|---|---|---|---|`,
+    ...results.map((r) => {
+      const last = r.evaluations[r.evaluations.length - 1];
+      const at = marks.map((m) => r.evaluations.find((e) => e.step === m)?.chamferL1.toFixed(4) ?? "-");
+      return `| ${r.name} | \`${r.flags}\` | ${at.join(" | ")} | ${last.fscore.toFixed(3)} | ${last.colorError.toFixed(4)} | ${last.matched}/${last.heads} | ${r.seconds.toFixed(0)} s | ${fmt(r.rowsPerSecond)} |`;
+    }),
+    row("sphere (mean radius)", base.sphere),
+    row("mean head", base.meanHead),
+    row("floor (per-vertex mean rows)", base.floor),
+  ].join("\n");
+}
+
+function write(outDir: string, saved: Saved): void {
+  const md = table(saved);
+  log("\n" + md);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, "quality.md"), `# bench:quality (${saved.stamp})\n\n${md}\n\n![Chamfer against steps](quality.svg)\n`);
+  writeFileSync(join(outDir, "quality.json"), JSON.stringify(saved, null, 1) + "\n");
+  writeFileSync(join(outDir, "quality.svg"), svg(saved.results, saved.baselines.floor.chamferL1, saved.steps));
+}
+
 async function main(): Promise<void> {
+  const outDir = arg("out", join("bench", "results"));
+  const merging = arg("merge", "");
+  if (merging) {
+    const parts = merging.split(",").map((d) => JSON.parse(readFileSync(join(d, "quality.json"), "utf8")) as Saved);
+    const order = CONFIGS.map((c) => c.name);
+    const results = parts.flatMap((p) => p.results).sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+    write(outDir, { ...parts[0], stamp: parts.map((p) => p.stamp).join("; "), results });
+    return;
+  }
   const quick = flag("quick");
   const steps = Number(arg("steps", quick ? "1000" : "6000"));
   const threads = Number(arg("threads", "2"));
   const heads = Number(arg("heads", "4")), vertices = Number(arg("vertices", "20000"));
   const every = Number(arg("eval-every", "250"));
   const wanted = arg("configs", "");
-  const outDir = arg("out", join("bench", "results"));
   const configs = wanted ? CONFIGS.filter((c) => wanted.split(",").includes(c.name)) : CONFIGS;
   const marks = [250, 1000, 3000, 6000].filter((s) => s <= steps);
   if (!marks.includes(steps)) marks.push(steps);
@@ -128,24 +177,9 @@ async function main(): Promise<void> {
       log(`${config.name.padEnd(17)} ${at.join(" / ")}  ${evaluations[evaluations.length - 1].matched}/${heads} matched  ${s.seconds.toFixed(0)} s  ${fmt(s.rowsPerSecond)} rows/s  (${s.encoding})`);
       rmSync(join(work, `m-${config.name}`), { recursive: true, force: true });
     }
-    const md = [
-      `| encoding | flags | ${marks.map((m) => `Chamfer @ ${fmt(m)}`).join(" | ")} | F-score @ ${fmt(steps)} | colour @ ${fmt(steps)} | ids matched | train time | rows/s |`,
-      `|---|---|${marks.map(() => "---|").join("")}---|---|---|---|---|`,
-      ...results.map((r) => {
-        const last = r.evaluations[r.evaluations.length - 1];
-        const at = marks.map((m) => r.evaluations.find((e) => e.step === m)?.chamferL1.toFixed(4) ?? "-");
-        return `| ${r.name} | \`${r.flags}\` | ${at.join(" | ")} | ${last.fscore.toFixed(3)} | ${last.colorError.toFixed(4)} | ${last.matched}/${last.heads} | ${r.seconds.toFixed(0)} s | ${fmt(r.rowsPerSecond)} |`;
-      }),
-      `| sphere (mean radius) | | ${marks.map(() => "").join(" | ")}${base.sphere.chamferL1.toFixed(4)} | ${base.sphere.fscore.toFixed(3)} | ${base.sphere.colorError.toFixed(4)} | - | | |`,
-      `| mean head | | ${marks.map(() => "").join(" | ")}${base.meanHead.chamferL1.toFixed(4)} | ${base.meanHead.fscore.toFixed(3)} | ${base.meanHead.colorError.toFixed(4)} | - | | |`,
-      `| floor (per-vertex mean rows) | | ${marks.map(() => "").join(" | ")}${base.floor.chamferL1.toFixed(4)} | ${base.floor.fscore.toFixed(3)} | ${base.floor.colorError.toFixed(4)} | ${base.floor.matched}/${heads} | | |`,
-    ].join("\n");
-    log("\n" + md);
-    mkdirSync(outDir, { recursive: true });
     const stamp = `${new Date().toISOString()}, ${availableParallelism()} cores, ${threads} thread(s), ${fmt(steps)} steps`;
-    writeFileSync(join(outDir, "quality.md"), `# bench:quality (${stamp})\n\n${md}\n\n![Chamfer against steps](quality.svg)\n`);
-    writeFileSync(join(outDir, "quality.json"), JSON.stringify({ stamp, steps, threads, heads, vertices, baselines: { sphere: base.sphere.chamferL1, meanHead: base.meanHead.chamferL1, floor: base.floor.chamferL1 }, results }, null, 1) + "\n");
-    writeFileSync(join(outDir, "quality.svg"), svg(results, base.floor.chamferL1, steps));
+    const score = (q: typeof base.sphere) => ({ chamferL1: q.chamferL1, fscore: q.fscore, colorError: q.colorError, matched: q.matched });
+    write(outDir, { stamp, steps, threads, heads, vertices, marks, baselines: { sphere: score(base.sphere), meanHead: score(base.meanHead), floor: score(base.floor) }, results });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -104,7 +104,12 @@ describe("encodings", () => {
     expect(() => parseEncoding("fourier:0")).toThrow(/`encoding` must be index, direction, or fourier\[:K\[:scale\]\]/);
     expect(() => parseEncoding("sine")).toThrow(HeadsnetError);
     expect(() => resolveEncoding({ encoding: "index", idEncoding: "hat" }, data)).toThrow(/`idEncoding` hat needs `encoding` direction or fourier/);
-    expect(() => resolveEncoding({}, { ...data, ids: undefined })).toThrow(/does not list them; pass `idEncoding` scalar/);
+    expect(() => resolveEncoding({ idEncoding: "hat" }, { ...data, ids: undefined })).toThrow(/does not list them; pass `idEncoding` scalar/);
+    // Without the ids (a stream that does not list them), or with more heads than a hat is worth: the scalar id.
+    expect(resolveEncoding({}, { ...data, ids: undefined }).id).toBe("scalar");
+    const many = Array.from({ length: 257 }, (_, k) => (k + 0.5) / 257);
+    expect(resolveEncoding({}, { ...data, ids: many }).id).toBe("scalar");
+    expect(resolveEncoding({}, { ...data, ids: many.slice(1) }).id).toBe("hat");
   });
 });
 

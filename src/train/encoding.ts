@@ -67,6 +67,13 @@ export interface EncodingChoice {
 /** The default: what trained the best heads (README "Encodings"). */
 export const DEFAULT_ENCODING = "fourier";
 
+/**
+ * The hat is the default id encoding up to this many training heads, the scalar id beyond: a hat
+ * adds a network input per head, and the first layer's cost grows with it (at 256 heads with 384
+ * units, about a fifth more work per row; at the published corpus's 6,748, several times more).
+ */
+export const MAX_DEFAULT_HAT_HEADS = 256;
+
 /** Parse `--encoding`. */
 export function parseEncoding(text: string): { name: EncodingName; octaves?: number; scale?: number } {
   const [name, k, s, ...rest] = text.trim().split(":");
@@ -88,7 +95,8 @@ export function parseEncoding(text: string): { name: EncodingName; octaves?: num
 
 /**
  * The encoding a run trains with, from its options and its data: `index` keeps the rows as they
- * are; the others default to the hat id and the radial key.
+ * are; the others default to the radial key, and to the hat id when the data lists its heads' ids
+ * and there are at most MAX_DEFAULT_HAT_HEADS of them (else the scalar id).
  */
 export function resolveEncoding(choice: EncodingChoice, data: { rowWidth: number; ids: number[] | undefined; icosphere?: IcosphereRecord }): EncodingSpec {
   const parsed = parseEncoding(choice.encoding ?? DEFAULT_ENCODING);
@@ -97,7 +105,8 @@ export function resolveEncoding(choice: EncodingChoice, data: { rowWidth: number
     if (choice.key === "radial") throw errors.usage(`${opt("key")} radial needs ${opt("encoding")} direction or fourier: ${opt("encoding")} index feeds the rows as they are`);
     return { name: "index", id: "scalar", key: "vertex", rowWidth: data.rowWidth, icosphere: data.icosphere };
   }
-  const id = choice.idEncoding ?? "hat";
+  const heads = new Set((data.ids ?? []).map(Math.fround)).size;
+  const id = choice.idEncoding ?? (heads > 0 && heads <= MAX_DEFAULT_HAT_HEADS ? "hat" : "scalar");
   const key = choice.key ?? "radial";
   let ids: number[] | undefined;
   if (id === "hat") {
