@@ -47,6 +47,8 @@ export const CONFIGS: Config[] = [
   { name: "fourier-radial", flags: "--encoding fourier --id-encoding scalar", options: { encoding: "fourier", idEncoding: "scalar" } },
   { name: "fourier-radial-hat", flags: "--encoding fourier --id-encoding hat --key radial --lr-schedule cosine", options: { encoding: "fourier", idEncoding: "hat", key: "radial", lrSchedule: "cosine", lr: 0.001, warmup: 0 } },
   { name: "fourier-radial-hat-lr3", flags: "--encoding fourier --id-encoding hat --key radial --lr 0.003 --warmup 300", options: { encoding: "fourier", idEncoding: "hat", key: "radial", lrSchedule: "cosine", lr: 0.003, warmup: 300 } },
+  { name: "fourier3-radial-hat", flags: "--encoding fourier:3 --id-encoding hat --key radial --lr 0.001 --warmup 0", options: { encoding: "fourier:3", idEncoding: "hat", key: "radial", lrSchedule: "cosine", lr: 0.001, warmup: 0 } },
+  { name: "fourier3-radial-hat-lr3", flags: "--encoding fourier:3 --id-encoding hat --key radial --lr 0.003 --warmup 300", options: { encoding: "fourier:3", idEncoding: "hat", key: "radial", lrSchedule: "cosine", lr: 0.003, warmup: 300 } },
 ];
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -68,7 +70,7 @@ function svg(results: RunResult[], floor: number, steps: number): string {
   const yMin = Math.log10(Math.min(floor * 0.8, ...results.flatMap((r) => r.evaluations.map((e) => e.chamferL1)))), yMax = Math.log10(0.5);
   const x = (s: number) => left + (s / steps) * pw;
   const y = (v: number) => top + ((yMax - Math.log10(v)) / (yMax - yMin)) * ph;
-  const colors = ["#8a8f98", "#e0a040", "#d06030", "#50a0e0", "#40b080", "#c080f0", "#f0f0f0"];
+  const colors = ["#8a8f98", "#e0a040", "#d06030", "#50a0e0", "#40b080", "#c080f0", "#f0f0f0", "#f06090", "#a0e060"];
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
     `<rect width="${W}" height="${H}" fill="#181a1f"/>`,

@@ -453,7 +453,7 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
       const models = evalSet.manifest.models.length;
       evalHeads = readHeads(evalSet, spreadHeads(models, o.evalHeads ?? Math.min(models, 32)));
     }
-    const grid = evalHeads ? headGrid(spec, { dir: o.out, icosphere: o.icosphere }) : undefined;
+    const grid = evalHeads ? headGrid(spec, { dir, icosphere: o.fromPly ? undefined : o.icosphere }) : undefined;
 
     let loaded: tf.LayersModel | undefined;
     const position = o.resume ? previous?.position : undefined;
