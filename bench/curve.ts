@@ -3,6 +3,7 @@
 // evaluation, and the generated heads' Chamfer-L1; both on log scales).
 //
 //   node dist/bench/curve.js MODEL_DIR -o docs/training-curve.svg [--title TEXT] [--floor 0.0071]
+//   node dist/bench/curve.js bench/results/quality.json --config NAME -o FILE.svg   (a bench:quality run's)
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -65,12 +66,14 @@ function main(): void {
   const dir = process.argv[2];
   const out = arg("o") ?? arg("out");
   if (!dir || !out) {
-    process.stderr.write("usage: node dist/bench/curve.js MODEL_DIR -o FILE.svg [--title TEXT] [--floor CHAMFER]\n");
+    process.stderr.write("usage: node dist/bench/curve.js MODEL_DIR|quality.json [--config NAME] -o FILE.svg [--title TEXT] [--floor CHAMFER]\n");
     process.exitCode = 2;
     return;
   }
-  const state = JSON.parse(readFileSync(join(dir, "training.json"), "utf8"));
-  const evaluations: EvalRecord[] = state.evaluations ?? [];
+  const config = arg("config");
+  const evaluations: EvalRecord[] = dir.endsWith(".json")
+    ? (JSON.parse(readFileSync(dir, "utf8")).results as { name: string; evaluations: EvalRecord[] }[]).find((r) => r.name === config)?.evaluations ?? []
+    : JSON.parse(readFileSync(join(dir, "training.json"), "utf8")).evaluations ?? [];
   if (evaluations.length < 2) {
     process.stderr.write(`${dir}: training.json has ${evaluations.length} evaluations; train with --eval-every to record them\n`);
     process.exitCode = 1;

@@ -8,6 +8,7 @@
 //
 //   node dist/bench/quality.js [--quick] [--steps 6000] [--threads 2] [--heads 4] [--vertices 20000]
 //                              [--configs index,direction,...] [--eval-every 250] [--out bench/results]
+//                              [--keep DIR]  (keep each trained model in DIR/NAME)
 //   node dist/bench/quality.js --merge DIR,DIR,... [--out bench/results]
 //
 // --quick: 1,000 steps, evaluations at 250 and 1,000. Training time excludes the evaluations.
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
   const heads = Number(arg("heads", "4")), vertices = Number(arg("vertices", "20000"));
   const every = Number(arg("eval-every", "250"));
   const wanted = arg("configs", "");
+  const keep = arg("keep", "");
   const configs = wanted ? CONFIGS.filter((c) => wanted.split(",").includes(c.name)) : CONFIGS;
   const marks = [250, 1000, 3000, 6000].filter((s) => s <= steps);
   if (!marks.includes(steps)) marks.push(steps);
@@ -165,8 +167,9 @@ async function main(): Promise<void> {
     const results: RunResult[] = [];
     for (const config of configs) {
       const evaluations: EvalRecord[] = [];
+      const modelDir = keep ? join(keep, config.name) : join(work, `m-${config.name}`);
       const t = await train({
-        data: ds.dir, out: join(work, `m-${config.name}`), steps, threads, seed: 0, checkpointSeconds: 0,
+        data: ds.dir, out: modelDir, steps, threads, seed: 0, checkpointSeconds: 0,
         evalSteps: Array.from({ length: Math.floor(steps / every) }, (_, k) => (k + 1) * every).concat(marks),
         onEval: (e) => evaluations.push(e),
         ...config.options,
@@ -177,7 +180,7 @@ async function main(): Promise<void> {
       results.push(r);
       const at = marks.map((m) => evaluations.find((e) => e.step === m)?.chamferL1.toFixed(4) ?? "-");
       log(`${config.name.padEnd(17)} ${at.join(" / ")}  ${evaluations[evaluations.length - 1].matched}/${heads} matched  ${s.seconds.toFixed(0)} s  ${fmt(s.rowsPerSecond)} rows/s  (${s.encoding})`);
-      rmSync(join(work, `m-${config.name}`), { recursive: true, force: true });
+      if (!keep) rmSync(modelDir, { recursive: true, force: true });
     }
     const stamp = `${new Date().toISOString()}, ${availableParallelism()} cores, ${threads} thread(s), ${fmt(steps)} steps`;
     const score = (q: typeof base.sphere) => ({ chamferL1: q.chamferL1, fscore: q.fscore, colorError: q.colorError, matched: q.matched });
