@@ -6,7 +6,9 @@
 //
 // Stock: tf.LayersModel.fit with tfjs's own wasm kernels (in memory, one thread).
 // headsnet: train() streaming the compiled files, fast kernels, 1 and 2 threads (checkpoint
-// writing and thread start-up included in its time).
+// writing and thread start-up included in its time), with the default encoding (fourier, hat id,
+// radial key: 30 inputs for 4 heads) and with --encoding index (the reference's 2 inputs); and
+// the encoding alone (Encoder.encodeRows on batches of 256 rows), in rows per second of CPU time.
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir, availableParallelism } from "node:os";
@@ -18,6 +20,7 @@ import { tf, initBackend } from "../src/train/backend.js";
 import { buildNetwork } from "../src/train/model.js";
 import { openDataset } from "../src/train/data.js";
 import { train } from "../src/train/train.js";
+import { Encoder, resolveEncoding } from "../src/train/encoding.js";
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -63,26 +66,48 @@ async function main(): Promise<void> {
     }
     log(`stock model.fit (tfjs wasm kernels, 1 thread):  median ${fmt(median(stockRates))} rows/s  [${stockRates.map(fmt).join(", ")}]`);
 
-    // headsnet: train() from the files, fast kernels.
-    const ours: Record<number, number[]> = { 1: [], 2: [] };
-    for (let r = 0; r < repeats; r++) {
-      for (const threads of [1, 2]) {
-        const out = join(work, `m-${threads}-${r}`);
-        const t = await train({ data: ds.dir, out, epochs: 1, limit: rows, threads, seed: r });
-        if (t.error) throw t.error;
-        ours[threads].push(t.summary!.rowsPerSecond);
-        rmSync(out, { recursive: true, force: true });
+    // The encoding alone: the default one (radial key: sines per row) and the vertex key (a table lookup).
+    {
+      const xs = new Float32Array((await readFile(ds.files.x.path)).buffer.slice(0, 65536 * 8));
+      const ys = new Float32Array((await readFile(ds.files.y.path)).buffer.slice(0, 65536 * 24));
+      const ids = ds.manifest.models.map((m) => m.id);
+      for (const key of ["radial", "vertex"] as const) {
+        const encoder = new Encoder(resolveEncoding({ key }, { rowWidth: 2, ids, icosphere: ds.manifest.icosphere }), key === "vertex" ? (await import("../src/icosphere.js")).generateIcosphere(5) : undefined);
+        const out = new Float32Array(256 * encoder.width);
+        const rates: number[] = [];
+        for (let r = 0; r < 5; r++) {
+          const t0 = process.cpuUsage();
+          for (let b = 0; b < 256; b++) encoder.encodeRows(xs.subarray(b * 512, b * 512 + 512), ys.subarray(b * 1536, b * 1536 + 1536), 256, out);
+          const cpu = process.cpuUsage(t0);
+          rates.push(65536 / ((cpu.user + cpu.system) / 1e6));
+        }
+        log(`encoding alone (fourier:4, hat, ${key} key, ${encoder.width} inputs): median ${fmt(median(rates))} rows/s of CPU time`);
       }
     }
-    log(`headsnet train, fast kernels, 1 thread:         median ${fmt(median(ours[1]))} rows/s  [${ours[1].map(fmt).join(", ")}]`);
-    log(`headsnet train, fast kernels, 2 threads:        median ${fmt(median(ours[2]))} rows/s  [${ours[2].map(fmt).join(", ")}]`);
-    log(`speed-up over stock: ${(median(ours[2]) / median(stockRates)).toFixed(1)}x (2 threads), ${(median(ours[1]) / median(stockRates)).toFixed(1)}x (1 thread)\n`);
+
+    // headsnet: train() from the files, fast kernels; the default encoding and the reference's.
+    for (const encoding of ["fourier", "index"]) {
+      const ours: Record<number, number[]> = { 1: [], 2: [] };
+      for (let r = 0; r < repeats; r++) {
+        for (const threads of [1, 2]) {
+          const out = join(work, `m-${encoding}-${threads}-${r}`);
+          const t = await train({ data: ds.dir, out, epochs: 1, limit: rows, threads, seed: r, encoding });
+          if (t.error) throw t.error;
+          ours[threads].push(t.summary!.rowsPerSecond);
+          rmSync(out, { recursive: true, force: true });
+        }
+      }
+      const label = encoding === "index" ? "--encoding index" : "default encoding";
+      log(`headsnet train, ${label}, 1 thread:   median ${fmt(median(ours[1]))} rows/s  [${ours[1].map(fmt).join(", ")}]`);
+      log(`headsnet train, ${label}, 2 threads:  median ${fmt(median(ours[2]))} rows/s  [${ours[2].map(fmt).join(", ")}]`);
+      log(`speed-up over stock: ${(median(ours[2]) / median(stockRates)).toFixed(1)}x (2 threads), ${(median(ours[1]) / median(stockRates)).toFixed(1)}x (1 thread)\n`);
+    }
 
     // Loss curves on the same rows, order and seed: stock kernels against fast, 1 and 2 threads.
     const curve = async (fast: boolean, threads: number) => {
       const losses: number[] = [];
       const out = join(work, `curve-${fast}-${threads}`);
-      const t = await train({ data: ds.dir, out, epochs: 1, limit: curveSteps * 256, threads, fast, seed: 7, shuffleBuffer: 1 << 16, onStep: (l) => losses.push(l) });
+      const t = await train({ data: ds.dir, out, epochs: 1, limit: curveSteps * 256, threads, fast, seed: 7, shuffleBuffer: 1 << 16, encoding: "index", onStep: (l) => losses.push(l) });
       if (t.error) throw t.error;
       rmSync(out, { recursive: true, force: true });
       return losses;

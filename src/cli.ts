@@ -29,7 +29,7 @@ import {
 
 export { EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED } from "./cli-common.js";
 
-const COMMANDS = ["compile", "merge", "verify", "inspect", "synth", "demo", "train", "sample", "export", "view", "render", "help"];
+const COMMANDS = ["compile", "merge", "verify", "inspect", "synth", "demo", "train", "sample", "export", "eval", "view", "render", "help"];
 
 const defaultIo: Io & { stdoutIsTerminal?: boolean } = {
   out: (t) => process.stdout.write(t),

@@ -202,7 +202,7 @@ export const errors = {
   // The icosphere.
   icosphere: (what: string) => new HeadsnetError("E_ICOSPHERE", `icosphere: ${what}`),
   datasetIcosphere: (dir: string, source: string, cause: string) =>
-    new HeadsnetError("E_ICOSPHERE", `${dir}: cannot load the icosphere the dataset was compiled with (${source}): ${cause}; pass ${opt("icosphere")} with the same level or table`, { file: dir }),
+    new HeadsnetError("E_ICOSPHERE", `${dir}: cannot load the icosphere it was compiled or trained with (${source}): ${cause}; pass ${opt("icosphere")} with the same level or table`, { file: dir }),
 
   // Compile runs.
   worker: (file: string, cause: string) =>

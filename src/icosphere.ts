@@ -3,8 +3,8 @@
 // in assets/ and checked against its sha256 whenever it is loaded.
 
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { basename, isAbsolute, join, resolve } from "node:path";
 import { errors, opt, usageError } from "./errors.js";
 import { PACKAGE_ROOT } from "./package.js";
 
@@ -28,6 +28,26 @@ function sha256(table: Float32Array): string {
 
 /** Vertices of an icosahedron subdivided `level` times: 10 * 4^level + 2 unit vectors. */
 export function generateIcosphere(level: number): Icosphere {
+  const { vertices } = subdivide(level);
+  return { vertices, count: vertices.length / 3, sha256: sha256(vertices), source: `level ${level}` };
+}
+
+/** An icosphere with its triangles: what `sample` writes a generated head's surface with. */
+export interface IcosphereMesh extends Icosphere {
+  /** Three vertex indices per triangle, counter-clockwise seen from outside: 20 * 4^level triangles. */
+  faces: Uint32Array;
+}
+
+/**
+ * generateIcosphere(level)'s vertices (the same table, the same order) and its 20 * 4^level
+ * triangles, outward-facing. Every edge is shared by exactly two triangles: a closed surface.
+ */
+export function generateIcosphereMesh(level: number): IcosphereMesh {
+  const { vertices, faces } = subdivide(level);
+  return { vertices, faces, count: vertices.length / 3, sha256: sha256(vertices), source: `level ${level}` };
+}
+
+function subdivide(level: number): { vertices: Float32Array; faces: Uint32Array } {
   if (!Number.isInteger(level) || level < 0 || level > MAX_ICOSPHERE_LEVEL) {
     throw usageError(`${opt("icosphere")} must be a level from 0 to ${MAX_ICOSPHERE_LEVEL}, a built-in table's name or a table file; got ${level}`);
   }
@@ -65,7 +85,9 @@ export function generateIcosphere(level: number): Icosphere {
   }
   const vertices = new Float32Array(points.length * 3);
   points.forEach((p, i) => vertices.set(p, i * 3));
-  return { vertices, count: points.length, sha256: sha256(vertices), source: `level ${level}` };
+  const triangles = new Uint32Array(faces.length * 3);
+  faces.forEach((f, i) => triangles.set(f, i * 3));
+  return { vertices, faces: triangles };
 }
 
 function normalize(p: number[]): number[] {
@@ -145,4 +167,56 @@ export function loadIcosphere(spec: number | string | undefined): Icosphere {
     throw errors.icosphere(`cannot read the table ${spec}: ${(e as Error).message}; pass a level (0-${MAX_ICOSPHERE_LEVEL}), "blender" (the reference's table, built in) or a float32 x y z table file`);
   }
   return icosphereFromBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), spec);
+}
+
+/** What a manifest, a row stream or a model records of its icosphere. */
+export interface IcosphereRecord {
+  vertices: number;
+  sha256?: string;
+  /** "level N", a built-in table's name, or the table file's path as given to compile. */
+  source: string;
+}
+
+/** The built-in icosphere (a generated level or a shipped table) with this sha256, if any. */
+export function builtinIcosphereBySha(sha: string, vertices: number): Icosphere | undefined {
+  for (const name of Object.keys(BUILTIN_ICOSPHERES)) {
+    if (BUILTIN_ICOSPHERES[name].sha256 === sha && BUILTIN_ICOSPHERES[name].vertices === vertices) return builtinIcosphere(name);
+  }
+  const level = Math.round(Math.log((vertices - 2) / 10) / Math.log(4));
+  if (level >= 0 && level <= MAX_ICOSPHERE_LEVEL && 10 * 4 ** level + 2 === vertices) {
+    const generated = generateIcosphere(level);
+    if (generated.sha256 === sha) return generated;
+  }
+  return undefined;
+}
+
+/**
+ * The icosphere a dataset or model was made with, from its record: `override` (--icosphere) when
+ * given, which must have the recorded sha256; else a generated level or a built-in table, found by
+ * its name or by its sha256 (a table file that has moved, but is one of the built-in ones); else
+ * the table file, as recorded (relative to the working directory) or beside `dir`. Throws
+ * E_ICOSPHERE naming `dir` and saying to pass --icosphere when none of these is it.
+ */
+export function recordedIcosphere(record: IcosphereRecord, options: { override?: number | string; dir: string }): Icosphere {
+  const { source, sha256: sha, vertices } = record;
+  const fail = (cause: string): never => {
+    throw errors.datasetIcosphere(options.dir, source, cause);
+  };
+  const check = (ico: Icosphere, what: string): Icosphere => {
+    if (ico.count !== vertices) fail(`${what} has ${ico.count} vertices, ${vertices} were recorded`);
+    if (sha && ico.sha256 !== sha) fail(`${what} has sha256 ${ico.sha256}, ${sha} was recorded: it is another table`);
+    return ico;
+  };
+  if (options.override !== undefined && options.override !== "") return check(loadIcosphere(options.override), `${opt("icosphere")} ${options.override}`);
+  const level = /^level (\d+)$/.exec(source) ?? /^(\d+)$/.exec(source);
+  if (level) return check(generateIcosphere(Number(level[1])), source);
+  if (builtinIcosphereName(source)) return check(loadIcosphere(source), `the built-in table ${source}`);
+  if (sha) {
+    const builtin = builtinIcosphereBySha(sha, vertices);
+    if (builtin) return builtin;
+  }
+  const candidates = [...new Set(isAbsolute(source) ? [source] : [resolve(source), join(options.dir, source), join(options.dir, basename(source))])];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) return fail(`the table file is not at ${candidates.join(" or ")}, and no built-in icosphere has its sha256 (${sha ?? "not recorded"})`);
+  return check(loadIcosphere(found), `the table at ${found}`);
 }

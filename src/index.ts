@@ -7,6 +7,8 @@ import type { TrainOptions, TrainResult } from "./train/train.js";
 import type { SampleOptions } from "./train/sample.js";
 import type { ExportOptions } from "./train/export.js";
 import type { RenderOptions } from "./view/render.js";
+import type { EvalModelOptions } from "./train/eval-model.js";
+import type { CompareOptions } from "./mesh/compare.js";
 
 export { compile } from "./compile/index.js";
 export type { CompileOptions, CompileProgress, CompileResult, CompileSummary } from "./compile/index.js";
@@ -14,7 +16,9 @@ export { verify, type VerifyReport, type ColumnStats } from "./verify.js";
 export { inspect, type InspectReport, type InspectOptions } from "./inspect.js";
 export { synthCorpus, synthHead, type SynthCorpusOptions, type SynthCorpusResult } from "./synth.js";
 export { Kernel, type KernelOptions, type CompiledFile, type SkippedVertices } from "./kernel.js";
-export { loadIcosphere, generateIcosphere, type Icosphere } from "./icosphere.js";
+export { loadIcosphere, generateIcosphere, generateIcosphereMesh, recordedIcosphere, type Icosphere, type IcosphereMesh, type IcosphereRecord } from "./icosphere.js";
+export { Encoder, parseEncoding, resolveEncoding, describeEncoding, type EncodingSpec } from "./train/encoding.js";
+export { learningRate, type LrSchedule } from "./train/schedule.js";
 export { readDataset, checkDataset, type Dataset, type DatasetFile, type DatasetCheck } from "./dataset/read.js";
 export { merge, type MergeOptions, type MergeSummary } from "./dataset/shards.js";
 export * as format from "./dataset/format.js";
@@ -34,6 +38,16 @@ export async function sample(options: SampleOptions): ReturnType<typeof import("
 /** Export a trained model as the reference's C arrays (src/train/export.ts). */
 export async function exportModel(options: ExportOptions): ReturnType<typeof import("./train/export.js").exportModel> {
   return (await import("./train/export.js")).exportModel(options);
+}
+
+/** How good a trained model's heads are against its training heads, with baselines (src/train/eval-model.ts). */
+export async function evaluateModel(options: EvalModelOptions): ReturnType<typeof import("./train/eval-model.js").evaluateModel> {
+  return (await import("./train/eval-model.js")).evaluateModel(options);
+}
+
+/** How close a mesh or point cloud is to a reference mesh (src/mesh/compare.ts). */
+export async function compareMeshes(options: CompareOptions): ReturnType<typeof import("./mesh/compare.js").compareMeshes> {
+  return (await import("./mesh/compare.js")).compareMeshes(options);
 }
 
 /** Render a PLY, a dataset's model or a trained model's head to PNG (src/view/render.ts). */

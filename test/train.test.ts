@@ -23,7 +23,8 @@ import { registerTrainCommands } from "../src/train/cli.js";
 import { expectSameBytes } from "./bytes.js";
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `headsnet-train-${name}-`));
-const SMALL = { layers: 2, units: 48, batch: 32, shuffleBuffer: 400, threads: 1 };
+// The reference's [id, index] network unless a test says otherwise (test/train-encoding.test.ts covers the encodings).
+const SMALL = { layers: 2, units: 48, batch: 32, shuffleBuffer: 400, threads: 1, encoding: "index" };
 /** Generous: real work runs here, and the machine may be busy. */
 const TIMEOUT = 180_000;
 vi.setConfig({ testTimeout: TIMEOUT, hookTimeout: TIMEOUT });

@@ -40,13 +40,16 @@ export async function makeFixtures(name: string): Promise<ViewFixtures> {
   };
 }
 
-/** A seeded 2 -> 16 -> 6 network, saved as tf.LayersModel.save would write it to disk. */
-export async function saveTinyModel(dir: string, metadata?: Record<string, unknown>): Promise<void> {
+/**
+ * A seeded 2 -> 16 -> 6 network (or `inputs` wide), saved as tf.LayersModel.save would write it to
+ * disk; `headsnet`: a block as headsnet train writes (an encoding, say).
+ */
+export async function saveTinyModel(dir: string, metadata?: Record<string, unknown>, inputs = 2, headsnet?: Record<string, unknown>): Promise<void> {
   const tf = await loadTf();
   mkdirSync(dir, { recursive: true });
   const model = tf.sequential({
     layers: [
-      tf.layers.dense({ inputShape: [2], units: 16, activation: "tanh", kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }), biasInitializer: "zeros" }),
+      tf.layers.dense({ inputShape: [inputs], units: 16, activation: "tanh", kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }), biasInitializer: "zeros" }),
       tf.layers.dense({ units: 6, kernelInitializer: tf.initializers.glorotNormal({ seed: 2 }) }),
     ],
   });
@@ -58,6 +61,7 @@ export async function saveTinyModel(dir: string, metadata?: Record<string, unkno
       convertedBy: artifacts.convertedBy,
       weightsManifest: [{ paths: ["weights.bin"], weights: artifacts.weightSpecs }],
       ...(metadata ? { userDefinedMetadata: metadata } : {}),
+      ...(headsnet ? { headsnet } : {}),
     }));
     writeFileSync(join(dir, "weights.bin"), new Uint8Array(artifacts.weightData as ArrayBuffer));
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };

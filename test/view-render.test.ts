@@ -114,7 +114,8 @@ describe("render", () => {
     const r = await render({ input: fx.model, out, width: 400, height: 200, id });
     expect(r.error).toBeUndefined();
     expect(r.summary?.panels).toEqual([
-      { label: `generated, id ${id}`, points: fx.manifest.icosphere.vertices, faces: 0 },
+      // Generated on its icosphere (a generated level): the icosphere's triangles, drawn as a surface.
+      { label: `generated, id ${id}`, points: fx.manifest.icosphere.vertices, faces: 2 * (fx.manifest.icosphere.vertices - 2) },
       { label: `training head ${fx.manifest.models[0].path} (id ${fx.manifest.models[0].id})`, points: fx.manifest.models[0].rows, faces: 0 },
     ]);
     const image = png(out);
@@ -139,7 +140,7 @@ describe("render", () => {
     json.headsnet = { tool: "headsnet", inputs: 2, outputs: 6, icosphere: { vertices: 162, sha256: "", source: "level 2" } };
     writeFileSync(join(dir, "model.json"), JSON.stringify(json));
     const alone = await render({ input: dir, out: join(fx.root, "trained-alone.png"), width: 200, height: 200, id: 0.25 });
-    expect(alone.summary?.panels).toEqual([{ label: "generated, id 0.25", points: 162, faces: 0 }]);
+    expect(alone.summary?.panels).toEqual([{ label: "generated, id 0.25", points: 162, faces: 320 }]);
     writeFileSync(join(dir, "training.json"), JSON.stringify({ tool: "headsnet", data: { source: fx.data, xWidth: 2, rows: fx.manifest.rows } }));
     const both = await render({ input: dir, out: join(fx.root, "trained-both.png"), width: 200, height: 100, id: 0.25 });
     expect(both.summary?.panels.map((p) => p.points)).toEqual([162, fx.manifest.models[nearest(0.25)].rows]);

@@ -16,7 +16,8 @@ import { startViewServer, type ViewServer } from "../src/view/server.js";
 import { decodePng, countNonBackground } from "../src/view/png.js";
 import { BACKGROUND } from "../src/view/raster.js";
 import { openDataset } from "../src/view/source.js";
-import { makeFixtures, type ViewFixtures } from "./view-fixtures.js";
+import { makeFixtures, saveTinyModel, type ViewFixtures } from "./view-fixtures.js";
+import { join } from "node:path";
 
 const SKIP_BROWSER = skipBrowserTests("test/view.test.ts");
 const BIN = fileURLToPath(new URL("../bin/headsnet.js", import.meta.url));
@@ -181,6 +182,29 @@ describe.skipIf(SKIP_BROWSER)("headsnet view in Chromium", () => {
     expect(state.panels[1].label).toBe(`training head ${other.path} (id ${other.id})`);
     const after = await canvasPixels(page);
     expect(differing(before.image.data, after.image.data)).toBeGreaterThan(100);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, TIMEOUT);
+});
+
+describe.skipIf(SKIP_BROWSER)("headsnet view in Chromium: a model with an encoding", () => {
+  beforeAll(async () => {
+    browser ??= await launchChromium();
+  }, TIMEOUT);
+
+  it("generates a fourier model's head in the page from the server's input rows, as a mesh on the icosphere", async () => {
+    const dir = join(fx.root, "fourier");
+    const ids = fx.manifest.models.map((m) => Math.fround(m.id)).sort((a, b) => a - b);
+    const encoding = { name: "fourier", octaves: 2, scale: 1, id: "hat", ids, key: "radial", rowWidth: 2 };
+    await saveTinyModel(dir, { dataset: "../data" }, ids.length + 3 + 12, { tool: "headsnet", inputs: ids.length + 15, outputs: 6, encoding });
+    const server = await serve({ input: dir, id: fx.manifest.models[0].id, level: 3 });
+    const { page, errors } = await open(server.url);
+    const state = await ready(page);
+    expect(state.kind).toBe("model");
+    expect(state.panels[0]).toMatchObject({ points: 642, triangles: 1280 });
+    expect(state.panels[1].label).toBe(`training head ${fx.manifest.models[0].path} (id ${fx.manifest.models[0].id})`);
+    const pixels = await canvasPixels(page);
+    expect(pixels.covered).toBeGreaterThan(0.02 * pixels.area);
     expect(errors).toEqual([]);
     await page.close();
   }, TIMEOUT);

@@ -11,6 +11,8 @@
 //     F = 2PR / (P + R) (0 when both are 0)
 //   normal consistency = (mean over P of |n_p · n_nearest(p)| + mean over R of the same) / 2,
 //     normals normalised first (so their sign does not matter)
+//   colour error = (mean over P of |c_p - c_nearest(p)| + mean over R of the same) / 2, |·| the
+//     mean absolute difference of the r g b channels (0-1): HeadsNet's colour outputs
 //   IoU = Σ w·[a ∧ b] / Σ w·[a ∨ b] over occupancy samples, with their weights w (1 without):
 //     with headsnet's occupancy weights only the uniform samples count, so it is the volumetric
 //     IoU of the two shapes in the box (NeuralParts: IoU on uniform points).
@@ -25,6 +27,8 @@ export interface PointSet {
   points: Float32Array;
   /** float32 x y z per point, any length (normalised here), for normal consistency. */
   normals?: Float32Array;
+  /** float32 r g b (0-1) per point, for the colour error. */
+  colors?: Float32Array;
 }
 
 export interface FScore {
@@ -43,6 +47,8 @@ export interface CloudMetrics {
   chamferL2: number;
   /** Present when both sets have normals. */
   normalConsistency?: number;
+  /** Present when both sets have colours. */
+  colorError?: number;
   fscore: FScore[];
 }
 
@@ -68,6 +74,7 @@ function checkSet(set: PointSet, name: string): number {
     if (!Number.isFinite(set.points[i])) throw meshErrors.badPoints(`${name} point ${Math.floor(i / 3)} is not finite`);
   }
   if (set.normals && set.normals.length !== set.points.length) throw meshErrors.badPoints(`${name} has ${n} points but ${set.normals.length / 3} normals`);
+  if (set.colors && set.colors.length !== set.points.length) throw meshErrors.badPoints(`${name} has ${n} points but ${set.colors.length / 3} colours`);
   return n;
 }
 
@@ -125,11 +132,73 @@ export function compareClouds(predicted: PointSet, reference: PointSet, options:
     for (let i = 0; i < nr; i++) sr += absDot(reference.normals, i, predicted.normals, toPred.index[i]);
     normalConsistency = (sp / np + sr / nr) / 2;
   }
+  let colorError: number | undefined;
+  if (predicted.colors && reference.colors) {
+    const side = (from: Float32Array, to: Float32Array, d: Nearest) => {
+      let sum = 0;
+      for (let i = 0; i < d.index.length; i++) {
+        const j = d.index[i];
+        sum += Math.abs(from[3 * i] - to[3 * j]) + Math.abs(from[3 * i + 1] - to[3 * j + 1]) + Math.abs(from[3 * i + 2] - to[3 * j + 2]);
+      }
+      return sum / (3 * d.index.length);
+    };
+    colorError = (side(predicted.colors, reference.colors, toRef) + side(reference.colors, predicted.colors, toPred)) / 2;
+  }
   return {
     accuracy: a.mean, completeness: c.mean, accuracy2: a.mean2, completeness2: c.mean2,
     chamferL1: (a.mean + c.mean) / 2, chamferL2: (a.mean2 + c.mean2) / 2,
-    normalConsistency, fscore,
+    normalConsistency, colorError, fscore,
   };
+}
+
+/** Chamfer-L1 alone (as compareClouds computes it), for comparing many pairs. */
+export function chamferL1(a: Float32Array, b: Float32Array, kernel?: MeshKernel): number {
+  const mean = (d: Nearest) => {
+    let sum = 0;
+    for (let i = 0; i < d.dist2.length; i++) sum += Math.sqrt(d.dist2[i]);
+    return sum / d.dist2.length;
+  };
+  return (mean(nearest(b, a, kernel)) + mean(nearest(a, b, kernel))) / 2;
+}
+
+/** The largest side of the points' bounding box: what "1% of the extent" F-scores scale by. */
+export function extent(points: Float32Array): number {
+  const min = [Infinity, Infinity, Infinity], max = [-Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < points.length; i += 3) {
+    for (let c = 0; c < 3; c++) {
+      const v = points[i + c];
+      if (v < min[c]) min[c] = v;
+      if (v > max[c]) max[c] = v;
+    }
+  }
+  return Math.max(max[0] - min[0], max[1] - min[1], max[2] - min[2], 0);
+}
+
+/**
+ * Is a triangle mesh closed: every edge shared by exactly two triangles, once in each direction
+ * (so the triangles also agree on which side is out)? `triangles`: three vertex indices each.
+ */
+export function isClosed(triangles: Uint32Array): boolean {
+  if (triangles.length === 0) return false;
+  let n = 0;
+  for (let i = 0; i < triangles.length; i++) if (triangles[i] >= n) n = triangles[i] + 1;
+  // Exact as long as n² < 2^53: up to 94 million vertices.
+  const edges = new Map<number, number>();
+  const key = (a: number, b: number) => a * n + b;
+  for (let t = 0; t < triangles.length; t += 3) {
+    for (let e = 0; e < 3; e++) {
+      const a = triangles[t + e], b = triangles[t + ((e + 1) % 3)];
+      if (a === b) return false;
+      const k = key(a, b);
+      if (edges.has(k)) return false; // the same directed edge twice: a third triangle, or a flipped one
+      edges.set(k, 1);
+    }
+  }
+  for (const k of edges.keys()) {
+    const a = Math.floor(k / n), b = k % n;
+    if (!edges.has(key(b, a))) return false;
+  }
+  return true;
 }
 
 /**

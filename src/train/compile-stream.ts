@@ -33,6 +33,11 @@ export interface StreamFailure {
   message: string;
 }
 
+/** The files a stream compiles, in order, and their model ids (failed files included: known only later). */
+export function streamModels(inputs: string[], seed = 0, cwd?: string): { path: string; id: number }[] {
+  return discoverInputs(inputs, cwd).map((f) => ({ path: f.rel, id: modelId(seed, f.rel) }));
+}
+
 /** Compile each file in order and yield its rows; files that fail are recorded in `failed` and skipped. */
 export async function* compiledChunks(o: StreamCompileOptions, failed: StreamFailure[]): AsyncGenerator<RowChunk & { path: string; id: number }> {
   const files = discoverInputs(o.inputs, o.cwd);
@@ -78,6 +83,8 @@ export async function compileToRowStream(o: StreamCompileOptions, out: Writable)
       columns: { x: width === 5 ? X_COLUMNS_5 : X_COLUMNS_2, y: Y_COLUMNS },
       icosphere: { vertices: icosphere.count, sha256: icosphere.sha256, source: icosphere.source },
       options: { projection: o.projection ?? "legacy", inputs: width, seed: o.seed ?? 0 },
+      // Every file's id, before its rows: a trainer that encodes ids per head needs them all first.
+      models: streamModels(o.inputs, o.seed, o.cwd),
     });
     await writer.start();
     let compiled = 0;

@@ -14,11 +14,18 @@ export const TRAIN_DEFAULTS = {
   seed: 0, shuffleBuffer: 1 << 20,
 };
 
+/**
+ * What the direction and fourier encodings train with unless told (the reference's settings
+ * otherwise): the schedule and peak rate that gave the best heads in bench:quality (README).
+ */
+export const ENCODED_DEFAULTS = { lrSchedule: "cosine" as const, lr: 0.001, warmup: 0 };
+
 export function defaultThreads(): number {
   return Math.min(2, availableParallelism());
 }
 
-export const SAMPLE_DEFAULTS = { points: 200000, seed: 0, cone: 30 };
+/** sample: index models' points (the reference's), the other models' mesh level, the seed and the ray cone. */
+export const SAMPLE_DEFAULTS = { points: 200000, level: 6, seed: 0, cone: 30 };
 
 /** Default seconds between checkpoints within an epoch (train --checkpoint-every). */
 export const CHECKPOINT_SECONDS = 300;

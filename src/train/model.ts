@@ -9,6 +9,7 @@ import { SEED_INIT, mixSeed } from "./rng.js";
 import { errors, opt } from "../errors.js";
 import { VERSION } from "../package.js";
 import { ADAM_KERNEL } from "./fast-kernels.js";
+import type { EncodingSpec } from "./encoding.js";
 
 export const MODEL_JSON = "model.json";
 export const WEIGHTS_BIN = "weights.bin";
@@ -87,7 +88,7 @@ export class NadamOptimizer extends MomentOptimizer {
   /** Product of the momentum schedule so far (a float64 number: checkpointed with the state). */
   mSchedule = 1;
 
-  constructor(readonly learningRate: number, readonly beta1 = 0.9, readonly beta2 = 0.999, readonly epsilon = 1e-7) {
+  constructor(public learningRate: number, readonly beta1 = 0.9, readonly beta2 = 0.999, readonly epsilon = 1e-7) {
     super();
   }
 
@@ -129,7 +130,7 @@ export class FastAdamOptimizer extends MomentOptimizer {
   accBeta1: number;
   accBeta2: number;
 
-  constructor(readonly learningRate: number, readonly beta1 = 0.9, readonly beta2 = 0.999, readonly epsilon = 1e-7) {
+  constructor(public learningRate: number, readonly beta1 = 0.9, readonly beta2 = 0.999, readonly epsilon = 1e-7) {
     super();
     this.accBeta1 = beta1;
     this.accBeta2 = beta2;
@@ -264,6 +265,8 @@ export interface ModelMeta {
   outputs: number;
   columns?: { x: string[]; y: string[] };
   icosphere?: { vertices: number; sha256: string; source: string };
+  /** How rows become the network's inputs (encoding.ts); absent in models from before encodings: index. */
+  encoding?: EncodingSpec;
   /** Epochs trained when this was written (checked against training.json on --resume). */
   checkpoint?: number;
   /** Steps of the next epoch trained too, for a checkpoint taken within an epoch. */

@@ -79,8 +79,8 @@ export class ParallelTrainer {
     return trainer;
   }
 
-  /** One step on `rows` rows; returns the batch's mean loss. */
-  async step(x: Float32Array, y: Float32Array, rows: number): Promise<number> {
+  /** One step on `rows` rows, at rate `lr` if given; returns the batch's mean loss. */
+  async step(x: Float32Array, y: Float32Array, rows: number, lr?: number): Promise<number> {
     const xw = this.main.xWidth;
     const threads = this.peers.length + 1;
     const per = Math.ceil(rows / threads);
@@ -98,7 +98,8 @@ export class ParallelTrainer {
     let loss = this.main.gradients(x.subarray(0, n0 * xw), y.subarray(0, n0 * 6), n0, n0 / rows, this.slots[base]);
     for (const r of await Promise.all(requests)) loss += r.loss;
     // Every replica applies the update, those that had no rows this step included.
-    for (const p of this.peers) p.worker.postMessage({ type: "apply", slots: used });
+    for (const p of this.peers) p.worker.postMessage({ type: "apply", slots: used, lr });
+    if (lr !== undefined) this.main.setLearningRate(lr);
     const shares = used.map((s) => this.slots[s]);
     this.main.applySum(shares);
     return loss;

@@ -42,8 +42,18 @@ export class Replica {
     return tf.mean(tf.squaredDifference(this.model.apply(xs, { training: true }) as tf.Tensor, ys)) as tf.Scalar;
   }
 
-  /** One optimizer step on these rows (single-thread training). Returns the batch's loss. */
-  step(x: Float32Array, y: Float32Array, rows: number): number {
+  /** The learning rate of the updates that follow (schedules change it step by step). */
+  setLearningRate(lr: number): void {
+    const o = this.optimizer as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
+    if (o.learningRate === lr) return;
+    // SGD and momentum keep the rate as a tensor, which setLearningRate remakes; the others read the field.
+    if (typeof o.setLearningRate === "function") o.setLearningRate(lr);
+    else o.learningRate = lr;
+  }
+
+  /** One optimizer step on these rows (single-thread training), at rate `lr` if given. Returns the batch's loss. */
+  step(x: Float32Array, y: Float32Array, rows: number, lr?: number): number {
+    if (lr !== undefined) this.setLearningRate(lr);
     const loss = tf.tidy(() => {
       const xs = tf.tensor2d(x, [rows, this.xWidth]);
       const ys = tf.tensor2d(y, [rows, 6]);

@@ -7,18 +7,22 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { performance } from "node:perf_hooks";
 import { tf, initBackend } from "./backend.js";
-import { TRAIN_DEFAULTS, CHECKPOINT_SECONDS, defaultThreads } from "./defaults.js";
+import { TRAIN_DEFAULTS, ENCODED_DEFAULTS, CHECKPOINT_SECONDS, defaultThreads } from "./defaults.js";
 import {
   saveModel, saveOptimizerState, loadModel, OPTIMIZERS, ACTIVATIONS, MODEL_JSON, type OptimizerName, type ModelMeta,
 } from "./model.js";
 import { Replica, type ReplicaSetup } from "./replica.js";
 import { ParallelTrainer } from "./parallel.js";
-import { openDataset, fileSource, streamSource, shuffledBatches, Y_WIDTH, type RowSource } from "./data.js";
+import { openDataset, fileSource, streamSource, shuffledBatches, Y_WIDTH, type RowSource, type Dataset } from "./data.js";
 import { openRowStream } from "./stream.js";
-import { compiledChunks, type StreamFailure } from "./compile-stream.js";
+import { compiledChunks, streamModels, type StreamFailure } from "./compile-stream.js";
 import { errors, captureErrors, opt } from "../errors.js";
 import type { HeadsnetError } from "../errors.js";
-import { loadIcosphere } from "../icosphere.js";
+import { loadIcosphere, recordedIcosphere, type IcosphereRecord } from "../icosphere.js";
+import { Encoder, resolveEncoding, legacyEncoding, describeEncoding, type EncodingSpec, type IdEncoding, type DirectionKey } from "./encoding.js";
+import { learningRate, LR_SCHEDULES, type LrScheduleName } from "./schedule.js";
+import { headGrid, generateHead } from "./heads.js";
+import { readHeads, scoreHeads, spreadHeads, type TrainingHead } from "./evaluate.js";
 import type { InputWidth, Projection, WasmBuild } from "../kernel.js";
 import { X_COLUMNS_2, X_COLUMNS_5, Y_COLUMNS } from "../dataset/format.js";
 import { VERSION } from "../package.js";
@@ -53,7 +57,37 @@ export interface TrainOptions {
   fast?: boolean;
   /** Threads that share each batch (default: min(2, cores)); 1 trains in this thread only. */
   threads?: number;
-  /** --from-ply: the compile's options. */
+  /**
+   * The network's input: `index` (the reference's rows as they are), `direction`, or
+   * `fourier[:K[:scale]]` (default fourier; see encoding.ts).
+   */
+  encoding?: string;
+  /** direction and fourier: the id as one input (`scalar`) or one weight per training head (`hat`, the default). */
+  idEncoding?: IdEncoding;
+  /** direction and fourier: each row's direction is its icosphere vertex (`vertex`) or its target's (`radial`, the default). */
+  key?: DirectionKey;
+  /** The learning rate over the run: `const` (index's default) or `cosine` (the others'). */
+  lrSchedule?: LrScheduleName;
+  /** Steps of linear warm-up (default 0). */
+  warmup?: number;
+  /** cosine: the final rate as a fraction of lr (default 0). */
+  lrMin?: number;
+  /** Stop after this many steps in all (and the schedule spans them); epochs then default to as many as that takes. */
+  steps?: number;
+  /** Evaluate the heads every this many steps (and at the end): Chamfer, F-score, colour, ids matched. */
+  evalEvery?: number;
+  /** Evaluate at these steps too (and at the end). */
+  evalSteps?: number[];
+  /** The dataset to evaluate against (default: the one trained on; a stream needs one). */
+  evalData?: string | string[];
+  /** Training heads evaluated (default: all, up to 32, spread over the ids). */
+  evalHeads?: number;
+  /** Called with each evaluation. */
+  onEval?: (e: EvalRecord) => void;
+  /**
+   * The icosphere: --from-ply's compile option; with a dataset or a stream, the table its rows were
+   * compiled with when the record does not find it (a table file that moved).
+   */
   icosphere?: number | string;
   projection?: Projection;
   inputs?: InputWidth;
@@ -102,6 +136,24 @@ export interface EpochRecord {
   seconds: number;
 }
 
+/** One evaluation during training (train --eval-every). */
+export interface EvalRecord {
+  /** Steps trained in all. */
+  step: number;
+  epoch: number;
+  /** Mean training loss over the steps since the last evaluation. */
+  loss: number;
+  lr: number;
+  chamferL1: number;
+  chamferL2: number;
+  fscore: number;
+  colorError: number;
+  matched: number;
+  heads: number;
+  /** Seconds of training so far (this call's, evaluations excluded). */
+  seconds: number;
+}
+
 export interface TrainSettings {
   layers: number;
   units: number;
@@ -112,6 +164,13 @@ export interface TrainSettings {
   seed: number;
   shuffleBuffer: number;
   limit: number | null;
+  /** Absent in checkpoints from before encodings: the rows as they are (index). */
+  encoding?: EncodingSpec;
+  lrSchedule?: LrScheduleName;
+  warmup?: number;
+  lrMin?: number;
+  /** The run's total steps, when given. */
+  steps?: number | null;
 }
 
 export interface TrainState {
@@ -124,6 +183,8 @@ export interface TrainState {
   history: EpochRecord[];
   /** A checkpoint within an epoch: how far into epoch `epoch` (0-based) it is. */
   position?: EpochPosition;
+  /** train --eval-every's evaluations so far. */
+  evaluations?: EvalRecord[];
 }
 
 interface EpochPosition {
@@ -154,6 +215,11 @@ export interface TrainSummary {
   history: EpochRecord[];
   threads: number;
   failed: StreamFailure[];
+  /** The encoding, as words ("fourier:4:1, hat id (4 heads), radial key"). */
+  encoding: string;
+  /** Network inputs per row. */
+  networkInputs: number;
+  evaluations: EvalRecord[];
 }
 
 export interface TrainResult {
@@ -167,6 +233,8 @@ function checkInt(name: string, v: number | undefined, min: number, max = Number
   }
 }
 
+const evalNeedsData = () => errors.usage(`${opt("evalEvery")} compares the heads with a compiled dataset's: pass ${opt("evalData")} DIR when training from a stream`);
+
 function validate(o: TrainOptions): void {
   const sources = [o.data !== undefined, o.fromPly !== undefined].filter(Boolean).length;
   if (sources !== 1) throw errors.usage("train needs exactly one source: a dataset directory, '-' for a row stream on stdin, or " + opt("fromPly") + " DIR");
@@ -179,6 +247,13 @@ function validate(o: TrainOptions): void {
   checkInt("shuffleBuffer", o.shuffleBuffer, 1, 1 << 28);
   checkInt("seed", o.seed, 0, 0xffffffff);
   checkInt("threads", o.threads, 1, 64);
+  checkInt("steps", o.steps, 1);
+  checkInt("warmup", o.warmup, 0);
+  checkInt("evalEvery", o.evalEvery, 1);
+  checkInt("evalHeads", o.evalHeads, 1, 1 << 16);
+  if ((o.evalEvery !== undefined || o.evalSteps?.length) && o.evalData === undefined && (o.data === "-" || o.fromPly !== undefined)) throw evalNeedsData();
+  if (o.lrMin !== undefined && !(o.lrMin >= 0 && o.lrMin <= 1)) throw errors.usage(`${opt("lrMin")} must be a fraction of ${opt("lr")} from 0 to 1, got ${o.lrMin}`);
+  if (o.lrSchedule !== undefined && !LR_SCHEDULES.includes(o.lrSchedule)) throw errors.usage(`${opt("lrSchedule")} must be one of ${LR_SCHEDULES.join(", ")}, got ${o.lrSchedule}`);
   if (o.lr !== undefined && !(Number.isFinite(o.lr) && o.lr > 0)) throw errors.usage(`${opt("lr")} must be a positive number, got ${o.lr}`);
   if (o.optimizer !== undefined && !OPTIMIZERS.includes(o.optimizer)) {
     throw errors.usage(`${opt("optimizer")} must be one of ${OPTIMIZERS.join(", ")}, got ${o.optimizer}`);
@@ -244,6 +319,11 @@ interface OpenedSource {
   source: RowSource;
   meta: Partial<ModelMeta>;
   failed: StreamFailure[];
+  /** The model ids the rows carry, when known before they arrive. */
+  ids: number[] | undefined;
+  /** Where a relative icosphere table path may lie. */
+  dir: string;
+  dataset?: Dataset;
 }
 
 async function openSource(o: TrainOptions, seed: number, limit: number | undefined, needSpool: boolean): Promise<OpenedSource> {
@@ -256,6 +336,8 @@ async function openSource(o: TrainOptions, seed: number, limit: number | undefin
       source: streamSource({ xWidth, label: o.fromPly.join(", "), chunks: compiledChunks({ inputs: o.fromPly, icosphere, projection: o.projection, inputWidth: o.inputs, seed: o.idSeed, build: o.build, cwd: o.cwd }, failed), seed, limit, spoolDir }),
       meta: { columns: { x: xWidth === 5 ? X_COLUMNS_5 : X_COLUMNS_2, y: Y_COLUMNS }, icosphere: { vertices: icosphere.count, sha256: icosphere.sha256, source: icosphere.source } },
       failed,
+      ids: streamModels(o.fromPly, o.idSeed, o.cwd).map((m) => m.id),
+      dir: o.cwd ?? process.cwd(),
     };
   }
   if (o.data === "-") {
@@ -268,6 +350,8 @@ async function openSource(o: TrainOptions, seed: number, limit: number | undefin
       source: streamSource({ xWidth: h.xWidth, label: "stdin", chunks: reader.chunks(), stop: () => reader.drain(), seed, limit, spoolDir }),
       meta: { columns: h.columns, icosphere: h.icosphere as ModelMeta["icosphere"] },
       failed,
+      ids: Array.isArray(h.models) ? (h.models as { id: number }[]).map((m) => m.id).filter((id) => typeof id === "number") : undefined,
+      dir: o.cwd ?? process.cwd(),
     };
   }
   const dataset = await openDataset(o.data!);
@@ -275,6 +359,9 @@ async function openSource(o: TrainOptions, seed: number, limit: number | undefin
     source: fileSource(dataset, seed, limit),
     meta: { columns: dataset.manifest.columns, icosphere: dataset.manifest.icosphere },
     failed,
+    ids: dataset.manifest.models.map((m) => m.id),
+    dir: dataset.dir,
+    dataset,
   };
 }
 
@@ -286,17 +373,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
   validate(o);
   if (existsSync(o.out) && !statSync(o.out).isDirectory()) throw errors.notDirectory(o.out, `${opt("out")} names the directory the model goes to`);
-  const epochs = o.epochs ?? TRAIN_DEFAULTS.epochs;
   const found = await readState(o.out);
   const previous = found?.state;
   let settings: TrainSettings;
   let startEpoch = 0;
   let history: EpochRecord[] = [];
+  let evaluations: EvalRecord[] = [];
   if (o.resume) {
     if (!previous) throw errors.model(join(o.out, TRAINING_JSON), `nothing to resume: no checkpoint here (train without ${opt("resume")} first)`);
-    settings = previous.settings;
+    // The checkpoint's settings; a new --steps is the new total.
+    settings = { ...previous.settings, ...(o.steps !== undefined ? { steps: o.steps } : {}) };
     startEpoch = previous.epochsDone;
     history = previous.history;
+    evaluations = previous.evaluations ?? [];
   } else {
     if (previous) {
       throw errors.usage(`${o.out} already holds a trained model (${TRAINING_JSON}); pass ${opt("resume")} to continue it, or choose another ${opt("out")}`);
@@ -306,17 +395,24 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
       units: o.units ?? TRAIN_DEFAULTS.units,
       activation: o.activation ?? TRAIN_DEFAULTS.activation,
       optimizer: o.optimizer ?? TRAIN_DEFAULTS.optimizer,
-      lr: o.lr ?? TRAIN_DEFAULTS.lr,
+      lr: o.lr ?? TRAIN_DEFAULTS.lr, // the encoding's default replaces it below, when not given
       batch: o.batch ?? TRAIN_DEFAULTS.batch,
       seed: o.seed ?? TRAIN_DEFAULTS.seed,
       shuffleBuffer: o.shuffleBuffer ?? TRAIN_DEFAULTS.shuffleBuffer,
       limit: o.limit ?? null,
+      steps: o.steps ?? null,
     };
   }
+  const totalSteps = settings.steps ?? undefined;
+  // With --steps, as many epochs as they take (a stream's length is known after its first).
+  const epochsGiven = o.epochs ?? (totalSteps === undefined ? (o.resume ? previous!.epochs : TRAIN_DEFAULTS.epochs) : undefined);
   await initBackend({ fast: o.fast ?? true });
 
-  const remaining = epochs - startEpoch;
-  const { source, meta, failed } = await openSource(o, settings.seed, settings.limit ?? undefined, epochs > 1);
+  const { source, meta, failed, ids, dir, dataset } = await openSource(o, settings.seed, settings.limit ?? undefined, epochsGiven !== 1);
+  const epochsFor = (rows: number | undefined): number => {
+    if (epochsGiven !== undefined) return epochsGiven;
+    return rows !== undefined ? Math.max(1, Math.ceil(totalSteps! / Math.ceil(rows / settings.batch))) : 1 << 20;
+  };
   try {
     if (previous && o.resume) {
       if (previous.data.xWidth !== source.xWidth) {
@@ -326,6 +422,39 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
         throw errors.usage(`the checkpoint in ${o.out} was trained on ${previous.data.rows} rows; ${source.label} has ${source.rows} (resume with the same data and ${opt("limit")})`);
       }
     }
+    const icosphereRecord = meta.icosphere as IcosphereRecord | undefined;
+    if (!o.resume) {
+      const encoding = resolveEncoding({ encoding: o.encoding, idEncoding: o.idEncoding, key: o.key }, { rowWidth: source.xWidth, ids, icosphere: icosphereRecord });
+      const index = encoding.name === "index";
+      settings = {
+        ...settings, encoding,
+        lr: o.lr ?? (index ? TRAIN_DEFAULTS.lr : ENCODED_DEFAULTS.lr),
+        lrSchedule: o.lrSchedule ?? (index ? "const" : ENCODED_DEFAULTS.lrSchedule),
+        warmup: o.warmup ?? (index ? 0 : ENCODED_DEFAULTS.warmup), lrMin: o.lrMin ?? 0,
+      };
+    }
+    const spec = settings.encoding ?? legacyEncoding(source.xWidth, icosphereRecord);
+    // The vertex key looks each row's index value up in the icosphere its rows were compiled with.
+    const rowIcosphere = spec.name !== "index" && spec.key === "vertex"
+      ? (o.fromPly ? loadIcosphere(o.icosphere) : recordedIcosphere(spec.icosphere ?? icosphereRecord!, { override: o.icosphere, dir }))
+      : undefined;
+    const encoder = new Encoder(spec, rowIcosphere);
+    const schedule = { schedule: settings.lrSchedule ?? "const", lr: settings.lr, warmup: settings.warmup ?? 0, lrMin: settings.lrMin ?? 0 };
+    const scheduled = schedule.schedule !== "const" || schedule.warmup > 0;
+
+    // Evaluation: the training heads (or those of evalData) against the heads generated for their ids.
+    let evalHeads: TrainingHead[] | undefined;
+    const evaluating = o.evalEvery !== undefined || (o.evalSteps?.length ?? 0) > 0;
+    const evalAt = new Set(o.evalSteps ?? []);
+    if (evaluating) {
+      let evalSet = dataset;
+      if (o.evalData !== undefined) evalSet = await openDataset(o.evalData);
+      if (!evalSet) throw evalNeedsData();
+      const models = evalSet.manifest.models.length;
+      evalHeads = readHeads(evalSet, spreadHeads(models, o.evalHeads ?? Math.min(models, 32)));
+    }
+    const grid = evalHeads ? headGrid(spec, { dir, icosphere: o.fromPly ? undefined : o.icosphere }) : undefined;
+
     let loaded: tf.LayersModel | undefined;
     const position = o.resume ? previous?.position : undefined;
     if (o.resume) {
@@ -337,7 +466,7 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
       loaded = m.model;
     }
     const setup: ReplicaSetup = {
-      network: { inputs: source.xWidth, layers: settings.layers, units: settings.units, activation: settings.activation, outputs: Y_WIDTH, seed: settings.seed },
+      network: { inputs: encoder.width, layers: settings.layers, units: settings.units, activation: settings.activation, outputs: Y_WIDTH, seed: settings.seed },
       optimizer: settings.optimizer,
       lr: settings.lr,
       resumeFrom: o.resume ? found!.dir : undefined,
@@ -354,16 +483,16 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
     }
     const { model, optimizer } = replica;
     const parameters = replica.total;
-    const modelMeta: ModelMeta = { tool: "headsnet", version: VERSION, inputs: source.xWidth, outputs: Y_WIDTH, ...meta };
+    const modelMeta: ModelMeta = { tool: "headsnet", version: VERSION, inputs: encoder.width, outputs: Y_WIDTH, ...meta, encoding: spec };
     const everyMs = (o.checkpointSeconds ?? CHECKPOINT_SECONDS) * 1000;
     // The weights, the optimizer's state and the training state, written whole into a folder
     // that then replaces the last checkpoint (see CHECKPOINT_DIR); then the copies for users.
     const checkpoint = async (e: number, at: EpochPosition | undefined, rowsOfEpoch: number) => {
       const meta = { ...modelMeta, checkpoint: e, checkpointStep: at?.steps ?? 0 };
       const state: TrainState = {
-        tool: "headsnet", version: VERSION, settings, epochsDone: e, epochs,
+        tool: "headsnet", version: VERSION, settings, epochsDone: e, epochs: epochsFor(source.rows ?? previous?.data.rows),
         data: { source: source.label, xWidth: source.xWidth, rows: rowsOfEpoch },
-        history, ...(at ? { position: at } : {}),
+        history, ...(at ? { position: at } : {}), ...(evaluations.length ? { evaluations } : {}),
       };
       const fresh = join(o.out, CHECKPOINT_DIR + ".new");
       await rm(fresh, { recursive: true, force: true });
@@ -378,11 +507,35 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
       await saveModel(model, o.out, meta);
       await writeState(o.out, state);
     };
+    // Steps trained before this call, and the loss since the last evaluation.
+    const stepsBefore = history.reduce((a, h) => a + h.steps, 0) + (position?.steps ?? 0);
+    let sinceEval = { loss: 0, steps: 0 };
+    let evalSeconds = 0;
+    const started = performance.now();
+    const evaluate = async (step: number, epoch: number, lr: number) => {
+      const t0 = performance.now();
+      const generated = [];
+      for (const h of evalHeads!) generated.push(await generateHead(tf, model, encoder, Math.fround(h.id), grid!));
+      const q = scoreHeads(generated, evalHeads!);
+      const record: EvalRecord = {
+        step, epoch, loss: sinceEval.steps ? sinceEval.loss / sinceEval.steps : NaN, lr,
+        chamferL1: q.chamferL1, chamferL2: q.chamferL2, fscore: q.fscore, colorError: q.colorError,
+        matched: q.matched!, heads: evalHeads!.length,
+        seconds: (performance.now() - started - evalSeconds) / 1000,
+      };
+      evaluations = [...evaluations, record];
+      sinceEval = { loss: 0, steps: 0 };
+      evalSeconds += performance.now() - t0;
+      o.onEval?.(record);
+    };
+    const encoded = new Float32Array(settings.batch * encoder.width);
     try {
-      const started = performance.now();
       let rowsTotal = 0, stepsTotal = 0;
       let lastCheckpoint = performance.now();
-      for (let e = startEpoch; e < epochs; e++) {
+      let globalStep = stepsBefore;
+      let lastLr = settings.lr;
+      const done = () => totalSteps !== undefined && globalStep >= totalSteps;
+      for (let e = startEpoch; e < epochsFor(source.rows) && !done(); e++) {
         const resumed = position?.epoch === e ? position : undefined;
         const epochStart = performance.now() - (resumed?.seconds ?? 0) * 1000;
         let rows = resumed?.rows ?? 0, steps = resumed?.steps ?? 0, lossSum = resumed?.lossSum ?? 0, lastReport = 0;
@@ -395,7 +548,12 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
             skip--;
             continue;
           }
-          const value = parallel ? await parallel.step(b.x, b.y, b.rows) : replica.step(b.x, b.y, b.rows);
+          const rowsKnown = source.rows ?? previous?.data.rows;
+          const runSteps = totalSteps ?? (rowsKnown !== undefined ? epochsFor(rowsKnown) * Math.ceil(rowsKnown / settings.batch) : undefined);
+          const lr = scheduled ? learningRate(schedule, globalStep, runSteps) : settings.lr;
+          lastLr = lr;
+          const x = encoder.encodeRows(b.x, b.y, b.rows, encoded);
+          const value = parallel ? await parallel.step(x, b.y, b.rows, scheduled ? lr : undefined) : replica.step(x, b.y, b.rows, scheduled ? lr : undefined);
           o.onStep?.(value);
           if (!Number.isFinite(value)) {
             throw errors.train(`the loss became ${value} at epoch ${e + 1}, step ${steps + 1}: lower ${opt("lr")}, or check the data with 'headsnet verify'`);
@@ -403,6 +561,11 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
           lossSum += value * b.rows;
           rows += b.rows;
           steps++;
+          globalStep++;
+          sinceEval.loss += value;
+          sinceEval.steps++;
+          if ((o.evalEvery !== undefined && globalStep % o.evalEvery === 0) || evalAt.has(globalStep)) await evaluate(globalStep, e + 1, lr);
+          if (done()) break;
           const stopping = Boolean(o.signal?.aborted);
           if (stopping || (everyMs > 0 && performance.now() - lastCheckpoint > everyMs)) {
             const at = { epoch: e, steps, rows, lossSum, seconds: (performance.now() - epochStart) / 1000 };
@@ -418,8 +581,11 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
               const seconds = (now - epochStart) / 1000;
               const rate = rows / Math.max(seconds, 1e-9);
               const epochRows = source.rows;
+              const epochs = epochsFor(epochRows);
               const left = epochRows !== undefined ? (epochRows - rows) + (epochs - e - 1) * epochRows : undefined;
-              o.onProgress({ epoch: e + 1, epochs, rows, epochRows, loss: lossSum / rows, rowsPerSecond: rate, eta: left !== undefined ? left / rate : undefined });
+              const leftSteps = totalSteps !== undefined ? (totalSteps - globalStep) * settings.batch : undefined;
+              const rowsLeft = leftSteps !== undefined && (left === undefined || leftSteps < left) ? leftSteps : left;
+              o.onProgress({ epoch: e + 1, epochs, rows, epochRows, loss: lossSum / rows, rowsPerSecond: rate, eta: rowsLeft !== undefined ? rowsLeft / rate : undefined });
             }
           }
         }
@@ -428,14 +594,17 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
         history = [...history, record];
         rowsTotal += rows;
         stepsTotal += steps;
-        await checkpoint(e + 1, undefined, rows);
+        const finished = done() || e + 1 >= epochsFor(source.rows);
+        if (finished && evaluating && evaluations[evaluations.length - 1]?.step !== globalStep) await evaluate(globalStep, e + 1, lastLr);
+        await checkpoint(e + 1, undefined, previous?.data.rows ?? source.rows ?? rows);
         lastCheckpoint = performance.now();
         o.onCheckpoint?.({ epoch: e + 1, step: steps, endOfEpoch: true, loss: record.loss, out: o.out });
         o.onEpoch?.(record);
-        if (o.signal?.aborted && e + 1 < epochs) throw errors.trainInterrupted(o.out, e + 1, steps);
+        if (o.signal?.aborted && !finished) throw errors.trainInterrupted(o.out, e + 1, steps);
       }
-      const seconds = (performance.now() - started) / 1000;
+      const seconds = (performance.now() - started - evalSeconds) / 1000;
       const last = history[history.length - 1];
+      const epochs = epochsFor(source.rows ?? previous?.data.rows);
       return {
         out: o.out,
         source: source.label,
@@ -443,9 +612,9 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
         parameters,
         settings,
         epochs,
-        epochsRun: Math.max(0, remaining),
+        epochsRun: Math.max(0, history.length - startEpoch),
         resumedFrom: o.resume ? startEpoch : null,
-        rowsPerEpoch: last?.rows ?? 0,
+        rowsPerEpoch: source.rows ?? previous?.data.rows ?? last?.rows ?? 0,
         rows: rowsTotal,
         steps: stepsTotal,
         seconds,
@@ -454,6 +623,9 @@ async function trainOrThrow(o: TrainOptions): Promise<TrainSummary> {
         history,
         threads,
         failed,
+        encoding: describeEncoding(spec),
+        networkInputs: encoder.width,
+        evaluations,
       };
     } finally {
       await parallel?.close();

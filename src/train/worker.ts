@@ -1,7 +1,7 @@
 // A training thread: its own tfjs wasm backend and replica (replica.ts). Gradients travel through
 // shared memory (see parallel.ts); messages carry only the rows and the signals:
 //   {type: "step", x, y, rows, weight, slot} -> writes its gradient into that slot; {type: "grads", loss}
-//   {type: "apply", slots}                   -> applies the sum of those slots (no reply)
+//   {type: "apply", slots, lr?}              -> applies the sum of those slots at rate lr (no reply)
 //   {type: "close"}
 // Messages are handled in order, so a step always sees the previous update.
 
@@ -15,7 +15,7 @@ const { setup, shared } = workerData as { setup: ReplicaSetup; shared: SharedGra
 
 type Message =
   | { type: "step"; x: Float32Array; y: Float32Array; rows: number; weight: number; slot: number }
-  | { type: "apply"; slots: number[] }
+  | { type: "apply"; slots: number[]; lr?: number }
   | { type: "close" };
 
 async function main(): Promise<void> {
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
         const loss = replica.gradients(m.x, m.y, m.rows, m.weight, slots[m.slot]);
         port.postMessage({ type: "grads", loss });
       } else if (m.type === "apply") {
+        if (m.lr !== undefined) replica.setLearningRate(m.lr);
         replica.applySum(m.slots.map((k) => slots[k]));
       } else if (m.type === "close") {
         replica.dispose();

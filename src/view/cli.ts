@@ -17,6 +17,7 @@ function commonOptions<T>(y: Argv<T>) {
     .option("id", { type: "number", describe: "trained model: the id to generate (default: the first training head's id, or 0.5)" })
     .option("data", { type: "string", describe: "trained model: the dataset it was trained on, to show the training head with the nearest id" })
     .option("icosphere", { type: "string", describe: "PLY input: icosphere for the index colours: level 0-9 (default 5), blender (alias reference: the reference's table, built in) or a table file; a model: overrides what its dataset says" })
+    .option("level", { type: "number", describe: "trained direction/fourier model: generate its heads on an icosphere of this level, as a mesh [default: 5]" })
     .option("default-color", { type: "string", describe: "PLY input: R,G,B (0-1 each) for a file without colours, as compile takes it [default: white]" })
     .option("min-opacity", { type: "number", describe: "PLY input, 3D Gaussian splats: leave out splats less opaque than this (0-1), as compile does" });
 }
@@ -51,6 +52,7 @@ export function registerViewCommands(y: Argv, io: Io, setExitCode: (c: number) =
             id: args.id,
             data: args.data,
             icosphere: args.icosphere,
+            level: args.level,
             defaultColor: colorOf(args.defaultColor),
             minOpacity: args.minOpacity,
           });
@@ -100,6 +102,7 @@ export function registerViewCommands(y: Argv, io: Io, setExitCode: (c: number) =
           id: args.id,
           data: args.data,
           icosphere: args.icosphere,
+          level: args.level,
           defaultColor: colorOf(args.defaultColor),
           minOpacity: args.minOpacity,
         });

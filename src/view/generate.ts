@@ -1,13 +1,14 @@
-// A trained model's head for a model id: one input row per icosphere vertex, [id, index_value]
-// (with the ray direction -q appended for 5-input models), through the network, out come
-// [x, y, z, r, g, b]. The viewer page does the same in the browser (page/app.js).
+// A trained model's head for a model id: one input row per grid vertex, made by heads.ts as sample
+// and eval make them ([id, index_value] for index models, the encoded direction for the others),
+// through the network; out come [x, y, z, r, g, b]. The viewer page runs the network in the
+// browser on the same rows, which it fetches from the server (/api/inputs), and the same faces.
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { indexValue } from "../dataset/format.js";
 import type { Cloud, ModelSource } from "./source.js";
-import type { Icosphere } from "../icosphere.js";
 import { errors } from "../errors.js";
+import { headInputs, generateHead as generate } from "../train/heads.js";
+import { describeEncoding } from "../train/encoding.js";
 
 type Tf = typeof import("@tensorflow/tfjs");
 type LayersModel = import("@tensorflow/tfjs").LayersModel;
@@ -52,43 +53,25 @@ export async function loadLayersModel(source: ModelSource): Promise<LayersModel>
   }
 }
 
-/** Input rows for model id `id`: [id, index_value(i)] or [id, index_value(i), -qx, -qy, -qz]. */
-export function generationInputs(id: number, icosphere: Icosphere, width: number): Float32Array {
-  const n = icosphere.count;
-  const rows = new Float32Array(n * width);
-  for (let i = 0; i < n; i++) {
-    rows[i * width] = id;
-    rows[i * width + 1] = indexValue(i, n);
-    if (width === 5) {
-      for (let c = 0; c < 3; c++) rows[i * width + 2 + c] = -icosphere.vertices[i * 3 + c];
-    }
-  }
-  return rows;
+/** Input rows for model id `id` on the model's grid (heads.ts: what sample and eval feed too). */
+export function generationInputs(source: ModelSource, id: number): Float32Array {
+  return headInputs(source.encoder, Math.fround(id), source.grid);
 }
 
-/** The head a model generates for `id`: one point per icosphere vertex. */
+/** The head a model generates for `id`: one point per grid vertex (a mesh when the grid has triangles). */
 export async function generateHead(model: LayersModel, source: ModelSource, id: number): Promise<Cloud> {
   const tf = await loadTf();
-  const icosphere = source.icosphere();
   const inputShape = (model.inputs[0].shape ?? []) as (number | null)[];
   const width = inputShape[inputShape.length - 1] ?? 2;
-  if (width !== 2 && width !== 5) throw errors.modelShape(source.modelJsonPath, `the model takes ${width} inputs; a HeadsNet model takes 2 ([id, index]) or 5 ([id, index, ray])`);
+  if (width !== source.encoder.width) {
+    throw errors.modelShape(source.modelJsonPath, source.encoding.name === "index"
+      ? `the model takes ${width} inputs; a HeadsNet model takes 2 ([id, index]) or 5 ([id, index, ray])`
+      : `the model takes ${width} inputs; its encoding (${describeEncoding(source.encoding)}) makes ${source.encoder.width}`);
+  }
   const outShape = model.outputs[0].shape as (number | null)[];
   const outWidth = outShape[outShape.length - 1] ?? 0;
   if (outWidth !== 6 && outWidth !== 3) throw errors.modelShape(source.modelJsonPath, `the model gives ${outWidth} outputs; expected 6 ([x, y, z, r, g, b]) or 3 ([x, y, z])`);
-  const n = icosphere.count;
-  const input = tf.tensor2d(generationInputs(id, icosphere, width), [n, width]);
-  const output = model.predict(input) as import("@tensorflow/tfjs").Tensor;
-  const values = (await output.data()) as Float32Array;
-  input.dispose();
-  output.dispose();
-  const positions = new Float32Array(n * 3), colors = new Float32Array(n * 3), index = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < 3; c++) {
-      positions[i * 3 + c] = values[i * outWidth + c];
-      colors[i * 3 + c] = outWidth === 6 ? Math.min(1, Math.max(0, values[i * outWidth + 3 + c])) : 0.8;
-    }
-    index[i] = i;
-  }
-  return { count: n, positions, colors, index };
+  const head = await generate(tf, model, source.encoder, Math.fround(id), source.grid);
+  const n = source.grid.icosphere.count;
+  return { count: n, positions: head.points, colors: head.colors, index: Uint32Array.from({ length: n }, (_, i) => i), faces: head.faces };
 }

@@ -1,6 +1,8 @@
 // `headsnet view`: a local web server (127.0.0.1 only) for the viewer page. It serves the page,
 // three.js and TensorFlow.js from node_modules, the input's facts as JSON and its points as
-// binary, and, for a trained model, model.json and the weight files it lists. Nothing else.
+// binary, and, for a trained model, model.json and the weight files it lists, and the network's
+// input rows for an id (/api/inputs: the rows sample and render feed, from heads.ts) and the
+// grid's triangles (/api/faces), so the page's heads are theirs. Nothing else.
 
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from "node:http";
 import { readFileSync } from "node:fs";
@@ -12,6 +14,8 @@ import { HeadsnetError, opt } from "../errors.js";
 import { openSource, sourceIcosphere, type Cloud, type OpenOptions, type Source } from "./source.js";
 import { BACKGROUND, VIEW_DIRECTIONS, type ColorMode, type ViewName } from "./raster.js";
 import { errors } from "../errors.js";
+import { headInputs } from "../train/heads.js";
+import { describeEncoding } from "../train/encoding.js";
 
 export interface ViewOptions extends OpenOptions {
   input: string;
@@ -61,8 +65,6 @@ function vendorFiles(): Map<string, string> {
     ["/vendor/three/build/three.core.js", join(threeBuild, "three.core.js")],
     ["/vendor/three/examples/jsm/controls/OrbitControls.js", join(threeRoot, "examples/jsm/controls/OrbitControls.js")],
     ["/vendor/tf.min.js", join(tfDist, "tf.min.js")],
-    // headsnet's own browser-safe modules: the page computes what compile computes with them.
-    ["/lib/format.js", join(PACKAGE_ROOT, "dist", "src", "dataset", "format.js")],
   ]);
 }
 
@@ -110,6 +112,8 @@ export function pageInfo(source: Source, options: ViewOptions): Record<string, u
     dataset: dataset ? { dir: dataset.dir, rows: dataset.manifest.rows } : null,
     models: dataset ? models(dataset) : [],
     icosphere: { count: source.icosphereCount },
+    encoding: { name: source.encoding.name, text: describeEncoding(source.encoding), inputs: source.encoder.width },
+    faces: source.grid.faces ? source.grid.faces.length / 3 : 0,
   };
 }
 
@@ -147,6 +151,16 @@ export async function startViewServer(options: ViewOptions): Promise<ViewServer>
       const k = Number(url.searchParams.get("model") ?? "0");
       if (!Number.isInteger(k) || k < 0 || k >= dataset.models.length) return send(res, 400, "text/plain", `model must be 0 to ${dataset.models.length - 1}\n`);
       return send(res, 200, "application/octet-stream", encodeCloud(dataset.read(k)));
+    }
+    if (source.kind === "model" && path === "/api/inputs") {
+      const id = Number(url.searchParams.get("id"));
+      if (!(id >= 0 && id <= 1)) return send(res, 400, "text/plain", "id must be a number from 0 to 1\n");
+      const rows = headInputs(source.encoder, Math.fround(id), source.grid);
+      return send(res, 200, "application/octet-stream", new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
+    }
+    if (source.kind === "model" && path === "/api/faces") {
+      const faces = source.grid.faces ?? new Uint32Array(0);
+      return send(res, 200, "application/octet-stream", new Uint8Array(faces.buffer, faces.byteOffset, faces.byteLength));
     }
     if (source.kind === "model" && path.startsWith("/model/")) {
       const name = decodeURIComponent(path.slice("/model/".length));

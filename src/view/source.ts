@@ -5,7 +5,9 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { HeadsnetError, messageText, notes } from "../errors.js";
-import { builtinIcosphereName, loadIcosphere, generateIcosphere, type Icosphere } from "../icosphere.js";
+import { loadIcosphere, generateIcosphere, recordedIcosphere, type Icosphere, type IcosphereRecord } from "../icosphere.js";
+import { Encoder, type EncodingSpec } from "../train/encoding.js";
+import { headGrid, modelEncoding, type HeadGrid } from "../train/heads.js";
 import { Kernel, type KernelOptions } from "../kernel.js";
 import { validatePlyOptions } from "../compile/options.js";
 import { parseHeader, vertexLayout, inputKind, MAX_HEADER_BYTES, describeElements, type InputKind as PlyKind } from "../ply-header.js";
@@ -241,25 +243,8 @@ export function nearestModel(models: { id: number }[], id: number): number {
 }
 
 function datasetIcosphere(dir: string, manifest: Manifest): Icosphere {
-  const source = manifest.icosphere!.source ?? String(manifest.options?.icosphere ?? "");
-  const count = manifest.icosphere!.vertices;
-  let icosphere: Icosphere;
-  const level = /^level (\d+)$/.exec(source) ?? /^(\d+)$/.exec(source);
-  try {
-    if (level) icosphere = generateIcosphere(Number(level[1]));
-    else if (builtinIcosphereName(source)) icosphere = loadIcosphere(source);
-    else {
-      // A table: as given at compile time (relative to where compile ran), else beside the dataset.
-      const candidates = isAbsolute(source) ? [source] : [resolve(source), join(dir, source), join(dir, basename(source))];
-      const found = candidates.find((p) => existsSync(p));
-      if (!found) throw new Error(`the table file is not at ${candidates.join(" or ")}`);
-      icosphere = loadIcosphere(found);
-    }
-  } catch (e) {
-    throw errors.datasetIcosphere(dir, source, e instanceof HeadsnetError ? e.message : (e as Error).message);
-  }
-  if (icosphere.count !== count) throw errors.datasetIcosphere(dir, source, `it has ${icosphere.count} vertices, the manifest says ${count}`);
-  return icosphere;
+  const record = manifest.icosphere!;
+  return recordedIcosphere({ ...record, source: record.source ?? String(manifest.options?.icosphere ?? "") }, { dir });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -279,7 +264,12 @@ export interface ModelSource {
   weightFiles: string[];
   /** The training data, for the nearest training head, when known. */
   dataset?: DatasetSource;
-  /** Icosphere vertex count the model's index input is scaled by. */
+  /** How the model's inputs are made (model.json's headsnet.encoding; index for older models). */
+  encoding: EncodingSpec;
+  encoder: Encoder;
+  /** Where its heads are generated: the index models' own icosphere, else a generated level. */
+  grid: HeadGrid;
+  /** Points per generated head. */
   icosphereCount: number;
   icosphere(): Icosphere;
 }
@@ -323,7 +313,16 @@ export function modelMetadata(dir: string, modelJson: ModelSource["modelJson"]):
   return out;
 }
 
-export function openModel(path: string, options: { data?: string; icosphere?: number | string } = {}): ModelSource {
+/** The input width a layers model's topology declares (its first layer's batch_input_shape), if it says. */
+function topologyInputs(topology: unknown): number | undefined {
+  type Layers = { config?: { layers?: { config?: { batch_input_shape?: (number | null)[] } }[] } };
+  const t = topology as Layers & { model_config?: Layers };
+  const shape = (t?.model_config ?? t)?.config?.layers?.[0]?.config?.batch_input_shape;
+  const last = shape?.[shape.length - 1];
+  return typeof last === "number" ? last : undefined;
+}
+
+export function openModel(path: string, options: { data?: string; icosphere?: number | string; level?: number } = {}): ModelSource {
   const dir = basename(path) === "model.json" ? dirname(path) : path;
   const modelJsonPath = join(dir, "model.json");
   let modelJson: ModelSource["modelJson"];
@@ -350,21 +349,25 @@ export function openModel(path: string, options: { data?: string; icosphere?: nu
     if (!existsSync(dataPath)) throw errors.notFound(dataPath);
     dataset = openDataset(dataPath);
   }
-  let icosphere: Icosphere | undefined;
-  const load = (): Icosphere => {
-    // The model's own record first: its index input is scaled by the icosphere it was trained on.
-    if (options.icosphere !== undefined) return loadIcosphere(options.icosphere);
-    if (meta.icosphere !== undefined) return loadIcosphere(meta.icosphere);
-    if (meta.icosphereVertices !== undefined) {
-      const level = Math.round(Math.log((meta.icosphereVertices - 2) / 10) / Math.log(4));
-      if (10 * 4 ** level + 2 === meta.icosphereVertices) return generateIcosphere(level);
-    }
-    if (dataset) return dataset.icosphere();
-    return loadIcosphere(undefined);
-  };
-  // The count is what the page needs first; load the table only once.
-  const first = load();
-  icosphere = first;
+  const record = (modelJson.headsnet ?? {}) as { encoding?: EncodingSpec; icosphere?: IcosphereRecord };
+  const inputs = record.encoding ? 0 : topologyInputs(modelJson.modelTopology) ?? 2;
+  const encoding = modelEncoding({ inputs, encoding: record.encoding, icosphere: record.icosphere });
+  let grid: HeadGrid;
+  if (encoding.name !== "index" || encoding.icosphere) grid = headGrid(encoding, { level: options.level, icosphere: options.icosphere, dir });
+  else {
+    // A model from elsewhere: its index input is scaled by the icosphere its metadata or its dataset names.
+    const load = (): Icosphere => {
+      if (options.icosphere !== undefined) return loadIcosphere(options.icosphere);
+      if (meta.icosphere !== undefined) return loadIcosphere(meta.icosphere);
+      if (meta.icosphereVertices !== undefined) {
+        const level = Math.round(Math.log((meta.icosphereVertices - 2) / 10) / Math.log(4));
+        if (10 * 4 ** level + 2 === meta.icosphereVertices) return generateIcosphere(level);
+      }
+      if (dataset) return dataset.icosphere();
+      return loadIcosphere(undefined);
+    };
+    grid = headGrid({ ...encoding, icosphere: undefined }, { level: options.level, icosphere: load(), dir });
+  }
   return {
     kind: "model",
     dir,
@@ -372,8 +375,11 @@ export function openModel(path: string, options: { data?: string; icosphere?: nu
     modelJson,
     weightFiles,
     dataset,
-    icosphereCount: first.count,
-    icosphere: () => icosphere!,
+    encoding,
+    encoder: new Encoder(encoding),
+    grid,
+    icosphereCount: grid.icosphere.count,
+    icosphere: () => grid.icosphere,
   };
 }
 
@@ -384,13 +390,15 @@ export interface OpenOptions extends PlyShowOptions {
   icosphere?: number | string;
   /** Dataset a model was trained on. */
   data?: string;
+  /** A direction or fourier model: the icosphere level its heads are generated on (default 5). */
+  level?: number;
 }
 
 export function openSource(path: string, options: OpenOptions = {}): Source {
   const kind = detectInput(path);
   if (kind === "ply") return loadPly(path, options.icosphere, options);
   if (kind === "dataset") return openDataset(path);
-  return openModel(path, { data: options.data, icosphere: options.icosphere });
+  return openModel(path, { data: options.data, icosphere: options.icosphere, level: options.level });
 }
 
 /** The icosphere vertex positions for a dataset or model source. */

@@ -7,7 +7,6 @@
 
 import * as THREE from "three";
 import { OrbitControls } from "three/addons/controls/OrbitControls.js";
-import { indexValue } from "./lib/format.js";
 
 const state = (window.headsnetView = {
   ready: false, error: null, kind: null, panels: [], generatedId: null, generations: 0,
@@ -410,23 +409,20 @@ async function showModel() {
   await tf.ready();
   status("loading the model…");
   const model = await tf.loadLayersModel(info.model.url);
-  await loadIcosphere();
-  const n = icosphere.length / 3;
+  const n = info.icosphere.count;
+  const width = info.encoding.inputs;
   const inputShape = model.inputs[0].shape;
-  const width = inputShape[inputShape.length - 1];
+  const modelWidth = inputShape[inputShape.length - 1];
   const outShape = model.outputs[0].shape;
   const outWidth = outShape[outShape.length - 1];
-  if (width !== 2 && width !== 5) throw new Error(`the model takes ${width} inputs; a HeadsNet model takes 2 ([id, index]) or 5 ([id, index, ray])`);
+  if (modelWidth !== width) throw new Error(`the model takes ${modelWidth} inputs; its encoding (${info.encoding.text}) makes ${width}`);
   if (outWidth !== 6 && outWidth !== 3) throw new Error(`the model gives ${outWidth} outputs; expected 6 ([x, y, z, r, g, b]) or 3`);
+  const faces = info.faces ? new Uint32Array(await (await fetchOk("/api/faces")).arrayBuffer()) : null;
 
-  // Same as generationInputs in src/view/generate.ts.
+  // The input rows come from the server (src/train/heads.ts: what sample and render feed), so the
+  // page's heads are theirs whatever the encoding.
   async function generate(id) {
-    const rows = new Float32Array(n * width);
-    for (let i = 0; i < n; i++) {
-      rows[i * width] = id;
-      rows[i * width + 1] = indexValue(i, n);
-      if (width === 5) for (let c = 0; c < 3; c++) rows[i * width + 2 + c] = -icosphere[i * 3 + c];
-    }
+    const rows = new Float32Array(await (await fetchOk(`/api/inputs?id=${id}`)).arrayBuffer());
     const output = tf.tidy(() => model.predict(tf.tensor2d(rows, [n, width])));
     const values = await output.data();
     output.dispose();
@@ -438,7 +434,7 @@ async function showModel() {
       }
       index[i] = i;
     }
-    return { count: n, positions, colors, index, faces: null };
+    return { count: n, positions, colors, index, faces };
   }
 
   let training = null, trainingIndex = -1;
@@ -483,13 +479,13 @@ async function showModel() {
   slider.addEventListener("input", () => show(Number(slider.value)).catch(fail));
   const h = document.createElement("h2");
   h.textContent = "Model id";
-  $("controls").append(h, slider, idText, displayControls(false, true));
+  $("controls").append(h, slider, idText, displayControls(Boolean(faces), true));
   const start = params.has("id") ? Number(params.get("id")) : info.id;
   slider.value = String(start);
   setFacts("Trained model", [
-    ["directory", info.title], ["inputs", `${width} (${width === 2 ? "id, index" : "id, index, ray"})`], ["outputs", String(outWidth)],
+    ["directory", info.title], ["inputs", `${width}: ${info.encoding.text}`], ["outputs", String(outWidth)],
     ["weights", info.model.files.join(", ")], ["backend", tf.getBackend()],
-    ["icosphere", `${n} vertices: one generated point each`],
+    ["icosphere", `${n} vertices: one generated point each${faces ? `, ${(faces.length / 3).toLocaleString("en-US")} triangles` : ""}`],
     ["training data", info.dataset ? `${info.dataset.dir} (${info.models.length} heads)` : "unknown (pass --data DIR to compare)"],
   ]);
   await show(start);
