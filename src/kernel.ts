@@ -5,12 +5,12 @@ import { openSync, readSync, fstatSync, closeSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import { wasmModule as builtModule } from "./wasm-file.js";
 import {
-  FMT_ASCII, FMT_BINARY_LE, SLOT_COUNT, SLOT_R, SLOT_G, SLOT_B, SLOT_OPACITY, S_OK, S_BAD_NUMBER, S_TRUNCATED,
+  FMT_ASCII, FMT_BINARY_LE, SLOT_COUNT, SLOT_R, SLOT_G, SLOT_B, SLOT_OPACITY, S_OK, S_BAD_NUMBER,
   T_F32, T_NONE, LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS, STAGING_STRIDE, SPLAT_STAGING_STRIDE, OPT_SKIP_INVALID,
   OPT_PROJECTION_RAY, OPT_INPUTS_5, OPT_RADIAL, X_WIDTH_2, X_WIDTH_5, Y_WIDTH, LAYOUT_BYTES, TABLE_STRIDE,
 } from "./abi.js";
 import { errors, warnings, HeadsnetError } from "./errors.js";
-import { parseHeader, vertexLayout, findBodyOffset, MAX_HEADER_BYTES, type PlyHeader } from "./ply-header.js";
+import { parseHeader, vertexLayout, findBodyOffset, MAX_HEADER_BYTES, type PlyHeader, checkVertexCount } from "./ply-header.js";
 import { stageSplats, type SplatPass } from "./splats.js";
 import { buildSpatialHash, kernelCells, type KernelCells, type SpatialHash } from "./spatial-hash.js";
 import type { Icosphere } from "./icosphere.js";
@@ -409,14 +409,7 @@ export class Kernel {
     }
 
     const count = layout.vertexCount;
-    // A count the body cannot hold fails here, before anything is allocated for it.
-    if (count * layout.minVertexBytes > end - start) {
-      const stride = header.formatCode === FMT_ASCII ? 0 : layout.words[1];
-      if (stride === 0) throw errors.bodyTooShort(file, count, end - start, layout.minVertexBytes, start - base);
-      // Fixed records: the first incomplete vertex is known exactly.
-      const vertex = Math.floor((end - start) / stride);
-      throw errors.kernel(S_TRUNCATED, file, { offset: start - base + vertex * stride, vertex, count });
-    }
+    checkVertexCount(header, layout, start, end, base, file);
     if (!layout.hasColors && !options.defaultColor) throw errors.noColors(file);
     const normals = options.normals ?? "auto";
     if (normals !== "auto" && layout.splats) throw errors.noNormals(file, "splats");

@@ -4,7 +4,7 @@ import {
   T_NONE, T_I8, T_U8, T_I16, T_U16, T_I32, T_U32, T_F32, T_F64,
   FMT_ASCII, FMT_BINARY_LE, FMT_BINARY_BE,
   SLOT_X, SLOT_Y, SLOT_Z, SLOT_NX, SLOT_NY, SLOT_NZ, SLOT_R, SLOT_G, SLOT_B, SLOT_OPACITY, SLOT_NONE, SLOT_FACE_INDICES,
-  LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS, LAYOUT_MAX_PROPS,
+  LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS, LAYOUT_MAX_PROPS, S_TRUNCATED,
 } from "./abi.js";
 import { errors } from "./errors.js";
 
@@ -323,4 +323,18 @@ export function describeElements(header: PlyHeader): { name: string; count: numb
     count: e.count,
     properties: e.properties.map((p) => (p.countTypeName ? `list ${p.countTypeName} ${p.typeName} ${p.name}` : `${p.typeName} ${p.name}`)),
   }));
+}
+
+/**
+ * A vertex count the body cannot hold fails here, before anything is allocated for it: with
+ * fixed-size records, at the first incomplete vertex. `start` and `end` bound the vertex
+ * element's bytes; `base` is the file's first byte (offsets in errors are the file's).
+ */
+export function checkVertexCount(header: PlyHeader, layout: VertexLayout, start: number, end: number, base: number, file: string): void {
+  const count = layout.vertexCount;
+  if (count * layout.minVertexBytes <= end - start) return;
+  const stride = header.formatCode === FMT_ASCII ? 0 : layout.words[1];
+  if (stride === 0) throw errors.bodyTooShort(file, count, end - start, layout.minVertexBytes, start - base);
+  const vertex = Math.floor((end - start) / stride);
+  throw errors.kernel(S_TRUNCATED, file, { offset: start - base + vertex * stride, vertex, count });
 }

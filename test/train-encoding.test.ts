@@ -9,7 +9,6 @@ import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import yargs from "yargs";
 import { synthCorpus } from "../src/synth.js";
 import { compile } from "../src/compile/index.js";
 import { tf, initBackend } from "../src/train/backend.js";
@@ -25,7 +24,7 @@ import { MeshKernel } from "../src/mesh/kernel.js";
 import { isClosed } from "../src/mesh/metrics.js";
 import { decodePng } from "../src/view/png.js";
 import { startViewServer } from "../src/view/server.js";
-import { registerTrainCommands } from "../src/train/cli.js";
+import { runTrainCommand } from "./train-cli.js";
 import { expectSameBytes } from "./bytes.js";
 
 const TIMEOUT = 240_000;
@@ -51,18 +50,7 @@ beforeAll(async () => {
   expect(r.error).toBeUndefined();
 }, TIMEOUT);
 
-async function run(...argv: string[]) {
-  let out = "", err = "", code = 0;
-  const io = { out: (t: string) => { out += t; }, err: (t: string) => { err += t; } };
-  const y = registerTrainCommands(yargs(argv).strict().exitProcess(false).fail((msg, e) => { throw e ?? new Error(msg); }), io, (c) => { code = c; });
-  try {
-    await y.parseAsync();
-  } catch (e) {
-    err += (e as Error).message;
-    code = 2;
-  }
-  return { out, err, code };
-}
+const run = runTrainCommand;
 
 describe("a model with an encoding", () => {
   it("records its encoding in model.json and training.json", () => {

@@ -5,7 +5,6 @@ import { mkdtempSync, readFileSync, writeFileSync, truncateSync, existsSync, sta
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import yargs from "yargs";
 import { synthCorpus } from "../src/synth.js";
 import { compile } from "../src/compile/index.js";
 import { parseHeader, vertexLayout } from "../src/ply-header.js";
@@ -19,7 +18,7 @@ import { compileToRowStream } from "../src/train/compile-stream.js";
 import { sample, coneDirection } from "../src/train/sample.js";
 import { exportModel } from "../src/train/export.js";
 import { Rng } from "../src/train/rng.js";
-import { registerTrainCommands } from "../src/train/cli.js";
+import { runTrainCommand } from "./train-cli.js";
 import { expectSameBytes } from "./bytes.js";
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `headsnet-train-${name}-`));
@@ -440,18 +439,7 @@ describe("sample and export", () => {
   });
 
   it("the commands: train --json, sample, export to stdout, and usage errors", async () => {
-    const run = async (...argv: string[]) => {
-      let out = "", err = "", code = 0;
-      const io = { out: (t: string) => { out += t; }, err: (t: string) => { err += t; } };
-      const y = registerTrainCommands(yargs(argv).strict().exitProcess(false).fail((msg, e) => { throw e ?? new Error(msg); }), io, (c) => { code = c; });
-      try {
-        await y.parseAsync();
-      } catch (e) {
-        err += (e as Error).message;
-        code = 2;
-      }
-      return { out, err, code };
-    };
+    const run = runTrainCommand;
     const dir = tmp("cli");
     const t = await run("train", data, "-o", join(dir, "m"), "--layers", "1", "--units", "16", "--epochs", "1", "--batch", "64", "--threads", "1", "--json");
     expect(t.code).toBe(0);

@@ -10,13 +10,13 @@ import { extname, join } from "node:path";
 import { createHash } from "node:crypto";
 import { wasmModule } from "../wasm-file.js";
 import {
-  FMT_ASCII, SLOT_COUNT, SLOT_R, SLOT_G, SLOT_B, S_OK, S_BAD_NUMBER, S_TRUNCATED, S_NONFINITE,
+  FMT_ASCII, SLOT_COUNT, SLOT_R, SLOT_G, SLOT_B, S_OK, S_BAD_NUMBER, S_NONFINITE,
   STAGING_STRIDE, LAYOUT_BYTES, MR_WORDS, MR_STATUS, MR_ERROR_AT, MR_ITEM, MR_VERTICES,
   MR_TRIANGLES, MR_FLAGS, MR_PTR, MR_PTR2, MR_COUNT, MR_NORMAL_COUNT, MR_GRID, MR_RECORDS,
   S_NO_MEMORY, MF_FILE_NORMALS, MF_COLORS, NOISE_ISOTROPIC, NOISE_NORMAL, SURFACE_WIDTH, OCCUPANCY_WIDTH, T_U8,
 } from "../abi.js";
 import { errors, meshErrors, HeadsnetError, type ErrorPlace } from "../errors.js";
-import { parseHeader, vertexLayout, MAX_HEADER_BYTES } from "../ply-header.js";
+import { parseHeader, vertexLayout, MAX_HEADER_BYTES, checkVertexCount } from "../ply-header.js";
 
 export type MeshFormat = "ply" | "obj";
 export type MeshBuild = "release" | "debug";
@@ -235,12 +235,7 @@ export class MeshKernel {
       start = w.cursorAddress();
     }
     const count = layout.vertexCount;
-    if (count * layout.minVertexBytes > end - start) {
-      const stride = header.formatCode === FMT_ASCII ? 0 : layout.words[1];
-      if (stride === 0) throw errors.bodyTooShort(file, count, end - start, layout.minVertexBytes, start - base);
-      const vertex = Math.floor((end - start) / stride);
-      throw errors.kernel(S_TRUNCATED, file, { offset: start - base + vertex * stride, vertex, count });
-    }
+    checkVertexCount(header, layout, start, end, base, file);
     const staging = this.alloc(count * STAGING_STRIDE, file);
     const slots = new Float32Array(w.memory.buffer, w.slots.value as number, SLOT_COUNT);
     slots.fill(0);

@@ -16,6 +16,11 @@ import { DEFAULT_ENCODING, ID_ENCODINGS, DIRECTION_KEYS } from "./encoding.js";
 import { LR_SCHEDULES } from "./schedule.js";
 import { finish, outcomeOf, withCommonOptions, workersOption, fmtInt, plural, displayPath, mustExist, withInterrupt, type Io } from "../cli-common.js";
 
+/** A default that may differ by encoding, as help shows it. */
+function byEncoding(index: number, encoded: number): string {
+  return index === encoded ? `[default: ${index}]` : `[default: ${index} with --encoding index, else ${encoded}]`;
+}
+
 export type TrainIo = Io;
 
 function progressText(p: TrainProgress): string {
@@ -100,7 +105,7 @@ export function registerTrainCommands(y: Argv, io: TrainIo, setExitCode: (c: num
         .option("units", { type: "number", default: TRAIN_DEFAULTS.units, describe: "units per hidden layer" })
         .option("activation", { choices: ACTIVATIONS, default: TRAIN_DEFAULTS.activation, describe: "hidden layers' activation" })
         .option("optimizer", { choices: OPTIMIZERS, default: TRAIN_DEFAULTS.optimizer, describe: "optimizer" })
-        .option("lr", { type: "number", describe: `learning rate (the peak, with a schedule) [default: ${TRAIN_DEFAULTS.lr} with --encoding index, else ${ENCODED_DEFAULTS.lr}]` })
+        .option("lr", { type: "number", describe: `learning rate (the peak, with a schedule) ${byEncoding(TRAIN_DEFAULTS.lr, ENCODED_DEFAULTS.lr)}` })
         .option("batch", { type: "number", default: TRAIN_DEFAULTS.batch, describe: "rows per step" })
         .option("epochs", { type: "number", describe: `passes over the data (with --resume: the total) [default: ${TRAIN_DEFAULTS.epochs}, or as many as --steps take]` })
         .option("steps", { type: "number", describe: "stop after this many steps in all (the learning-rate schedule spans them; with --resume: the total) [default: --epochs' worth]" })
@@ -108,7 +113,7 @@ export function registerTrainCommands(y: Argv, io: TrainIo, setExitCode: (c: num
         .option("id-encoding", { choices: ID_ENCODINGS, describe: "direction/fourier: the id as one input (scalar) or one weight per training head (hat: one-hot at a training id, linear between neighbours) [default: hat]" })
         .option("key", { choices: DIRECTION_KEYS, describe: "direction/fourier: a row's direction q is its icosphere vertex (vertex) or its target point's direction (radial) [default: radial]" })
         .option("lr-schedule", { choices: LR_SCHEDULES, describe: `learning rate over the run: const, or cosine (decays to --lr-min x --lr at the last step) [default: const with --encoding index, else ${ENCODED_DEFAULTS.lrSchedule}]` })
-        .option("warmup", { type: "number", describe: `steps of linear learning-rate warm-up [default: 0 with --encoding index, else ${ENCODED_DEFAULTS.warmup}]` })
+        .option("warmup", { type: "number", describe: `steps of linear learning-rate warm-up ${byEncoding(0, ENCODED_DEFAULTS.warmup)}` })
         .option("lr-min", { type: "number", default: 0, describe: "cosine: the final learning rate, a fraction of --lr" })
         .option("eval-every", { type: "number", describe: "every this many steps (and at the end), generate the training heads and print Chamfer, F-score, colour error and ids matched (recorded in training.json)" })
         .option("eval-data", { type: "string", array: true, describe: "the dataset --eval-every compares with [default: the dataset trained on; a stream needs it]" })
