@@ -50,6 +50,9 @@ const HELP = `usage: npm run bench -- [options]
                    into DIR once), read from the disk: the disk floor, headsnet and native C,
                    alternated, each started cold (bench/corpus-scale.ts; --rounds, default 2;
                    --read-ahead FILES[:READS] adds headsnet with that read-ahead, e.g. 0 for none)
+  --targets        instead: every compile target (headsnet, voxels, surface, occupancy) end to
+                   end on the corpus, beside the time to read it (bench/targets.ts; --rounds,
+                   default 3; --samples per head for surface and occupancy, default 100000)
   -h, --help       this text
 
 Inputs are warm in the page cache for every contender (dropping it needs root). Outputs go to
@@ -75,6 +78,7 @@ const { values: argv } = (() => {
         rounds: { type: "string" }, "ref-heads": { type: "string" },
         quick: { type: "boolean", default: false }, "out-json": { type: "string" },
         "corpus-scale": { type: "string" }, halves: { type: "boolean", default: true }, "read-ahead": { type: "string", multiple: true },
+        targets: { type: "boolean", default: false }, samples: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -100,7 +104,7 @@ const quick = argv.quick;
 const HEADS = positiveInt(argv.heads, quick ? 20 : 200, "heads");
 const VERTICES = positiveInt(argv.vertices, 94000, "vertices", 20);
 const SEED = positiveInt(argv.seed, 0, "seed", 0);
-const ROUNDS = positiveInt(argv.rounds, quick ? 3 : 9, "rounds", 3);
+const ROUNDS = argv.targets ? 0 : positiveInt(argv.rounds, quick ? 3 : 9, "rounds", 3); // --targets counts its own
 const REF_HEADS = Math.min(HEADS, positiveInt(argv["ref-heads"], quick ? 2 : 10, "ref-heads"));
 const REF_ROUNDS = 3; // the reference is the slow one: three rounds (the first three) suffice
 const KERNEL_RUNS = quick ? 10 : 50; // timed kernel runs per round
@@ -666,7 +670,17 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
+async function targets(): Promise<void> {
+  const { benchTargets } = await import("./targets.js");
+  const c = await corpus();
+  await benchTargets({
+    files: c.files, dir: c.dir, heads: HEADS, vertices: VERTICES, rounds: positiveInt(argv.rounds, 3, "rounds"), cli: CLI,
+    outDir: OUT, results: RESULTS, samples: positiveInt(argv.samples, 100_000, "samples"),
+  });
+  rmSync(OUT, { recursive: true, force: true });
+}
+
+(argv.targets ? targets() : main()).catch((e) => {
   process.stderr.write(`bench: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
   process.exitCode = 1;
 });

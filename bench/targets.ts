@@ -1,0 +1,110 @@
+// `npm run bench -- --targets`: the compile targets end to end on the benchmark's synthesized
+// corpus (200 heads of 94,000 vertices by default), each as a user runs it: `headsnet compile
+// --target T -j N` in a child process, startup, file reads and the fsynced output included. The
+// contenders run round-robin, so that a shared machine's noise hits all alike, beside the time to
+// read every input file (one thread, in this process: the floor the voxels target is measured
+// against) and the HeadsNet target. Writes bench/results/targets.md and targets.json.
+
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { availableParallelism, cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { run } from "./lib/proc.js";
+import { summarize, si, sig, duration, times, type Stat } from "./lib/stats.js";
+
+export interface TargetsBenchOptions {
+  files: string[];
+  /** Where the corpus lies (compile's input). */
+  dir: string;
+  heads: number;
+  vertices: number;
+  rounds: number;
+  cli: string;
+  outDir: string;
+  results: string;
+  samples: number;
+}
+
+interface Contender {
+  name: string;
+  /** What one run makes: rows, samples or volumes. */
+  unit: string;
+  args: string[];
+}
+
+const log = (text = "") => process.stdout.write(text + "\n");
+
+/** Read every input once, one large read per file into a reused buffer (the page cache is warm). */
+function readAll(files: string[]): number {
+  let buf = Buffer.allocUnsafeSlow(8 << 20);
+  const t0 = performance.now();
+  for (const f of files) {
+    const fd = openSync(f, "r");
+    const size = fstatSync(fd).size;
+    if (buf.length < size) buf = Buffer.allocUnsafeSlow(size);
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, buf, done, size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    closeSync(fd);
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+export async function benchTargets(o: TargetsBenchOptions): Promise<void> {
+  const workers = availableParallelism();
+  const samples = String(o.samples);
+  const contenders: Contender[] = [
+    { name: "headsnet", unit: "rows", args: ["--target", "headsnet"] },
+    { name: "voxels", unit: "volumes", args: ["--target", "voxels"] },
+    { name: "surface", unit: "samples", args: ["--target", "surface", "--samples", samples] },
+    { name: "occupancy", unit: "points", args: ["--target", "occupancy", "--samples", samples] },
+  ];
+  log(`targets benchmark: ${o.heads} heads x ${o.vertices.toLocaleString("en-US")} vertices, ${o.rounds} rounds round-robin, -j ${workers} (${cpus()[0]?.model ?? "?"}), load ${loadavg()[0].toFixed(1)}`);
+  const read: number[] = [];
+  const seconds = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  const made = new Map<string, number>();
+  readAll(o.files); // the page cache warm for everyone
+  for (let round = 0; round < o.rounds; round++) {
+    read.push(readAll(o.files));
+    for (const c of contenders) {
+      const out = join(o.outDir, `target-${c.name}`);
+      rmSync(out, { recursive: true, force: true });
+      mkdirSync(o.outDir, { recursive: true });
+      const r = await run(process.execPath, [o.cli, "compile", o.dir, "-o", out, "-j", String(workers), "-q", ...c.args], { timeoutSeconds: 1800 });
+      if (r.code !== 0) throw new Error(`headsnet compile --target ${c.name} failed (${r.code}): ${r.stderr.trim().slice(0, 500)}`);
+      const manifest = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8")) as { rows: number };
+      made.set(c.name, manifest.rows);
+      seconds.get(c.name)!.push(r.seconds);
+      rmSync(out, { recursive: true, force: true });
+      log(`  round ${round + 1}: ${c.name.padEnd(9)} ${duration(r.seconds).padStart(9)}  ${si(manifest.rows / r.seconds)} ${c.unit}/s`);
+    }
+    log(`  round ${round + 1}: read all ${duration(read[read.length - 1])}`);
+  }
+
+  const readStat = summarize(read);
+  const rows = contenders.map((c) => {
+    const st = summarize(seconds.get(c.name)!);
+    const n = made.get(c.name)!;
+    return { name: c.name, unit: c.unit, count: n, seconds: st, perSecond: n / st.median, perCore: n / st.median / workers, vsRead: st.median / readStat.median };
+  });
+  const spread = (st: Stat) => `${duration(st.median)} (${sig(st.min)}–${sig(st.max)})`;
+  const md = [
+    "# Compile targets, end to end",
+    "",
+    `Corpus: ${o.heads} synthesized heads x ${o.vertices.toLocaleString("en-US")} vertices (\`npm run bench\`'s corpus, warm in the page cache). Each run is \`headsnet compile DIR -o OUT --target T -j ${workers}\` in a child process: Node's startup, reading and decoding every file, the kernel, writing and fsyncing the output. ${o.rounds} rounds, round-robin; medians (min–max). Per core: the rate divided by the ${workers} workers. Surface and occupancy: ${o.samples.toLocaleString("en-US")} samples per head. Machine: ${cpus()[0]?.model ?? "?"}, ${workers} cores, shared; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at the end.`,
+    "",
+    "| target | time per run | made | per second | per core | time / read floor |",
+    "|---|---|---|---|---|---|",
+    `| read every input file (1 thread, in process) | ${spread(readStat)} | | | | 1× |`,
+    ...rows.map((r) => `| \`--target ${r.name}\` | ${spread(r.seconds)} | ${r.count.toLocaleString("en-US")} ${r.unit} | ${si(r.perSecond)} | ${si(r.perCore)} | ${times(r.vsRead)} |`),
+    "",
+  ].join("\n");
+  log("\n" + md);
+  mkdirSync(o.results, { recursive: true });
+  writeFileSync(join(o.results, "targets.md"), md);
+  writeFileSync(join(o.results, "targets.json"), JSON.stringify({ heads: o.heads, vertices: o.vertices, rounds: o.rounds, workers, samples: o.samples, read: readStat, targets: rows }, null, 1) + "\n");
+  log(`written: ${join(o.results, "targets.md")}, targets.json`);
+}
