@@ -60,7 +60,7 @@ describe("a model with an encoding", () => {
     expect(meta.inputs).toBe(3 + 3 + 24);
     const state = JSON.parse(readFileSync(join(model, TRAINING_JSON), "utf8"));
     expect(state.settings.encoding).toEqual(meta.encoding);
-    expect(state.settings).toMatchObject({ lrSchedule: "cosine", warmup: 0, lrMin: 0 });
+    expect(state.settings).toMatchObject({ lrSchedule: "cosine", lr: 0.003, warmup: 300, lrMin: 0 });
   });
 
   it("sample writes a closed mesh on the icosphere of --level, the reloaded network's outputs at its vertices", async () => {

@@ -18,7 +18,7 @@ export const TRAIN_DEFAULTS = {
  * What the direction and fourier encodings train with unless told (the reference's settings
  * otherwise): the schedule and peak rate that gave the best heads in bench:quality (README).
  */
-export const ENCODED_DEFAULTS = { lrSchedule: "cosine" as const, lr: 0.001, warmup: 0 };
+export const ENCODED_DEFAULTS = { lrSchedule: "cosine" as const, lr: 0.003, warmup: 300 };
 
 export function defaultThreads(): number {
   return Math.min(2, availableParallelism());
