@@ -10,7 +10,7 @@ import { join } from "node:path";
 import type { EvalRecord } from "../src/train/train.js";
 
 function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
+  const i = process.argv.findIndex((a) => a === `--${name}` || (name.length === 1 && a === `-${name}`));
   return i > 0 ? process.argv[i + 1] : undefined;
 }
 
