@@ -445,7 +445,7 @@ describe("sample and export", () => {
     expect(t.code).toBe(0);
     const summary = JSON.parse(t.out);
     expect(summary.ok).toBe(true);
-    expect(summary.settings).toMatchObject({ layers: 1, units: 16, batch: 64, optimizer: "adam", lr: 0.001 });
+    expect(summary.settings).toMatchObject({ layers: 1, units: 16, batch: 64, optimizer: "adam", lr: 0.003, lrSchedule: "cosine", warmup: 300 });
     expect(summary.rowsPerEpoch).toBe(1500);
     const s = await run("sample", join(dir, "m"), "-o", join(dir, "h.ply"), "--points", "77");
     expect(s.code).toBe(0);
