@@ -30,6 +30,7 @@ import { indexSum, microPoints, parseNativeMicro, timeQueries, vertexOnlyPly, ty
 import { memoryProbe, run, versionLine } from "./lib/proc.js";
 import { renderMarkdown, renderSvg, type BenchResult, type Contender, type Check, type Target } from "./lib/report.js";
 import { duration, mb, sig, si, summarize, times } from "./lib/stats.js";
+import { readWhole } from "./lib/read.js";
 
 // The published dataset the projections are for (the reference data's README).
 const FULL_HEADS = 6748;
@@ -265,16 +266,7 @@ function ioFloor(c: Corpus, outDir: string): { seconds: number; readWrite: numbe
   const fx = openSync(join(outDir, "train_x.dat"), "w");
   const fy = openSync(join(outDir, "train_y.dat"), "w");
   c.files.forEach((f, i) => {
-    const fd = openSync(f, "r");
-    const size = fstatSync(fd).size;
-    if (buf.length < Math.max(size, c.rows[i] * 24)) buf = Buffer.allocUnsafeSlow(Math.max(size, c.rows[i] * 24));
-    let done = 0;
-    while (done < size) {
-      const n = readSync(fd, buf, done, size - done, done);
-      if (n === 0) break;
-      done += n;
-    }
-    closeSync(fd);
+    buf = readWhole(f, buf, c.rows[i] * 24);
     writeAll(fx, buf, c.rows[i] * 8);
     writeAll(fy, buf, c.rows[i] * 24);
   });

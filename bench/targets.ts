@@ -5,11 +5,12 @@
 // read every input file (one thread, in this process: the floor the voxels target is measured
 // against) and the HeadsNet target. Writes bench/results/targets.md and targets.json.
 
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { run } from "./lib/proc.js";
+import { readWhole } from "./lib/read.js";
 import { summarize, si, sig, duration, times, type Stat } from "./lib/stats.js";
 
 export interface TargetsBenchOptions {
@@ -38,18 +39,7 @@ const log = (text = "") => process.stdout.write(text + "\n");
 function readAll(files: string[]): number {
   let buf = Buffer.allocUnsafeSlow(8 << 20);
   const t0 = performance.now();
-  for (const f of files) {
-    const fd = openSync(f, "r");
-    const size = fstatSync(fd).size;
-    if (buf.length < size) buf = Buffer.allocUnsafeSlow(size);
-    let done = 0;
-    while (done < size) {
-      const n = readSync(fd, buf, done, size - done, done);
-      if (n === 0) break;
-      done += n;
-    }
-    closeSync(fd);
-  }
+  for (const f of files) buf = readWhole(f, buf);
   return (performance.now() - t0) / 1000;
 }
 
