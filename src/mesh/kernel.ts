@@ -437,12 +437,11 @@ export class MeshKernel {
     const mesh = this.info;
     const rows = new Float32Array(this.wasm.memory.buffer, this.vertexAt, mesh.vertices * (STAGING_STRIDE / 4));
     const positions = new Float32Array(mesh.vertices * 3), normals = new Float32Array(mesh.vertices * 3), colors = new Float32Array(mesh.vertices * 3);
-    for (let i = 0, k = 0; i < mesh.vertices; i++, k += STAGING_STRIDE / 4) {
-      for (let c = 0; c < 3; c++) {
-        positions[i * 3 + c] = rows[k + c];
-        normals[i * 3 + c] = rows[k + 3 + c];
-        colors[i * 3 + c] = rows[k + 6 + c];
-      }
+    const stride = STAGING_STRIDE / 4;
+    for (let i = 0, j = 0, k = 0; i < mesh.vertices; i++, j += 3, k += stride) {
+      positions[j] = rows[k]; positions[j + 1] = rows[k + 1]; positions[j + 2] = rows[k + 2];
+      normals[j] = rows[k + 3]; normals[j + 1] = rows[k + 4]; normals[j + 2] = rows[k + 5];
+      colors[j] = rows[k + 6]; colors[j + 1] = rows[k + 7]; colors[j + 2] = rows[k + 8];
     }
     const triangles = new Uint32Array(this.wasm.memory.buffer, this.triangleAt, mesh.triangles * 3).slice();
     return { positions, normals, colors, triangles };
