@@ -10,6 +10,7 @@ import {
   X_WIDTH_2, X_WIDTH_5, S_OK, S_TRUNCATED, S_NONFINITE, S_OUTSIDE_SPHERE, S_ZERO_NORMAL, S_BAD_INDEX, S_TOO_FAR, TRACE_BATCH,
 } from "../src/abi";
 import { fma32 } from "./exact";
+import { addCorner } from "./normals";
 import { cellOf, cellRecord, nearestInCell, nearestBrute, icosphereCount } from "./nearest";
 import {
   cursor, end, status, slots, corners, cornerCount,
@@ -439,15 +440,7 @@ export function faceNormals(start: usize, stop: usize, faceCount: i32, layout: u
       const next = staging + <usize>load<f64>(corners + (<usize>((j + 1) % n) << 3)) * STAGING_STRIDE;
       const ux = <f64>load<f32>(prev) - <f64>load<f32>(here), uy = <f64>load<f32>(prev, 4) - <f64>load<f32>(here, 4), uz = <f64>load<f32>(prev, 8) - <f64>load<f32>(here, 8);
       const wx = <f64>load<f32>(next) - <f64>load<f32>(here), wy = <f64>load<f32>(next, 4) - <f64>load<f32>(here, 4), wz = <f64>load<f32>(next, 8) - <f64>load<f32>(here, 8);
-      const lu = Math.sqrt(ux * ux + uy * uy + uz * uz), lw = Math.sqrt(wx * wx + wy * wy + wz * wz);
-      if (lu == 0 || lw == 0) continue;
-      let cosine = (ux * wx + uy * wy + uz * wz) / (lu * lw);
-      if (cosine > 1) cosine = 1;
-      if (cosine < -1) cosine = -1;
-      const angle = Math.acos(cosine);
-      store<f32>(here, load<f32>(here, 12) + <f32>(sx * angle), 12);
-      store<f32>(here, load<f32>(here, 16) + <f32>(sy * angle), 16);
-      store<f32>(here, load<f32>(here, 20) + <f32>(sz * angle), 20);
+      addCorner(here, sx, sy, sz, ux, uy, uz, wx, wy, wz);
     }
   }
   for (let v: i32 = 0; v < vertexCount; v++) {

@@ -9,6 +9,7 @@ import {
   MR_FLAGS, MR_STATUS, MR_ERROR_AT, MF_FILE_NORMALS, MF_COLORS,
 } from "../../src/abi";
 import { begin, cursor, status, corners, cornerCount, readFace, readAsciiNumber } from "../decode";
+import { addCorner } from "../normals";
 import {
   fail, ok, setWord, getWord, arenaTop, ensure, commit, setMesh,
   vertexCount, triangles, triangleCount, vertexAt,
@@ -537,15 +538,3 @@ function computeNormals(): void {
   }
 }
 
-@inline
-function addCorner(row: usize, nx: f64, ny: f64, nz: f64, ux: f64, uy: f64, uz: f64, wx: f64, wy: f64, wz: f64): void {
-  const lu = Math.sqrt(ux * ux + uy * uy + uz * uz), lw = Math.sqrt(wx * wx + wy * wy + wz * wz);
-  if (lu == 0 || lw == 0) return;
-  let cosine = (ux * wx + uy * wy + uz * wz) / (lu * lw);
-  if (cosine > 1) cosine = 1;
-  if (cosine < -1) cosine = -1;
-  const angle = Math.acos(cosine);
-  store<f32>(row, load<f32>(row, 12) + <f32>(nx * angle), 12);
-  store<f32>(row, load<f32>(row, 16) + <f32>(ny * angle), 16);
-  store<f32>(row, load<f32>(row, 20) + <f32>(nz * angle), 20);
-}
