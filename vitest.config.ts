@@ -6,7 +6,7 @@
 
 import { defineConfig } from "vitest/config";
 
-const INTEGRATION = ["bad-input", "c-native", "c-reference", "cli", "compile", "inputs", "mesh-surface", "mistakes", "reproduce", "resume", "shards", "targets", "train", "train-checkpoint", "train-encoding", "view", "view-render", "worker"]
+const INTEGRATION = ["bad-input", "c-native", "c-reference", "cli", "compile", "inputs", "mesh-surface", "mistakes", "pictures", "reproduce", "resume", "shards", "targets", "train", "train-checkpoint", "train-encoding", "view", "view-render", "worker"]
   .map((name) => `test/${name}.test.ts`);
 /** npm run test:long's alone (vitest.long.config.ts): packing and installing the package takes 30-60 s. */
 const LONG_ONLY = ["test/package.test.ts"];

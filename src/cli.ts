@@ -172,6 +172,7 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
         .option("grid", { type: "number", default: 32, describe: "voxels: cells per side of each volume" })
         .option("voxel-value", { choices: ["color", "occupancy"] as const, default: "color" as const, describe: "voxels: each voxel's mean grey (color) or 255 where a vertex lies (occupancy)" })
         .option("image-size", { type: "number", describe: "voxels: side of the grayscale front view in train_x [32]; images: side of the RGB render [224]" })
+        .option("images", { type: "string", describe: "voxels: train_x from the face pictures (PNG, JPEG) in DIR, matched to meshes by path stem (sub/head.ply -> DIR/sub/head.png, else DIR/**/head.png), instead of the rendered front view" })
         .option("samples", { type: "number", default: 100_000, describe: "surface, occupancy: samples per mesh" })
         .option("surface-normals", { choices: ["face", "vertex"] as const, default: "face" as const, describe: "surface: each sample's normal, its triangle's or interpolated from the vertices'" })
         .option("margin", { type: "number", default: 0.1, describe: "occupancy: the box around each mesh grows by this share of its extent on every side" })
@@ -216,7 +217,7 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
             normals: kernel.normals, normalize: kernel.normalize, onNonfinite: kernel.onInvalid,
             defaultColor: kernel.defaultColor, minOpacity: kernel.minOpacity, strict: args.strict, overwrite: args.overwrite,
             resume: args.resume, signal, shard: args.shard === undefined ? undefined : parseShard(args.shard, process.env),
-            target: args.target, grid: args.grid, voxelValue: args.voxelValue, imageSize: args.imageSize, samples: args.samples,
+            target: args.target, grid: args.grid, voxelValue: args.voxelValue, imageSize: args.imageSize, images: args.images, samples: args.samples,
             surfaceNormals: args.surfaceNormals, margin: args.margin, sigma: args.sigma, uniformShare: args.uniformShare,
             checkpointMs: process.env.HEADSNET_CHECKPOINT_MS ? Number(process.env.HEADSNET_CHECKPOINT_MS) : undefined,
             // For measuring the read-ahead (bench/corpus-scale.ts): files ahead, and reads at once.

@@ -44,7 +44,8 @@ export type ErrorCode =
   | "E_INTERNAL"
   | "E_NO_FACES"
   | "E_SYNTAX"
-  | "E_NO_MEMORY";
+  | "E_NO_MEMORY"
+  | "E_PICTURE";
 
 export interface ErrorPlace {
   file?: string;
@@ -198,6 +199,14 @@ export const errors = {
     usageError(`${opt("defaultColor")} must be three numbers from 0 to 1, as R,G,B (e.g. 0.8,0.6,0.5); got ${typeof value === "string" ? JSON.stringify(value) : Array.from(value).join(",")}`),
   minOpacity: (value: unknown) =>
     usageError(`${opt("minOpacity")} must be a number from 0 to 1, got ${value}`),
+
+  // Face pictures (compile --images).
+  noPicture: (mesh: string, dir: string, looked: string[]) =>
+    new HeadsnetError("E_PICTURE", `${mesh}: no picture for this mesh in ${dir} (looked for ${looked.join(", ")} at the mesh's path under its input, then anywhere in the folder)`, { file: mesh }),
+  ambiguousPicture: (mesh: string, found: readonly string[]) =>
+    new HeadsnetError("E_PICTURE", `${mesh}: ${found.length} pictures could be this mesh's: ${found.join(", ")}; keep one, or mirror the meshes' folders in ${opt("images")} so that paths decide`, { file: mesh }),
+  picture: (path: string, mesh: string, what: string, offset?: number) =>
+    new HeadsnetError("E_PICTURE", `${path} (the picture of ${mesh}): ${what}${offset !== undefined ? ` (byte ${offset})` : ""}`, { file: path, offset }),
 
   // The icosphere.
   icosphere: (what: string) => new HeadsnetError("E_ICOSPHERE", `icosphere: ${what}`),

@@ -126,7 +126,7 @@ async function run(
   const committer = new InOrderCommitter(writer, records, first);
   const readAhead = new ReadAhead(files, first, options.readAhead ?? READ_AHEAD_FILES, options.readAheadReads ?? 1, plan.readExtent);
   const dispatcher = new Dispatcher(pool, records, first, 2 * workers,
-    (r) => ({ path: r.input.path, label: r.input.label, key: r.input.rel, id: r.id, target: plan.task() }),
+    (r) => ({ path: r.input.path, label: r.input.label, key: r.input.rel, id: r.id, target: plan.task(r.input.rel) }),
     (r) => committer.arrived(r),
     (r) => readAhead.handedOut(r.index));
   const out = writer;

@@ -38,6 +38,8 @@ export interface CompileOptions {
   voxelValue?: "color" | "occupancy";
   /** voxels: side of the front view in train_x (32); images: side of the render (224). */
   imageSize?: number;
+  /** voxels: train_x from the pictures in this folder (PNG or JPEG, matched to meshes by path stem), not rendered. */
+  images?: string;
   /** surface, occupancy: samples per mesh (100,000). */
   samples?: number;
   /** surface: each sample's normal: its triangle's (face) or interpolated (vertex). */
@@ -125,6 +127,9 @@ export function validateCompileOptions(options: CompileOptions): void {
   int("grid", 2, 512);
   int("imageSize", 1, 4096);
   int("samples", 1, 100_000_000);
+  if (options.images !== undefined && (options.target ?? "headsnet") !== "voxels") {
+    throw usageError(`${opt("images")} gives FaceNet's input pictures: it needs ${opt("target")} voxels, got ${opt("target")} ${options.target ?? "headsnet"}`);
+  }
   share("margin", 10);
   share("sigma", 1);
   share("uniformShare", 1);

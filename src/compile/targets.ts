@@ -11,6 +11,7 @@ import type { MeshTargetOptions } from "../mesh/targets.js";
 import { parseHeader, vertexLayout } from "../ply-header.js";
 import type { KernelOptions, WasmBuild } from "../kernel.js";
 import { loadSetup, type Setup } from "../setup-cache.js";
+import { indexPictures, pictureCandidates } from "../pictures.js";
 import type { CompileOptions } from "./options.js";
 import type { KernelSetup, TargetTask } from "./protocol.js";
 
@@ -23,8 +24,8 @@ export interface TargetPlan {
   manifestFields: Partial<Pick<Manifest, "icosphere">>;
   /** What a resumed run must match besides the options (e.g. the icosphere's digest). */
   keyParts: unknown;
-  /** The worker's task for one file. */
-  task(): TargetTask;
+  /** The worker's task for a file, given its path under its input. */
+  task(key: string): TargetTask;
   /** How much of a file a worker reads (read-ahead reads as much): from its first bytes and size. */
   readExtent(head: Uint8Array, size: number): number;
 }
@@ -52,17 +53,25 @@ function meshPlan(target: Exclude<TargetName, "headsnet">, options: CompileOptio
     ...(target === "surface" ? { samples, surfaceNormals: options.surfaceNormals ?? "face" } : {}),
     ...(target === "occupancy" ? { samples, margin: options.margin ?? 0.1, sigma: options.sigma ?? 0.01, uniformFraction: options.uniformShare ?? 0.5 } : {}),
   };
-  const streams = target === "voxels" ? voxelStreams(imageSize, grid)
+  // Pictures are found once, here; each file's task carries its candidates (pictures.ts).
+  const pictures = options.images !== undefined ? indexPictures(options.images) : undefined;
+  const streams = target === "voxels" ? voxelStreams(imageSize, grid, pictures !== undefined)
     : target === "surface" ? surfaceStreams()
       : target === "occupancy" ? occupancyStreams() : imageStreams(imageSize);
   const { build: _, ...recorded } = meshOptions;
   return {
     name: target,
     streams,
-    manifestOptions: { ...recorded, ids: options.ids ?? "hash", normals: meshOptions.normals!, defaultColor: options.defaultColor ?? null, seed: meshOptions.seed! },
+    manifestOptions: {
+      ...recorded, ids: options.ids ?? "hash", normals: meshOptions.normals!, defaultColor: options.defaultColor ?? null, seed: meshOptions.seed!,
+      ...(pictures ? { images: options.images } : {}),
+    },
     manifestFields: {},
     keyParts: {},
-    task: () => ({ kind: "mesh", target, options: meshOptions }),
+    task: (key) => ({
+      kind: "mesh", target,
+      options: pictures ? { ...meshOptions, pictures: { dir: pictures.dir, candidates: pictureCandidates(pictures, key) } } : meshOptions,
+    }),
     readExtent: (_head, size) => size,
   };
 }

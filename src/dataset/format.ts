@@ -23,9 +23,10 @@ export const Y_COLUMNS = ["x", "y", "z", "r", "g", "b"];
 export const HEADSNET_Y_WIDTH = Y_COLUMNS.length;
 
 /** FaceNet's files: a grayscale front view per model (train_x) and its voxel volume (train_y). */
-export function voxelStreams(imageSize: number, grid: number): StreamSpec[] {
+export function voxelStreams(imageSize: number, grid: number, pictures = false): StreamSpec[] {
+  const x = pictures ? "face picture (--images), centred square" : "front view";
   return [
-    { key: "x", stem: "train_x", dtype: "uint8", width: imageSize * imageSize, columns: [`front view, ${imageSize}x${imageSize} grayscale, rows top to bottom`] },
+    { key: "x", stem: "train_x", dtype: "uint8", width: imageSize * imageSize, columns: [`${x}, ${imageSize}x${imageSize} grayscale, rows top to bottom`] },
     { key: "y", stem: "train_y", dtype: "uint8", width: grid ** 3, columns: [`voxels, ${grid}^3, index z*${grid * grid} + y*${grid} + x`] },
   ];
 }

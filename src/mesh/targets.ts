@@ -19,6 +19,7 @@
 
 import { MeshKernel, sampleSeed, type LoadOptions, type MeshInfo, type MeshBuild } from "./kernel.js";
 import { renderFront, renderFrontRgb } from "./render.js";
+import { pictureFor, pictureToGray, readPicture } from "../pictures.js";
 
 export type MeshTarget = "voxels" | "surface" | "occupancy" | "images";
 export const MESH_TARGETS: readonly MeshTarget[] = ["voxels", "surface", "occupancy", "images"];
@@ -38,6 +39,8 @@ export interface MeshTargetOptions extends LoadOptions {
   image?: boolean;
   /** Side of the front view in pixels (32). */
   imageSize?: number;
+  /** voxels: x from a picture (pictures.ts) instead of the rendered view: the folder and this mesh's candidates. */
+  pictures?: { dir: string; candidates: string[] };
   /** surface, occupancy: samples per mesh (100,000). */
   samples?: number;
   /** surface: the triangle's normal (default) or interpolated vertex normals. */
@@ -87,6 +90,11 @@ function kernel(build: MeshBuild): MeshKernel {
 export function compileMeshTarget(path: string, target: MeshTarget, options: MeshTargetOptions = {}): MeshTargetResult {
   if (!MESH_TARGETS.includes(target)) throw new RangeError(`target must be one of ${MESH_TARGETS.join(", ")}, got ${target}`);
   const k = kernel(options.build ?? "release");
+  const label = options.label ?? path;
+  // A missing or bad picture fails the file before its mesh is read.
+  const picture = options.pictures && target === "voxels"
+    ? pictureToGray(readPicture(pictureFor(options.pictures.candidates, label, options.pictures.dir), label), options.imageSize ?? 32)
+    : undefined;
   const mesh = k.loadFile(path, { label: options.label, format: options.format, normals: options.normals, defaultColor: options.defaultColor });
   const key = options.key ?? path;
   const seed = options.seed ?? 0;
@@ -100,6 +108,7 @@ export function compileMeshTarget(path: string, target: MeshTarget, options: Mes
   }
   const image = () => {
     if (!wantImage) return { x: new Uint8Array(0), xShape: [0] };
+    if (picture) return { x: picture, xShape: [options.imageSize ?? 32, options.imageSize ?? 32] };
     const arrays = k.arrays();
     return { x: renderFront(arrays, imageSize), xShape: [imageSize, imageSize] };
   };
