@@ -16,9 +16,9 @@
 //
 // Shading is deferred, which gives the same bytes for less work: the JavaScript renderer colours
 // a pixel each time a nearer triangle covers it, so the colour left is the last such triangle's.
-// Here the depth pass only records that triangle per pixel; then only the vertices of recorded
-// triangles get normals (summed over all their triangles in the same order) and shades, and each
-// pixel's colour is computed once, with the very weights the depth pass computed.
+// Here the depth pass only records that triangle and its weights per pixel; then only the
+// vertices of recorded triangles get normals (summed over all their triangles in the same order)
+// and shades, and each pixel's colour is computed once, from those weights.
 //
 // The host passes the camera frame and light (12 float64: right, up, forward, light) as the
 // JavaScript renderer computes them, so both use the same numbers. Buffers come from the arena
@@ -48,11 +48,6 @@ function addNormal(at: usize, x: f64, y: f64, z: f64): void {
   store<f32>(at, <f32>(<f64>load<f32>(at, 8) + z), 8);
 }
 
-// Per call: the projected vertices (float64 x y depth), each pixel's nearest triangle (-1: none).
-let screen: usize = 0;
-let nearest: usize = 0;
-let shaded: usize = 0;
-
 /** The barycentric weight of the corner opposite edge bc at pixel centre (px, py), as drawMesh's. */
 @inline
 function weight(bx: f64, by: f64, cx: f64, cy: f64, px: f64, py: f64, area: f64): f64 {
@@ -69,12 +64,14 @@ export function renderFront(size: i32, ss: i32, bgR: f64, bgG: f64, bgB: f64, fr
   const pixels = <usize>W * <usize>H;
   const n = <usize>vertexCount;
   const depth = alloc(pixels * 4);
-  nearest = alloc(pixels * 4);
-  screen = alloc(n * 24);
+  // Per pixel: the nearest triangle (-1: none) and its weights w0 w1 (float64) there.
+  const nearest = alloc(pixels * 4), weights = alloc(pixels * 16);
+  // Per vertex: float64 screen x, y and depth.
+  const screen = alloc(n * 24);
   const normals = alloc(n * 12), marks = alloc(n);
-  shaded = alloc(n * 12);
+  const shaded = alloc(n * 12);
   const out = alloc(<usize>size * <usize>size * (rgb ? 3 : 1));
-  if (depth == 0 || nearest == 0 || screen == 0 || normals == 0 || marks == 0 || shaded == 0 || out == 0) return fail(S_NO_MEMORY, 0, 0);
+  if (depth == 0 || nearest == 0 || weights == 0 || screen == 0 || normals == 0 || marks == 0 || shaded == 0 || out == 0) return fail(S_NO_MEMORY, 0, 0);
 
   for (let p: usize = 0; p < pixels; p++) {
     store<f32>(depth + (p << 2), Infinity);
@@ -156,6 +153,9 @@ export function renderFront(size: i32, ss: i32, bgR: f64, bgG: f64, bgB: f64, fr
         if (z >= <f64>load<f32>(d)) continue;
         store<f32>(d, <f32>z);
         store<i32>(nearest + (p << 2), <i32>t);
+        const q = weights + (p << 4);
+        store<f64>(q, w0);
+        store<f64>(q, w1, 8);
       }
     }
   }
@@ -211,17 +211,23 @@ export function renderFront(size: i32, ss: i32, bgR: f64, bgG: f64, bgB: f64, fr
         const sy = y * ss + j;
         for (let i: i32 = 0; i < ss; i++) {
           const sx = x * ss + i;
-          const t = load<i32>(nearest + ((<usize>sy * <usize>W + <usize>sx) << 2));
+          const p = <usize>sy * <usize>W + <usize>sx;
+          const t = load<i32>(nearest + (p << 2));
           if (t < 0) {
             sr += backR;
             sg += backG;
             sb += backB;
-          } else {
-            mix(t, sx, sy);
-            sr += mixR;
-            sg += mixG;
-            sb += mixB;
+            continue;
           }
+          // The colour drawMesh left here: the nearest triangle's shades mixed with the depth
+          // pass's weights, each channel stored as float32.
+          const tri = triangles + <usize>t * 12;
+          const ha = shaded + <usize>load<u32>(tri) * 12, hb = shaded + <usize>load<u32>(tri, 4) * 12, hc = shaded + <usize>load<u32>(tri, 8) * 12;
+          const w0 = load<f64>(weights + (p << 4)), w1 = load<f64>(weights + (p << 4), 8);
+          const w2 = 1 - w0 - w1;
+          sr += <f64><f32>(w0 * <f64>load<f32>(ha) + w1 * <f64>load<f32>(hb) + w2 * <f64>load<f32>(hc));
+          sg += <f64><f32>(w0 * <f64>load<f32>(ha, 4) + w1 * <f64>load<f32>(hb, 4) + w2 * <f64>load<f32>(hc, 4));
+          sb += <f64><f32>(w0 * <f64>load<f32>(ha, 8) + w1 * <f64>load<f32>(hb, 8) + w2 * <f64>load<f32>(hc, 8));
         }
       }
       const r = toUint8(Math.round(sr * norm)), g = toUint8(Math.round(sg * norm)), b = toUint8(Math.round(sb * norm));
@@ -237,29 +243,4 @@ export function renderFront(size: i32, ss: i32, bgR: f64, bgG: f64, bgB: f64, fr
   }
   setWord(MR_PTR, <i32>out);
   return ok();
-}
-
-// mix()'s colour.
-let mixR: f64 = 0, mixG: f64 = 0, mixB: f64 = 0;
-
-/**
- * The colour of pixel (x, y) in triangle t: the depth pass's weights again (the same float64
- * operations on the same numbers), the corners' shades mixed, each channel stored as float32.
- */
-function mix(t: i32, x: i32, y: i32): void {
-  const tri = triangles + <usize>t * 12;
-  const a = <usize>load<u32>(tri), b = <usize>load<u32>(tri, 4), c = <usize>load<u32>(tri, 8);
-  const sa = screen + a * 24, sb = screen + b * 24, sc = screen + c * 24;
-  const ax = load<f64>(sa), ay = load<f64>(sa, 8);
-  const bx = load<f64>(sb), by = load<f64>(sb, 8);
-  const cx = load<f64>(sc), cy = load<f64>(sc, 8);
-  const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
-  const px = <f64>x + 0.5, py = <f64>y + 0.5;
-  const w0 = weight(bx, by, cx, cy, px, py, area);
-  const w1 = weight(cx, cy, ax, ay, px, py, area);
-  const w2 = 1 - w0 - w1;
-  const ha = shaded + a * 12, hb = shaded + b * 12, hc = shaded + c * 12;
-  mixR = <f64><f32>(w0 * <f64>load<f32>(ha) + w1 * <f64>load<f32>(hb) + w2 * <f64>load<f32>(hc));
-  mixG = <f64><f32>(w0 * <f64>load<f32>(ha, 4) + w1 * <f64>load<f32>(hb, 4) + w2 * <f64>load<f32>(hc, 4));
-  mixB = <f64><f32>(w0 * <f64>load<f32>(ha, 8) + w1 * <f64>load<f32>(hb, 8) + w2 * <f64>load<f32>(hc, 8));
 }
