@@ -360,19 +360,19 @@ export class MeshKernel {
   /**
    * The loaded mesh's front view, drawn in the kernel: the same bytes as renderFront (grayscale,
    * supersample 4 by default) or, with `rgb`, renderFrontRgb (supersample 2) of src/mesh/render.ts
-   * on this mesh's arrays(). A mesh without triangles is drawn as points by those (in JavaScript).
+   * on this mesh's arrays(). A mesh without triangles (drawn as points) and pictures of more than
+   * 8192 × 8192 drawn pixels go to those (in JavaScript).
    */
   renderFront(size: number, options: FrontOptions & { rgb?: boolean } = {}): Uint8Array {
     const mesh = this.info;
     if (!(Number.isInteger(size) && size >= 1 && size <= 4096)) throw new RangeError(`image size must be an integer from 1 to 4096, got ${size}`);
     const rgb = options.rgb ?? false;
     const supersample = options.supersample ?? (rgb ? 2 : 4);
-    if (!(Number.isInteger(supersample) && supersample >= 1 && size * supersample <= 16384)) {
-      throw new RangeError(`supersample must be an integer from 1 to ${Math.floor(16384 / size)} at size ${size}, got ${supersample}`);
-    }
+    if (!(Number.isInteger(supersample) && supersample >= 1)) throw new RangeError(`supersample must be an integer from 1, got ${supersample}`);
     const grey = options.background ?? 0;
     if (!(grey >= 0 && grey <= 255)) throw new RangeError(`background must be a grey from 0 to 255, got ${grey}`);
-    if (mesh.triangles === 0) {
+    // The kernel takes 24 bytes a drawn pixel of its 32-bit memory: larger pictures go to JavaScript.
+    if (mesh.triangles === 0 || size * supersample > 8192) {
       const front = { background: grey, supersample };
       return rgb ? renderFrontRgbJs(this.arrays(), size, front) : renderFrontJs(this.arrays(), size, front);
     }
