@@ -7,6 +7,7 @@ import {
   S_BIG_FACE, S_NO_MEMORY, S_NO_VERTICES, S_SHORT_FACE, S_BAD_ARITY, S_UNKNOWN_STATEMENT,
   S_MIXED_COLORS, S_BAD_CORNER, MR_VERTICES, MR_TRIANGLES, MR_NORMAL_COUNT, MR_PTR, MR_PTR2,
   MR_FLAGS, MR_STATUS, MR_ERROR_AT, MF_FILE_NORMALS, MF_COLORS,
+  FMT_ASCII, FMT_BINARY_BE, LAYOUT_HEADER_WORDS, T_I32, T_U32, T_U8, SLOT_FACE_INDICES,
 } from "../../src/abi";
 import { begin, cursor, status, corners, cornerCount, readFace, readAsciiNumber } from "../decode";
 import { addCorner } from "../normals";
@@ -27,8 +28,27 @@ export function readPlyTriangles(start: usize, stop: usize, faceCount: i32, layo
   begin(start, stop);
   const out = arenaTop();
   let t: i32 = 0;
+  const fast = binaryTriangleList(layout);
+  const bigEndian = load<i32>(layout) == FMT_BINARY_BE;
   for (let f: i32 = 0; f < faceCount; f++) {
     const at = cursor;
+    if (fast && at + 13 <= stop && load<u8>(at) == 3) {
+      // A triangle as exporters write them: count 3, three 32-bit indices. Anything else (other
+      // counts, an index out of range, too little memory, the file's end) takes the general way
+      // below, which reports it.
+      let a = load<u32>(at, 1), b = load<u32>(at, 5), c = load<u32>(at, 9);
+      if (bigEndian) { a = bswap<u32>(a); b = bswap<u32>(b); c = bswap<u32>(c); }
+      const p = out + <usize>t * 12;
+      // Negative int indices are 2^31 or more as u32: past any vertex count.
+      if (a < <u32>vCount && b < <u32>vCount && c < <u32>vCount && ensure(p + 12)) {
+        store<u32>(p, a);
+        store<u32>(p, b, 4);
+        store<u32>(p, c, 8);
+        t++;
+        begin(at + 13, stop);
+        continue;
+      }
+    }
     readFace(layout);
     if (status != S_OK) return fail(status, cursor, f);
     const n = cornerCount;
@@ -51,6 +71,17 @@ export function readPlyTriangles(start: usize, stop: usize, faceCount: i32, layo
   setWord(MR_TRIANGLES, t);
   setWord(MR_ERROR_AT, <i32>cursor);
   return ok();
+}
+
+/**
+ * The face element is binary with one property, a uchar-counted list of int or uint indices:
+ * Blender's and most exporters' layout, which readPlyTriangles reads without the general reader.
+ */
+function binaryTriangleList(layout: usize): bool {
+  if (load<i32>(layout) == FMT_ASCII || load<i32>(layout, 8) != 1) return false;
+  const prop = layout + (LAYOUT_HEADER_WORDS << 2);
+  const t = load<i32>(prop);
+  return (t == T_I32 || t == T_U32) && load<i32>(prop, 4) == T_U8 && load<i32>(prop, 8) == SLOT_FACE_INDICES;
 }
 
 // ---------------------------------------------------------------------------------------------

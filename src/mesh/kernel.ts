@@ -17,6 +17,8 @@ import {
 } from "../abi.js";
 import { errors, meshErrors, HeadsnetError, type ErrorPlace } from "../errors.js";
 import { parseHeader, vertexLayout, MAX_HEADER_BYTES, checkVertexCount } from "../ply-header.js";
+import { cameraFrame, meshLight } from "../view/raster.js";
+import { renderFront as renderFrontJs, renderFrontRgb as renderFrontRgbJs, type FrontOptions } from "./render.js";
 
 export type MeshFormat = "ply" | "obj";
 export type MeshBuild = "release" | "debug";
@@ -98,6 +100,7 @@ interface MeshExports {
   objNormals(staging: number, count: number, normals: number, vertexNormal: number): void;
   finishMesh(vertices: number, count: number, triangles: number, triangleCount: number, fileNormals: number): number;
   voxelize(grid: number, occupancy: number, colorBytes: number): number;
+  renderFront(size: number, supersample: number, r: number, g: number, b: number, frame: number, rgb: number): number;
   prepareSurface(): number;
   surfaceArea(): number;
   sampleSurface(n: number, seedLo: number, seedHi: number, vertexNormals: number, out: number, trianglesOut: number): number;
@@ -354,6 +357,31 @@ export class MeshKernel {
     return { voxels, occupied: r[MR_COUNT] };
   }
 
+  /**
+   * The loaded mesh's front view, drawn in the kernel: the same bytes as renderFront (grayscale,
+   * supersample 4 by default) or, with `rgb`, renderFrontRgb (supersample 2) of src/mesh/render.ts
+   * on this mesh's arrays(). A mesh without triangles (drawn as points) and pictures of more than
+   * 8192 × 8192 drawn pixels go to those (in JavaScript).
+   */
+  renderFront(size: number, options: FrontOptions & { rgb?: boolean } = {}): Uint8Array {
+    const mesh = this.info;
+    if (!(Number.isInteger(size) && size >= 1 && size <= 4096)) throw new RangeError(`image size must be an integer from 1 to 4096, got ${size}`);
+    const rgb = options.rgb ?? false;
+    const supersample = options.supersample ?? (rgb ? 2 : 4);
+    if (!(Number.isInteger(supersample) && supersample >= 1)) throw new RangeError(`supersample must be an integer from 1, got ${supersample}`);
+    const grey = options.background ?? 0;
+    if (!(grey >= 0 && grey <= 255)) throw new RangeError(`background must be a grey from 0 to 255, got ${grey}`);
+    // The kernel takes 24 bytes a drawn pixel of its 32-bit memory: larger pictures go to JavaScript.
+    if (mesh.triangles === 0 || size * supersample > 8192) {
+      const front = { background: grey, supersample };
+      return rgb ? renderFrontRgbJs(this.arrays(), size, front) : renderFrontJs(this.arrays(), size, front);
+    }
+    const frame = this.alloc(FRONT_FRAME.byteLength, mesh.file);
+    new Float64Array(this.wasm.memory.buffer, frame, FRONT_FRAME.length).set(FRONT_FRAME);
+    this.check(this.wasm.renderFront(size, supersample, grey, grey, grey, frame, rgb ? 1 : 0));
+    return this.bytes(this.words()[MR_PTR] >>> 0, size * size * (rgb ? 3 : 1)).slice();
+  }
+
   private prepareSurface(): void {
     if (this.surfaceBuilt) return;
     this.check(this.wasm.prepareSurface());
@@ -462,6 +490,12 @@ export class MeshKernel {
     index.set(new Uint32Array(this.wasm.memory.buffer, k, m));
   }
 }
+
+/** The front view's camera frame and light (right, up, forward, light), as the JavaScript renderer has them. */
+const FRONT_FRAME = (() => {
+  const frame = cameraFrame("front");
+  return Float64Array.from([...frame.right, ...frame.up, ...frame.forward, ...meshLight(frame)]);
+})();
 
 function checkCount(n: number): void {
   if (!(Number.isInteger(n) && n >= 0 && n <= 100_000_000)) throw new RangeError(`samples must be an integer from 0 to 100,000,000, got ${n}`);

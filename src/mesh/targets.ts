@@ -18,7 +18,6 @@
 // not depend on where the corpus lies, on the thread, or on the other files.
 
 import { MeshKernel, sampleSeed, type LoadOptions, type MeshInfo, type MeshBuild } from "./kernel.js";
-import { renderFront, renderFrontRgb } from "./render.js";
 import { pictureFor, pictureToGray, readPicture } from "../pictures.js";
 
 export type MeshTarget = "voxels" | "surface" | "occupancy" | "images";
@@ -103,14 +102,13 @@ export function compileMeshTarget(path: string, target: MeshTarget, options: Mes
   const imageSize = options.imageSize ?? (target === "images" ? 224 : 32);
   if (target === "images") {
     // One row per mesh: its RGB front view.
-    const y = renderFrontRgb(k.arrays(), imageSize);
+    const y = k.renderFront(imageSize, { rgb: true });
     return { target, mesh, x: new Uint8Array(0), xShape: [0], y, yShape: [imageSize, imageSize, 3], yType: "uint8", counts: { rows: 1 } };
   }
   const image = () => {
     if (!wantImage) return { x: new Uint8Array(0), xShape: [0] };
-    if (picture) return { x: picture, xShape: [options.imageSize ?? 32, options.imageSize ?? 32] };
-    const arrays = k.arrays();
-    return { x: renderFront(arrays, imageSize), xShape: [imageSize, imageSize] };
+    if (picture) return { x: picture, xShape: [imageSize, imageSize] };
+    return { x: k.renderFront(imageSize), xShape: [imageSize, imageSize] };
   };
   if (target === "voxels") {
     const grid = options.grid ?? 32;

@@ -63,13 +63,13 @@ export interface RenderOptions {
   background?: readonly [number, number, number];
 }
 
-interface Frame {
+export interface Frame {
   right: number[];
   up: number[];
   forward: number[];
 }
 
-function cameraFrame(view: ViewName): Frame {
+export function cameraFrame(view: ViewName): Frame {
   const d = VIEW_DIRECTIONS[view];
   const forward = [-d[0], -d[1], -d[2]];
   const worldUp = [0, 0, 1];
@@ -184,6 +184,15 @@ function drawPoints(t: Target, cloud: Cloud, colors: Float32Array, project: Retu
   }
 }
 
+/** Light from the camera, a little from above; both faces of a triangle are lit. */
+export function meshLight(frame: Frame): number[] {
+  return normalize([
+    -frame.forward[0] + 0.35 * frame.up[0],
+    -frame.forward[1] + 0.35 * frame.up[1],
+    -frame.forward[2] + 0.35 * frame.up[2],
+  ]);
+}
+
 function drawMesh(t: Target, cloud: Cloud, colors: Float32Array, project: ReturnType<typeof projector>, frame: Frame): void {
   const n = cloud.count, faces = cloud.faces!;
   const screen = new Float64Array(n * 3);
@@ -201,12 +210,7 @@ function drawMesh(t: Target, cloud: Cloud, colors: Float32Array, project: Return
     normals[b] += fx; normals[b + 1] += fy; normals[b + 2] += fz;
     normals[c] += fx; normals[c + 1] += fy; normals[c + 2] += fz;
   }
-  // Light from the camera, a little from above; both faces of a triangle are lit.
-  const light = normalize([
-    -frame.forward[0] + 0.35 * frame.up[0],
-    -frame.forward[1] + 0.35 * frame.up[1],
-    -frame.forward[2] + 0.35 * frame.up[2],
-  ]);
+  const light = meshLight(frame);
   const shaded = new Float32Array(n * 3);
   for (let i = 0; i < n; i++) {
     const nx = normals[i * 3], ny = normals[i * 3 + 1], nz = normals[i * 3 + 2];
