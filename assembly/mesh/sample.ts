@@ -10,27 +10,25 @@
 //
 // Speed: on a large mesh a random read of the tables costs a cache miss and an address
 // translation, and a random write of a row as much. So samples are made a chunk at a time in the
-// order of their draws (a counting sort by the top bits of u), which reads the per-triangle
-// records (corners, colours and normal together, 84 bytes) and the running sums in one sweep,
-// and the rows, made in that order, reach their places in two passes as in a radix sort (see
-// slotFor). Sample k draws numbers k·STRIDE... of its file's counter-based stream (random.ts),
-// so the order of work changes no bytes: they depend on (seed, key, k) only.
+// order of their draws (a counting sort by the top bits of u), which reads the running sums, the
+// triangles (three vertex numbers) and their normals in one sweep, and the vertices nearly so
+// (neighbouring triangles share them); the rows, made in that order, reach their places in two
+// passes (see placeWindows; occupancy's, slotFor). Per triangle the sweep reads 32 bytes (sum, vertex
+// numbers, normal): per-triangle copies of the corners (84 bytes) made it read more than the
+// vertices it saved, and cost a copy per file. Sample k draws numbers k·STRIDE... of its file's
+// counter-based stream (random.ts), so the order of work changes no bytes: they depend on
+// (seed, key, k) only.
 //
 // Occupancy: see sampleOccupancy(); its inside test is in inside.ts.
 
 import {
   S_NO_MEMORY, S_NO_FACES, S_NO_AREA, MR_COUNT, SURFACE_WIDTH, OCCUPANCY_WIDTH, NOISE_NORMAL,
 } from "../../src/abi";
-import { alloc, fail, ok, setWord, triangles, triangleCount, vertexAt, computeBounds, boundMin, boundMax, copy12 } from "./state";
+import { alloc, fail, ok, setWord, triangles, triangleCount, vertexAt, computeBounds, boundMin, boundMax } from "./state";
 import { seedRandom, randomAt, toUniform, gaussianPair, gaussianSin } from "./random";
 import { insideReady, labelBatch } from "./inside";
 
-// Per triangle: corners a b c, each x y z r g b, then the unit normal x y z, float32. A record's
-// triangle is its place in the table.
-const RECORD: usize = 84;
-const R_CORNER: usize = 24; // bytes per corner
-const R_NORMAL: usize = 72;
-let table: usize = 0;
+let faceNormals: usize = 0; // float32 x y z per triangle: its unit normal
 let cdf: usize = 0; // f64 per triangle: the running sum of the areas, then +infinity
 let guide: usize = 0; // u32 per guide bucket: the first triangle a draw in the bucket can pick
 let guideBits: i32 = 1; // log2 of the guide buckets: about the triangles
@@ -41,20 +39,21 @@ let ready = false;
 export function surfaceForget(): void {
   ready = false;
   chunkCapacity = 0;
+  windowCapacity = 0;
 }
 
-/** Build the records, the running sums and the guide table of the current mesh (once per mesh). */
+/** Build the normals, the running sums and the guide table of the current mesh (once per mesh). */
 export function prepareSurface(): i32 {
   const T = triangleCount;
   if (T == 0) return fail(S_NO_FACES, 0, 0);
   guideBits = 1;
   while (guideBits < 30 && (<i32>1 << guideBits) < T) guideBits++;
   const G = <i32>1 << guideBits;
-  table = alloc(<usize>T * RECORD);
+  faceNormals = alloc(<usize>T * 12 + 4); // + 4: the last normal is read 16 bytes at a time
   cdf = alloc(<usize>(T + 1) * 8);
   guide = alloc(<usize>G * 4);
   histogram = alloc(<usize>(SORT_BUCKETS + 1) * 4);
-  if (table == 0 || cdf == 0 || guide == 0 || histogram == 0) return fail(S_NO_MEMORY, 0, 0);
+  if (faceNormals == 0 || cdf == 0 || guide == 0 || histogram == 0) return fail(S_NO_MEMORY, 0, 0);
   let sum: f64 = 0;
   for (let t: i32 = 0; t < T; t++) {
     const tri = triangles + <usize>t * 12;
@@ -68,18 +67,12 @@ export function prepareSurface(): i32 {
     sum += area;
     store<f64>(cdf + (<usize>t << 3), sum);
     if (area > 0) lastDrawn = t;
-    const rec = table + <usize>t * RECORD;
-    copy12(rec, a);
-    copy12(rec + 12, a + 24);
-    copy12(rec + R_CORNER, b);
-    copy12(rec + R_CORNER + 12, b + 24);
-    copy12(rec + 2 * R_CORNER, c);
-    copy12(rec + 2 * R_CORNER + 12, c + 24);
     // Degenerate triangles are never drawn: their normal does not matter.
     const inv = length > 0 ? 1 / length : 0;
-    store<f32>(rec + R_NORMAL, <f32>(nx * inv));
-    store<f32>(rec + R_NORMAL, <f32>(ny * inv), 4);
-    store<f32>(rec + R_NORMAL, <f32>(nz * inv), 8);
+    const normal = faceNormals + <usize>t * 12;
+    store<f32>(normal, <f32>(nx * inv));
+    store<f32>(normal, <f32>(ny * inv), 4);
+    store<f32>(normal, <f32>(nz * inv), 8);
   }
   store<f64>(cdf + (<usize>T << 3), Infinity);
   total = sum;
@@ -108,6 +101,11 @@ export function surfaceArea(): f64 {
 function triangleOf(r: u64, cdf: usize, guide: usize, shift: u64, total: f64): i32 {
   const x = toUniform(r) * total;
   let t = <i32>load<u32>(guide + (<usize>(r >> shift) << 2));
+  // The guide table has a bucket per triangle or more, so nearly every draw stops within two
+  // steps: taken without branches (a mispredicted one costs as much as the rest of the search),
+  // the rare longer walk by the loop. No step passes the +infinity at the end of the sums.
+  t += <i32>(load<f64>(cdf + (<usize>t << 3)) <= x);
+  t += <i32>(load<f64>(cdf + (<usize>t << 3)) <= x);
   while (load<f64>(cdf + (<usize>t << 3)) <= x) t++;
   return t < triangleCount ? t : lastDrawn;
 }
@@ -126,19 +124,22 @@ let chunkCapacity: i32 = 0; // samples the chunk buffers hold
 let order: usize = 0; // u32 per chunk sample: sample offsets in draw order
 let keys: usize = 0; // u32 per chunk sample: its sort key, or NOT_DRAWN
 let histogram: usize = 0; // u32 per sort key, and one more
-let staging: usize = 0; // STAGED bytes per chunk sample
+let staging: usize = 0; // STAGED bytes per chunk sample (occupancy)
 const NOT_DRAWN: u32 = 0xffffffff;
 
-/** The chunk size for n samples of the current mesh; false when its buffers do not fit. */
-function chunkFor(n: i32): i32 {
+/**
+ * The chunk size for n samples of the current mesh, -1 when its buffers do not fit; `staged`:
+ * with the staging area (occupancy's rows).
+ */
+function chunkFor(n: i32, staged: bool): i32 {
   let size = MIN_CHUNK;
   while (size < MAX_CHUNK && size < 2 * triangleCount) size <<= 1;
   size = min(size, n);
-  if (size > chunkCapacity) {
+  if (size > chunkCapacity || (staged && staging == 0)) {
     order = alloc(<usize>size * 4);
     keys = alloc(<usize>size * 4);
-    staging = alloc(<usize>size * STAGED);
-    if (order == 0 || keys == 0 || staging == 0) {
+    staging = staged ? alloc(<usize>size * STAGED) : 0;
+    if (order == 0 || keys == 0 || (staged && staging == 0)) {
       chunkCapacity = 0;
       return -1;
     }
@@ -209,24 +210,15 @@ function slotFor(offset: u32, shift: u32): usize {
   return staging + <usize>slot * STAGED;
 }
 
-/** The chunk's staged rows, `width` bytes each (36 or 20), into their places from `rows`. */
-function scatter(rows: usize, width: usize): void {
+/** The chunk's staged occupancy rows into their places from `rows`. */
+function scatter(rows: usize): void {
   for (let g: i32 = 0; g < GROUPS; g++) {
     let from = staging + (<usize>g << groupBits) * STAGED;
     const end = staging + <usize>load<u32>(cursors + (<usize>g << 2)) * STAGED;
-    if (width == SURFACE_WIDTH * 4) {
-      for (; from < end; from += STAGED) {
-        const to = rows + <usize>load<u32>(from, 36) * (SURFACE_WIDTH * 4);
-        v128.store(to, v128.load(from));
-        v128.store(to, v128.load(from, 16), 16);
-        store<u32>(to, load<u32>(from, 32), 32);
-      }
-    } else {
-      for (; from < end; from += STAGED) {
-        const to = rows + <usize>load<u32>(from, 36) * (OCCUPANCY_WIDTH * 4);
-        v128.store(to, v128.load(from));
-        store<u32>(to, load<u32>(from, 16), 16);
-      }
+    for (; from < end; from += STAGED) {
+      const to = rows + <usize>load<u32>(from, 36) * (OCCUPANCY_WIDTH * 4);
+      v128.store(to, v128.load(from));
+      store<u32>(to, load<u32>(from, 16), 16);
     }
   }
 }
@@ -240,26 +232,33 @@ function pair(p: usize): v128 {
   return f64x2.promote_low_f32x4(v128.load64_zero(p));
 }
 
+/** A vertex's z and b (staging row at v) as float64 lanes. */
+@inline
+function zAndB(v: usize): v128 {
+  return f64x2.promote_low_f32x4(v128.load32_lane(v + 32, v128.load32_zero(v + 8), 1));
+}
+
 /**
- * The point with weights (wa, wb, wc) in the triangle of record `rec`: x y z at `row`, r g b at
- * row + 24, each the float64 sum wa·a + wb·b + wc·c rounded to float32 (two lanes at a time:
- * the same arithmetic, and so the same bits, as one at a time).
+ * The row at `row` of the point with weights (wa, wb, wc) in the triangle of vertices (staging
+ * rows) a b c: x y z, the normal `n` (float32 x y z in lanes 0 to 2), r g b. Each coordinate and
+ * colour is the float64 sum wa·a + wb·b + wc·c rounded to float32, two lanes at a time (the same
+ * arithmetic, and so the same bits, as one at a time); the row goes out in three stores, not
+ * seven: the lines it lands on are mostly cache misses.
  */
 @inline
-function place(rec: usize, row: usize, wa: f64, wb: f64, wc: f64): void {
-  const a = f64x2.splat(wa), b = f64x2.splat(wb), c = f64x2.splat(wc);
-  let xy = f64x2.mul(pair(rec), a), zr = f64x2.mul(pair(rec + 8), a), gb = f64x2.mul(pair(rec + 16), a);
-  xy = f64x2.add(xy, f64x2.mul(pair(rec + R_CORNER), b));
-  zr = f64x2.add(zr, f64x2.mul(pair(rec + R_CORNER + 8), b));
-  gb = f64x2.add(gb, f64x2.mul(pair(rec + R_CORNER + 16), b));
-  xy = f64x2.add(xy, f64x2.mul(pair(rec + 2 * R_CORNER), c));
-  zr = f64x2.add(zr, f64x2.mul(pair(rec + 2 * R_CORNER + 8), c));
-  gb = f64x2.add(gb, f64x2.mul(pair(rec + 2 * R_CORNER + 16), c));
-  const zr32 = f32x4.demote_f64x2_zero(zr);
-  v128.store64_lane(row, f32x4.demote_f64x2_zero(xy), 0);
-  v128.store32_lane(row, zr32, 0, 8);
-  v128.store32_lane(row, zr32, 1, 24);
-  v128.store64_lane(row, f32x4.demote_f64x2_zero(gb), 0, 28);
+function placeRow(a: usize, b: usize, c: usize, n: v128, row: usize, wa: f64, wb: f64, wc: f64): void {
+  const sa = f64x2.splat(wa), sb = f64x2.splat(wb), sc = f64x2.splat(wc);
+  let xy = f64x2.mul(pair(a), sa), zb = f64x2.mul(zAndB(a), sa), rg = f64x2.mul(pair(a + 24), sa);
+  xy = f64x2.add(xy, f64x2.mul(pair(b), sb));
+  zb = f64x2.add(zb, f64x2.mul(zAndB(b), sb));
+  rg = f64x2.add(rg, f64x2.mul(pair(b + 24), sb));
+  xy = f64x2.add(xy, f64x2.mul(pair(c), sc));
+  zb = f64x2.add(zb, f64x2.mul(zAndB(c), sc));
+  rg = f64x2.add(rg, f64x2.mul(pair(c + 24), sc));
+  const xyzb = f32x4.shuffle(f32x4.demote_f64x2_zero(xy), f32x4.demote_f64x2_zero(zb), 0, 1, 4, 5);
+  v128.store(row, f32x4.shuffle(xyzb, n, 0, 1, 2, 4));
+  v128.store(row, f32x4.shuffle(n, f32x4.demote_f64x2_zero(rg), 1, 2, 4, 5), 16);
+  v128.store32_lane(row, xyzb, 3, 32);
 }
 
 /** s = sqrt(r1) and r2 from 64 random bits: the weights are (1 - s, s(1 - r2), s·r2). */
@@ -280,68 +279,115 @@ function r2Of(bits: u64): f64 {
  */
 export function sampleSurface(n: i32, seedLo: u32, seedHi: u32, vertexNormals: bool, out: usize, trianglesOut: usize): i32 {
   if (!ready) return fail(S_NO_FACES, 0, 0);
-  const size = chunkFor(n);
-  if (size < 0) return fail(S_NO_MEMORY, 0, 0);
+  const size = chunkFor(n, false);
+  if (size < 0 || !windowsFor(size)) return fail(S_NO_MEMORY, 0, 0);
   seedRandom(seedLo, seedHi);
   for (let k0: i32 = 0; k0 < n; k0 += size) {
     const m = min(size, n - k0);
     memory.fill(histogram, 0, <usize>SORT_BUCKETS * 4);
     for (let i: i32 = 0; i < m; i++) setKey(i, keyOf(randomAt(<u64>(k0 + i) * 2)));
     sortChunk(m);
-    startGroups(m);
-    surfaceChunk(<u32>k0, m, trianglesOut);
-    if (vertexNormals) vertexNormalsChunk(<u32>k0, m);
-    scatter(out + <usize>k0 * (SURFACE_WIDTH * 4), SURFACE_WIDTH * 4);
+    startWindows(m);
+    const rows = out + <usize>k0 * (SURFACE_WIDTH * 4);
+    surfaceChunk(<u32>k0, m, trianglesOut, vertexNormals, rows);
+    placeWindows(rows);
   }
   setWord(MR_COUNT, n);
   return ok();
 }
 
-/** The rows of the chunk's m samples from sample k0 on, made in draw order, into their groups. */
-function surfaceChunk(k0: u32, m: i32, trianglesOut: usize): void {
-  const records = table, sums = cdf, firsts = guide, sorted = order, all = total;
-  const shift = <u64>(64 - guideBits), groupShift = <u32>groupBits;
+// Surface rows need no staging area: the rows of window w (WINDOWS runs of consecutive rows of
+// the chunk) are made in that window of the output, in draw order, each noting its place in the
+// window (u16: a window has at most 2^19 / WINDOWS rows); then each window is put in order
+// through a copy (about 1 MB, in the cache). Few windows make few write streams for the sweep,
+// which cost less than smaller windows would save (16 against 256: 1M samples ~15% faster).
+const WINDOWS: i32 = 16;
+let windowBits: i32 = 0;
+let positions: usize = 0; // u16 per chunk sample: its row's place in its window
+let windowCopy: usize = 0;
+let windowCapacity: i32 = 0;
+
+/** Buffers for chunks of `size` surface samples; false when they do not fit. */
+function windowsFor(size: i32): bool {
+  if (size <= windowCapacity) return true;
+  let bits = 0;
+  while ((WINDOWS << bits) < size) bits++;
+  positions = alloc(<usize>size * 2);
+  windowCopy = alloc((<usize>1 << bits) * (SURFACE_WIDTH * 4));
+  windowCapacity = positions != 0 && windowCopy != 0 ? size : 0;
+  return windowCapacity > 0;
+}
+
+/** Start the chunk's windows: window w's rows are made from row w << windowBits on. */
+function startWindows(m: i32): void {
+  windowBits = 0;
+  while ((WINDOWS << windowBits) < m) windowBits++;
+  for (let w: i32 = 0; w < WINDOWS; w++) store<u32>(cursors + (<usize>w << 2), <u32>w << windowBits);
+}
+
+/** Each window's rows (made by surfaceChunk in draw order) into their places. */
+function placeWindows(rows: usize): void {
+  for (let w: i32 = 0; w < WINDOWS; w++) {
+    const first = <usize>w << windowBits;
+    const count = <usize>load<u32>(cursors + (<usize>w << 2)) - first;
+    if (count == 0) continue;
+    const window = rows + first * (SURFACE_WIDTH * 4);
+    memory.copy(windowCopy, window, count * (SURFACE_WIDTH * 4));
+    const places = positions + (first << 1);
+    for (let j: usize = 0; j < count; j++) {
+      const from = windowCopy + j * (SURFACE_WIDTH * 4);
+      const to = window + <usize>load<u16>(places + (j << 1)) * (SURFACE_WIDTH * 4);
+      v128.store(to, v128.load(from));
+      v128.store(to, v128.load(from, 16), 16);
+      store<u32>(to, load<u32>(from, 32), 32);
+    }
+  }
+}
+
+/**
+ * The rows of the chunk's m samples from sample k0 on, made in draw order, into their groups.
+ * `vertexNormals`: each row's normal interpolated from its corners' (see vertexNormal).
+ */
+function surfaceChunk(k0: u32, m: i32, trianglesOut: usize, vertexNormals: bool, rows: usize): void {
+  const sums = cdf, firsts = guide, sorted = order, all = total, normals = faceNormals, corners = triangles;
+  const shift = <u64>(64 - guideBits), windowShift = <u32>windowBits, mask = (<u32>1 << windowShift) - 1;
   for (let i: i32 = 0; i < m; i++) {
     const offset = load<u32>(sorted + (<usize>i << 2));
     const k = k0 + offset;
     const c = <u64>k * 2;
     const t = triangleOf(randomAt(c), sums, firsts, shift, all);
-    const rec = records + <usize>t * RECORD;
+    const tri = corners + <usize>t * 12;
+    const a = vertexAt(load<u32>(tri)), b = vertexAt(load<u32>(tri, 4)), cc = vertexAt(load<u32>(tri, 8));
     const bits = randomAt(c + 1);
     const s = rootOf(bits), r2 = r2Of(bits);
-    const row = slotFor(offset, groupShift);
-    place(rec, row, 1 - s, s * (1 - r2), s * r2);
-    store<u64>(row, load<u64>(rec, R_NORMAL), 12);
-    store<u32>(row, load<u32>(rec, R_NORMAL + 8), 20);
-    store<u32>(row, offset, 36);
+    const wa = 1 - s, wb = s * (1 - r2), wc = s * r2;
+    let n = v128.load(normals + <usize>t * 12); // nx ny nz and a float of the next triangle's
+    if (vertexNormals) n = vertexNormal(a, b, cc, wa, wb, wc, n);
+    const at = cursors + (<usize>(offset >> windowShift) << 2);
+    const slot = load<u32>(at);
+    store<u32>(at, slot + 1);
+    store<u16>(positions + (<usize>slot << 1), <u16>(offset & mask));
+    placeRow(a, b, cc, n, rows + <usize>slot * (SURFACE_WIDTH * 4), wa, wb, wc);
     if (trianglesOut != 0) store<u32>(trianglesOut + (<usize>k << 2), <u32>t);
   }
 }
 
 /**
- * Vertex normals for the chunk's staged rows: the corners' normals interpolated and normalised
- * (where they cancel out, the triangle's normal stays). Redoes each row's draw.
+ * The corners' normals (staging rows a b c) with weights (wa, wb, wc), normalised, as float32 in
+ * lanes 0 to 2; where they cancel out, `face`. In float64, x and y two lanes at a time.
  */
-function vertexNormalsChunk(k0: u32, m: i32): void {
-  const shift = <u64>(64 - guideBits);
-  for (let i: i32 = 0; i < m; i++) {
-    const row = staging + <usize>i * STAGED; // a surface chunk fills its groups' slots: all of 0 to m
-    const c = <u64>(k0 + load<u32>(row, 36)) * 2;
-    const tri = triangles + <usize>triangleOf(randomAt(c), cdf, guide, shift, total) * 12;
-    const bits = randomAt(c + 1);
-    const s = rootOf(bits), r2 = r2Of(bits);
-    const wa = 1 - s, wb = s * (1 - r2), wc = s * r2;
-    const a = vertexAt(load<u32>(tri)), b = vertexAt(load<u32>(tri, 4)), cc = vertexAt(load<u32>(tri, 8));
-    const x = wa * <f64>load<f32>(a, 12) + wb * <f64>load<f32>(b, 12) + wc * <f64>load<f32>(cc, 12);
-    const y = wa * <f64>load<f32>(a, 16) + wb * <f64>load<f32>(b, 16) + wc * <f64>load<f32>(cc, 16);
-    const z = wa * <f64>load<f32>(a, 20) + wb * <f64>load<f32>(b, 20) + wc * <f64>load<f32>(cc, 20);
-    const length = Math.sqrt(x * x + y * y + z * z);
-    if (length > 0) {
-      store<f32>(row, <f32>(x / length), 12);
-      store<f32>(row, <f32>(y / length), 16);
-      store<f32>(row, <f32>(z / length), 20);
-    }
-  }
+@inline
+function vertexNormal(a: usize, b: usize, c: usize, wa: f64, wb: f64, wc: f64, face: v128): v128 {
+  const xy = f64x2.add(f64x2.add(
+    f64x2.mul(f64x2.splat(wa), pair(a + 12)),
+    f64x2.mul(f64x2.splat(wb), pair(b + 12))),
+    f64x2.mul(f64x2.splat(wc), pair(c + 12)));
+  const z = wa * <f64>load<f32>(a, 20) + wb * <f64>load<f32>(b, 20) + wc * <f64>load<f32>(c, 20);
+  const x = f64x2.extract_lane(xy, 0), y = f64x2.extract_lane(xy, 1);
+  const length = Math.sqrt(x * x + y * y + z * z);
+  if (!(length > 0)) return face;
+  const unit = f32x4.demote_f64x2_zero(f64x2.div(xy, f64x2.splat(length)));
+  return f32x4.replace_lane(unit, 2, <f32>(z / length));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,7 +439,7 @@ export function sampleOccupancy(
 ): i32 {
   if (uniformCount < n && !ready) return fail(S_NO_FACES, 0, 0);
   if (!insideReady()) return fail(S_NO_FACES, 0, 0);
-  const size = chunkFor(n);
+  const size = chunkFor(n, true);
   if (size < 0) return fail(S_NO_MEMORY, 0, 0);
   seedRandom(seedLo, seedHi);
   computeBounds();
@@ -439,7 +485,7 @@ export function sampleOccupancy(
         store<u32>(row, offset, 36);
       }
     }
-    scatter(rows, OCCUPANCY_WIDTH * 4);
+    scatter(rows);
     // The uniform samples, in row order.
     let b: i32 = 0;
     for (let i: i32 = 0; i < m; i++) {
@@ -465,19 +511,22 @@ export function sampleOccupancy(
 @inline
 function nearPoint(b: i32, k: u32): void {
   const c = <u64>k * OCCUPANCY_STRIDE;
-  const rec = table + <usize>triangleOf(randomAt(c), cdf, guide, <u64>(64 - guideBits), total) * RECORD;
+  const t = triangleOf(randomAt(c), cdf, guide, <u64>(64 - guideBits), total);
+  const tri = triangles + <usize>t * 12;
+  const ta = vertexAt(load<u32>(tri)), tb = vertexAt(load<u32>(tri, 4)), tc = vertexAt(load<u32>(tri, 8));
+  const normal = faceNormals + <usize>t * 12;
   const bits = randomAt(c + 1);
   const s = rootOf(bits), r2 = r2Of(bits);
   const wa = 1 - s, wb = s * (1 - r2), wc = s * r2;
-  const px = wa * <f64>load<f32>(rec) + wb * <f64>load<f32>(rec, R_CORNER) + wc * <f64>load<f32>(rec, 2 * R_CORNER);
-  const py = wa * <f64>load<f32>(rec, 4) + wb * <f64>load<f32>(rec, R_CORNER + 4) + wc * <f64>load<f32>(rec, 2 * R_CORNER + 4);
-  const pz = wa * <f64>load<f32>(rec, 8) + wb * <f64>load<f32>(rec, R_CORNER + 8) + wc * <f64>load<f32>(rec, 2 * R_CORNER + 8);
+  const px = wa * <f64>load<f32>(ta) + wb * <f64>load<f32>(tb) + wc * <f64>load<f32>(tc);
+  const py = wa * <f64>load<f32>(ta, 4) + wb * <f64>load<f32>(tb, 4) + wc * <f64>load<f32>(tc, 4);
+  const pz = wa * <f64>load<f32>(ta, 8) + wb * <f64>load<f32>(tb, 8) + wc * <f64>load<f32>(tc, 8);
   let x: f32, y: f32, z: f32;
   if (alongNormal) {
     const d = gaussianPair(c + 2) * spread;
-    x = <f32>(px + d * <f64>load<f32>(rec, R_NORMAL));
-    y = <f32>(py + d * <f64>load<f32>(rec, R_NORMAL + 4));
-    z = <f32>(pz + d * <f64>load<f32>(rec, R_NORMAL + 8));
+    x = <f32>(px + d * <f64>load<f32>(normal));
+    y = <f32>(py + d * <f64>load<f32>(normal, 4));
+    z = <f32>(pz + d * <f64>load<f32>(normal, 8));
   } else {
     const g0 = gaussianPair(c + 2), g1 = gaussianSin;
     const g2 = gaussianPair(c + 4);

@@ -122,6 +122,10 @@ export class MeshKernel {
   private mesh?: MeshInfo;
   private surfaceBuilt = false;
   private insideBuilt = false;
+  /** Kernel memory for surface rows, kept for the loaded mesh: another call reuses it instead of
+   * growing the arena (fresh pages cost a fault each, as much as the sampling itself). */
+  private surfaceRowsAt = 0;
+  private surfaceRowsBytes = 0;
   /** Where the loaded mesh's vertices (staging rows) and triangles are. */
   private vertexAt = 0;
   private triangleAt = 0;
@@ -167,6 +171,8 @@ export class MeshKernel {
     this.mesh = undefined;
     this.surfaceBuilt = false;
     this.insideBuilt = false;
+    this.surfaceRowsAt = 0;
+    this.surfaceRowsBytes = 0;
   }
 
   /** Read a PLY or OBJ file into kernel memory as the current mesh. `label` names it in errors. */
@@ -409,8 +415,13 @@ export class MeshKernel {
     checkCount(n);
     if (!mesh.hasColors && !mesh.defaultColor) throw meshErrors.noColors(mesh.file, "surface samples");
     this.prepareSurface();
-    const rows = this.alloc(n * SURFACE_WIDTH * 4, mesh.file);
-    const tris = triangles ? this.alloc(n * 4, mesh.file) : 0;
+    const rowBytes = n * SURFACE_WIDTH * 4, bytes = rowBytes + (triangles ? n * 4 : 0);
+    if (bytes > this.surfaceRowsBytes) {
+      this.surfaceRowsAt = this.alloc(bytes, mesh.file);
+      this.surfaceRowsBytes = bytes;
+    }
+    const rows = this.surfaceRowsAt;
+    const tris = triangles ? rows + rowBytes : 0;
     this.check(this.wasm.sampleSurface(n, options.seed[0], options.seed[1], options.normals === "vertex" ? 1 : 0, rows, tris));
     const result = out ?? new Float32Array(n * SURFACE_WIDTH);
     result.set(new Float32Array(this.wasm.memory.buffer, rows, n * SURFACE_WIDTH));
