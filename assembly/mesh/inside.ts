@@ -47,9 +47,15 @@ let cellWords: usize = 0;
 let entryBox: usize = 0; // u64 per entry: bytes x0 y0 z0 0 x1 y1 z1 0, in 1/128ths of the cell
 let entryTriangle: usize = 0; // u32 per entry
 let corners: usize = 0; // per triangle: a b c (float32 x y z) and edge flags, TRI bytes
+// The running sum of the triangles' areas (float64 per triangle, then +infinity), their total and
+// the last triangle with area: the occupancy sampler draws from them (sample.ts).
+let areaSums: usize = 0;
+let areaTotal: f64 = 0;
+let lastWithArea: i32 = 0;
 let ready = false;
 
 const TRI: usize = 48;
+const SPAN: usize = 12; // per triangle while building: its box, u16 x0 y0 z0 x1 y1 z1 (see fineAlong)
 const FIRST_MASK: u32 = 0x0fffffff;
 
 export function insideForget(): void {
@@ -58,6 +64,24 @@ export function insideForget(): void {
 
 export function insideReady(): bool {
   return ready;
+}
+
+/** Triangle t's corners a b c, float32 x y z each (the current mesh's, once prepareInside ran). */
+@inline
+export function cornerRecord(t: i32): usize {
+  return corners + <usize>t * TRI;
+}
+
+export function insideAreaSums(): usize {
+  return areaSums;
+}
+
+export function insideAreaTotal(): f64 {
+  return areaTotal;
+}
+
+export function insideLastWithArea(): i32 {
+  return lastWithArea;
 }
 
 // Largest cells per axis (memory: 4 bytes and a bit per cell), and the fewest along the longest side.
@@ -89,18 +113,26 @@ function cellIndex(i: i32, j: i32, k: i32): usize {
   return (<usize>k * <usize>ny + <usize>j) * <usize>nx + <usize>i;
 }
 
-/** The cell coordinate of v along an axis (floor), clamped to the grid. */
-@inline
-function cellAlong(v: f64, o: f64, n: i32): i32 {
-  const f = (v - o) * inv;
-  return f < 0 ? 0 : f >= <f64>n ? n - 1 : <i32>f; // truncation is the floor here
-}
-
 /** v in 1/128ths of cell `i` along an axis, floored and clamped to 0-127. */
 @inline
 function quantize(v: f64, o: f64, i: i32): u64 {
   const q = ((v - o) * inv - <f64>i) * 128;
   return q <= 0 ? 0 : q >= 127 ? 127 : <u64>q; // truncation is the floor here
+}
+
+/** v in 1/128ths of a cell from the origin along an axis (floor), clamped to the grid. */
+@inline
+function fineAlong(v: f32, o: f64, n: i32): i32 {
+  const q = (<f64>v - o) * inv * 128; // (v - o) * inv as quantize() has it, times 128 exactly
+  const last = (n << 7) - 1;
+  return q <= 0 ? 0 : q >= <f64>last ? last : <i32>q; // truncation is the floor here
+}
+
+/** The byte of a position q (see fineAlong) in cell i: as quantize(). */
+@inline
+function byteIn(q: i32, i: i32): u64 {
+  const b = q - (i << 7);
+  return <u64>(b < 0 ? 0 : b > 127 ? 127 : b);
 }
 
 // The SWAR box test: bytes 0-2 must satisfy point >= box minimum, bytes 4-6 box maximum >= point.
@@ -192,9 +224,6 @@ function crossing(rec: usize, axis: i32, pu: f64, pv: f64): bool {
   return true;
 }
 
-// One triangle's corners, for building.
-const scratch: usize = memory.data(<i32>TRI, 16);
-
 /** The first index i whose centre along `axis` is past v (see centre()), at most n. */
 @inline
 function firstCentreAbove(axis: i32, v: f64, n: i32): i32 {
@@ -206,6 +235,13 @@ function firstCentreAbove(axis: i32, v: f64, n: i32): i32 {
 /**
  * Build the grid, the entries and the centre labels of the current mesh. MR_GRID gets the cells
  * along x, y and z, MR_RECORDS the entries, MR_COUNT the cells whose centre is inside.
+ *
+ * Three passes over the triangles: their corner records and the running sum of their areas (the
+ * total sets the cell size); each triangle's box in 1/128ths of a cell (kept), its entries counted and its centre-line
+ * crossings toggled; the entries placed from the kept boxes. Positions in 1/128ths of a cell are
+ * integers, Q = floor(128 (v - origin) / h): the cell is Q >> 7 and an entry's byte in cell i is
+ * Q - 128 i clamped to 0-127, the same as quantize() gives ((v - origin)/h - i is exact within a
+ * cell, and so is a product by 128).
  */
 export function prepareInside(): i32 {
   const T = triangleCount;
@@ -214,10 +250,14 @@ export function prepareInside(): i32 {
   const minX = boundMin(0), minY = boundMin(1), minZ = boundMin(2);
   const maxX = boundMax(0), maxY = boundMax(1), maxZ = boundMax(2);
   corners = alloc(<usize>T * TRI);
-  if (corners == 0) return fail(S_NO_MEMORY, 0, 0);
+  const spans = alloc(<usize>T * SPAN);
+  areaSums = alloc(<usize>(T + 1) * 8);
+  if (corners == 0 || spans == 0 || areaSums == 0) return fail(S_NO_MEMORY, 0, 0);
   // Cells about 2.5 times the size of an average triangle (sqrt(2 area / T)): fewer cells and
   // entries to build per file than at 2, more entries per cell to scan per query than at 3.
+  // The areas as prepareSurface() has them, to the bit.
   let area: f64 = 0;
+  lastWithArea = 0;
   for (let t: i32 = 0; t < T; t++) {
     const rec = corners + <usize>t * TRI;
     writeCorners(rec, t);
@@ -225,8 +265,13 @@ export function prepareInside(): i32 {
     const ux = <f64>load<f32>(rec, 12) - ax, uy = <f64>load<f32>(rec, 16) - ay, uz = <f64>load<f32>(rec, 20) - az;
     const wx = <f64>load<f32>(rec, 24) - ax, wy = <f64>load<f32>(rec, 28) - ay, wz = <f64>load<f32>(rec, 32) - az;
     const cx = uy * wz - uz * wy, cy = uz * wx - ux * wz, cz = ux * wy - uy * wx;
-    area += 0.5 * Math.sqrt(cx * cx + cy * cy + cz * cz);
+    const a = 0.5 * Math.sqrt(cx * cx + cy * cy + cz * cz);
+    area += a;
+    store<f64>(areaSums + (<usize>t << 3), area);
+    if (a > 0) lastWithArea = t;
   }
+  store<f64>(areaSums + (<usize>T << 3), Infinity);
+  areaTotal = area;
   const side = max(maxX - minX, max(maxY - minY, maxZ - minZ));
   h = 2.5 * Math.sqrt(2 * area / <f64>T);
   if (side > 0) {
@@ -246,20 +291,39 @@ export function prepareInside(): i32 {
   const labels = alloc(count);
   if (cellWords == 0 || labels == 0) return fail(S_NO_MEMORY, 0, 0);
 
-  // Count each cell's entries, then place them: cellWords holds running ends while filling, and
-  // the starts afterwards.
+  // Count each cell's entries (cellWords holds running ends while filling, and the starts
+  // afterwards), and the centre labels' crossings along each axis: each toggles its axis's bit
+  // at the first centre past it ...
   memory.fill(cellWords, 0, (count + 1) * 4);
+  memory.fill(labels, 0, count);
   let total: usize = 0;
   for (let t: i32 = 0; t < T; t++) {
-    boxOf(corners + <usize>t * TRI);
-    const i0 = cellAlong(<f64>load<f32>(box), ox, nx), i1 = cellAlong(<f64>load<f32>(box, 4), ox, nx);
-    const j0 = cellAlong(<f64>load<f32>(box, 8), oy, ny), j1 = cellAlong(<f64>load<f32>(box, 12), oy, ny);
-    const k0 = cellAlong(<f64>load<f32>(box, 16), oz, nz), k1 = cellAlong(<f64>load<f32>(box, 20), oz, nz);
+    const rec = corners + <usize>t * TRI;
+    const span = spans + <usize>t * SPAN;
+    boxOf(rec);
+    const qx0 = fineAlong(load<f32>(box), ox, nx), qx1 = fineAlong(load<f32>(box, 4), ox, nx);
+    const qy0 = fineAlong(load<f32>(box, 8), oy, ny), qy1 = fineAlong(load<f32>(box, 12), oy, ny);
+    const qz0 = fineAlong(load<f32>(box, 16), oz, nz), qz1 = fineAlong(load<f32>(box, 20), oz, nz);
+    store<u16>(span, <u16>qx0);
+    store<u16>(span, <u16>qy0, 2);
+    store<u16>(span, <u16>qz0, 4);
+    store<u16>(span, <u16>qx1, 6);
+    store<u16>(span, <u16>qy1, 8);
+    store<u16>(span, <u16>qz1, 10);
+    const i0 = qx0 >> 7, i1 = qx1 >> 7, j0 = qy0 >> 7, j1 = qy1 >> 7, k0 = qz0 >> 7, k1 = qz1 >> 7;
     for (let k = k0; k <= k1; k++) for (let j = j0; j <= j1; j++) for (let i = i0; i <= i1; i++) {
       const at = cellWords + (cellIndex(i, j, k) << 2);
       store<u32>(at, load<u32>(at) + 1);
       total++;
     }
+    // The columns along each axis whose centre line may meet the box (checked exactly in sweep):
+    // centre i is at 128 i + 64; one 128th either side covers the rounding of both.
+    const cx0 = max(0, (qx0 + 62) >> 7), cx1 = min(nx - 1, (qx1 - 63) >> 7);
+    const cy0 = max(0, (qy0 + 62) >> 7), cy1 = min(ny - 1, (qy1 - 63) >> 7);
+    const cz0 = max(0, (qz0 + 62) >> 7), cz1 = min(nz - 1, (qz1 - 63) >> 7);
+    if (cy0 <= cy1 && cz0 <= cz1) sweep(rec, 0, labels, cy0, cy1, cz0, cz1);
+    if (cz0 <= cz1 && cx0 <= cx1) sweep(rec, 1, labels, cz0, cz1, cx0, cx1);
+    if (cx0 <= cx1 && cy0 <= cy1) sweep(rec, 2, labels, cx0, cx1, cy0, cy1);
   }
   if (total > <usize>FIRST_MASK) return fail(S_NO_MEMORY, 0, 0);
   entryBox = alloc(total * 8);
@@ -272,31 +336,25 @@ export function prepareInside(): i32 {
   }
   store<u32>(cellWords + (count << 2), running);
   for (let t: i32 = 0; t < T; t++) {
-    boxOf(corners + <usize>t * TRI);
-    const x0 = <f64>load<f32>(box), x1 = <f64>load<f32>(box, 4);
-    const y0 = <f64>load<f32>(box, 8), y1 = <f64>load<f32>(box, 12);
-    const z0 = <f64>load<f32>(box, 16), z1 = <f64>load<f32>(box, 20);
-    const i0 = cellAlong(x0, ox, nx), i1 = cellAlong(x1, ox, nx);
-    const j0 = cellAlong(y0, oy, ny), j1 = cellAlong(y1, oy, ny);
-    const k0 = cellAlong(z0, oz, nz), k1 = cellAlong(z1, oz, nz);
-    for (let k = k0; k <= k1; k++) for (let j = j0; j <= j1; j++) for (let i = i0; i <= i1; i++) {
-      const at = cellWords + (cellIndex(i, j, k) << 2);
-      const slot = load<u32>(at) - 1;
-      store<u32>(at, slot);
-      const q = quantize(x0, ox, i) | quantize(y0, oy, j) << 8 | quantize(z0, oz, k) << 16
-        | quantize(x1, ox, i) << 32 | quantize(y1, oy, j) << 40 | quantize(z1, oz, k) << 48;
-      store<u64>(entryBox + (<usize>slot << 3), q);
-      store<u32>(entryTriangle + (<usize>slot << 2), t);
+    const span = spans + <usize>t * SPAN;
+    const qx0 = <i32>load<u16>(span), qy0 = <i32>load<u16>(span, 2), qz0 = <i32>load<u16>(span, 4);
+    const qx1 = <i32>load<u16>(span, 6), qy1 = <i32>load<u16>(span, 8), qz1 = <i32>load<u16>(span, 10);
+    const i0 = qx0 >> 7, i1 = qx1 >> 7, j0 = qy0 >> 7, j1 = qy1 >> 7, k0 = qz0 >> 7, k1 = qz1 >> 7;
+    for (let k = k0; k <= k1; k++) {
+      const z = byteIn(qz0, k) << 16 | byteIn(qz1, k) << 48;
+      for (let j = j0; j <= j1; j++) {
+        const yz = z | byteIn(qy0, j) << 8 | byteIn(qy1, j) << 40;
+        for (let i = i0; i <= i1; i++) {
+          const at = cellWords + (cellIndex(i, j, k) << 2);
+          const slot = load<u32>(at) - 1;
+          store<u32>(at, slot);
+          store<u64>(entryBox + (<usize>slot << 3), yz | byteIn(qx0, i) | byteIn(qx1, i) << 32);
+          store<u32>(entryTriangle + (<usize>slot << 2), t);
+        }
+      }
     }
   }
 
-  // Centre labels: crossings along each axis toggle a bit at the first centre past them ...
-  memory.fill(labels, 0, count);
-  for (let t: i32 = 0; t < T; t++) {
-    const rec = corners + <usize>t * TRI;
-    boxOf(rec);
-    for (let axis = 0; axis < 3; axis++) sweep(rec, axis, labels);
-  }
   // ... a running XOR along the axis turns toggles into parities ...
   for (let k: i32 = 0; k < nz; k++) for (let j: i32 = 0; j < ny; j++) {
     let parity: u8 = 0;
@@ -332,17 +390,15 @@ export function prepareInside(): i32 {
   return ok();
 }
 
-/** Toggle `labels`' bit of `axis` at the first centre past each crossing of the triangle at rec. */
-function sweep(rec: usize, axis: i32, labels: usize): void {
+/**
+ * Toggle `labels`' bit of `axis` at the first centre past each crossing of the triangle at rec
+ * (its box in `box`), for the columns u0-u1 and v0-v1 along the next two axes.
+ */
+function sweep(rec: usize, axis: i32, labels: usize, u0: i32, u1: i32, v0: i32, v1: i32): void {
   const ua = (axis + 1) % 3, va = (axis + 2) % 3;
-  const nu = cells(ua), nv = cells(va), na = cells(axis);
+  const na = cells(axis);
   const uMin = <f64>load<f32>(box + (<usize>ua << 3)), uMax = <f64>load<f32>(box + (<usize>ua << 3) + 4);
   const vMin = <f64>load<f32>(box + (<usize>va << 3)), vMax = <f64>load<f32>(box + (<usize>va << 3) + 4);
-  // Columns whose centre line may pass through the box: a cell either side of the estimate, then
-  // each checked against the box exactly (crossing() decides the rest).
-  const fu = (uMin - origin(ua)) * inv - 0.5, fv = (vMin - origin(va)) * inv - 0.5;
-  const u0 = max(0, <i32>fu), v0 = max(0, <i32>fv); // truncation: at most one column early
-  const u1 = min(nu - 1, <i32>((uMax - origin(ua)) * inv - 0.5) + 1), v1 = min(nv - 1, <i32>((vMax - origin(va)) * inv - 0.5) + 1);
   const bit = <u8>(<i32>1 << axis);
   for (let iv = v0; iv <= v1; iv++) {
     const cv = centre(va, iv);

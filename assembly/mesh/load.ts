@@ -6,7 +6,8 @@ import {
   STAGING_STRIDE, FACE_MAX_CORNERS, S_OK, S_TRUNCATED, S_BAD_NUMBER, S_BAD_INDEX, S_NONFINITE,
   S_BIG_FACE, S_NO_MEMORY, S_NO_VERTICES, S_SHORT_FACE, S_BAD_ARITY, S_UNKNOWN_STATEMENT,
   S_MIXED_COLORS, S_BAD_CORNER, MR_VERTICES, MR_TRIANGLES, MR_NORMAL_COUNT, MR_PTR, MR_PTR2,
-  MR_FLAGS, MR_STATUS, MR_ERROR_AT, MF_FILE_NORMALS, MF_COLORS,
+  MR_FLAGS, MR_STATUS, MR_ERROR_AT, MF_FILE_NORMALS, MF_COLORS, FMT_BINARY_LE, T_U8, T_I32, T_U32,
+  LAYOUT_HEADER_WORDS, SLOT_FACE_INDICES,
 } from "../../src/abi";
 import { begin, cursor, status, corners, cornerCount, readFace, readAsciiNumber } from "../decode";
 import { addCorner } from "../normals";
@@ -22,34 +23,58 @@ import {
  * Read `faceCount` face records at [start, stop) with the face layout, fanning each polygon into
  * triangles appended at the arena's top. Faces with fewer than three corners add nothing, as in
  * the HeadsNet kernel. The triangles' address and count go to MR_PTR2 and MR_TRIANGLES.
+ *
+ * Binary little-endian faces whose only property is a uchar count and 32-bit indices (what
+ * Blender and most tools write) are read directly when a record is a triangle with indices in
+ * range; any other record (and any error) goes through the general reader.
  */
 export function readPlyTriangles(start: usize, stop: usize, faceCount: i32, layout: usize, vCount: i32): i32 {
-  begin(start, stop);
   const out = arenaTop();
+  const prop = layout + (LAYOUT_HEADER_WORDS << 2);
+  const indexType = load<i32>(prop);
+  const plain = load<i32>(layout) == FMT_BINARY_LE && load<i32>(layout, 8) == 1 && load<i32>(prop, 4) == T_U8
+    && (indexType == T_I32 || indexType == T_U32) && load<i32>(prop, 8) == SLOT_FACE_INDICES
+    && ensure(out + <usize>faceCount * 12);
+  const limit = <u32>vCount; // a negative int32 index is past it as a u32
+  let p = start; // the next record
   let t: i32 = 0;
   for (let f: i32 = 0; f < faceCount; f++) {
-    const at = cursor;
+    if (plain && p + 13 <= stop && load<u8>(p) == 3) {
+      const a = load<u32>(p, 1), b = load<u32>(p, 5), c = load<u32>(p, 9);
+      if (a < limit && b < limit && c < limit) {
+        const to = out + <usize>t * 12;
+        store<u32>(to, a);
+        store<u32>(to, b, 4);
+        store<u32>(to, c, 8);
+        t++;
+        p += 13;
+        continue;
+      }
+    }
+    begin(p, stop);
     readFace(layout);
     if (status != S_OK) return fail(status, cursor, f);
     const n = cornerCount;
     for (let j = 0; j < n; j++) {
       const i = load<f64>(corners + (<usize>j << 3));
-      if (!(i >= 0 && i < <f64>vCount)) return fail(S_BAD_INDEX, at, f);
+      if (!(i >= 0 && i < <f64>vCount)) return fail(S_BAD_INDEX, p, f);
     }
+    const at = p;
+    p = cursor;
     if (n < 3) continue;
     if (!ensure(out + <usize>(t + n - 2) * 12)) return fail(S_NO_MEMORY, at, f);
     const a = <u32>load<f64>(corners);
     for (let j = 1; j + 1 < n; j++, t++) {
-      const p = out + <usize>t * 12;
-      store<u32>(p, a);
-      store<u32>(p, <u32>load<f64>(corners + (<usize>j << 3)), 4);
-      store<u32>(p, <u32>load<f64>(corners + (<usize>(j + 1) << 3)), 8);
+      const q = out + <usize>t * 12;
+      store<u32>(q, a);
+      store<u32>(q, <u32>load<f64>(corners + (<usize>j << 3)), 4);
+      store<u32>(q, <u32>load<f64>(corners + (<usize>(j + 1) << 3)), 8);
     }
   }
   commit(out, <usize>t * 12);
   setWord(MR_PTR2, <i32>out);
   setWord(MR_TRIANGLES, t);
-  setWord(MR_ERROR_AT, <i32>cursor);
+  setWord(MR_ERROR_AT, <i32>p);
   return ok();
 }
 

@@ -99,6 +99,7 @@ interface MeshExports {
   finishMesh(vertices: number, count: number, triangles: number, triangleCount: number, fileNormals: number): number;
   voxelize(grid: number, occupancy: number, colorBytes: number): number;
   prepareSurface(): number;
+  prepareOccupancy(): number;
   surfaceArea(): number;
   sampleSurface(n: number, seedLo: number, seedHi: number, vertexNormals: number, out: number, trianglesOut: number): number;
   prepareInside(): number;
@@ -119,6 +120,7 @@ export class MeshKernel {
   private mesh?: MeshInfo;
   private surfaceBuilt = false;
   private insideBuilt = false;
+  private drawsBuilt = false;
   /** Where the loaded mesh's vertices (staging rows) and triangles are. */
   private vertexAt = 0;
   private triangleAt = 0;
@@ -164,6 +166,7 @@ export class MeshKernel {
     this.mesh = undefined;
     this.surfaceBuilt = false;
     this.insideBuilt = false;
+    this.drawsBuilt = false;
   }
 
   /** Read a PLY or OBJ file into kernel memory as the current mesh. `label` names it in errors. */
@@ -366,6 +369,14 @@ export class MeshKernel {
     this.insideBuilt = true;
   }
 
+  /** The occupancy sampler's draw tables (from the inside test's, without the surface records). */
+  private prepareOccupancy(): void {
+    if (this.drawsBuilt) return;
+    this.prepareInside();
+    this.check(this.wasm.prepareOccupancy());
+    this.drawsBuilt = true;
+  }
+
   /** Total area of the loaded mesh's triangles. */
   area(): number {
     this.prepareSurface();
@@ -400,8 +411,8 @@ export class MeshKernel {
     if (!(margin >= 0 && Number.isFinite(margin))) throw new RangeError(`margin must be 0 or more, got ${margin}`);
     if (!(sigma >= 0 && Number.isFinite(sigma))) throw new RangeError(`sigma must be 0 or more, got ${sigma}`);
     const uniform = Math.round(n * fraction);
-    if (uniform < n) this.prepareSurface();
     this.prepareInside();
+    if (uniform < n) this.prepareOccupancy();
     const rows = this.alloc(n * OCCUPANCY_WIDTH * 4, mesh.file);
     this.check(this.wasm.sampleOccupancy(n, uniform, options.seed[0], options.seed[1], margin, sigma,
       options.noise === "normal" ? NOISE_NORMAL : NOISE_ISOTROPIC, rows));
