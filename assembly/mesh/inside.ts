@@ -201,6 +201,12 @@ let hitAt: f64 = 0;
  * two axes in cyclic order: y z for x, z x for y, x y for z. Sets hitAt.
  */
 function crossing(rec: usize, axis: i32, pu: f64, pv: f64): bool {
+  return crossingAt(rec, axis, pu, pv);
+}
+
+/** crossing(), inlined where the axis is a constant. */
+@inline
+function crossingAt(rec: usize, axis: i32, pu: f64, pv: f64): bool {
   const uo = <usize>((axis + 1) % 3) << 2, vo = <usize>((axis + 2) % 3) << 2, ao = <usize>axis << 2;
   const au = <f64>load<f32>(rec + uo), av = <f64>load<f32>(rec + vo);
   const bu = <f64>load<f32>(rec + 12 + uo), bv = <f64>load<f32>(rec + 12 + vo);
@@ -232,16 +238,26 @@ function firstCentreAbove(axis: i32, v: f64, n: i32): i32 {
   return i > n ? n : i;
 }
 
+/** The area of triangle t, from the vertices. */
+function areaOf(t: i32): f64 {
+  const tri = triangles + <usize>t * 12;
+  const a = vertexAt(load<u32>(tri)), b = vertexAt(load<u32>(tri, 4)), c = vertexAt(load<u32>(tri, 8));
+  const ax = <f64>load<f32>(a), ay = <f64>load<f32>(a, 4), az = <f64>load<f32>(a, 8);
+  const ux = <f64>load<f32>(b) - ax, uy = <f64>load<f32>(b, 4) - ay, uz = <f64>load<f32>(b, 8) - az;
+  const wx = <f64>load<f32>(c) - ax, wy = <f64>load<f32>(c, 4) - ay, wz = <f64>load<f32>(c, 8) - az;
+  const cx = uy * wz - uz * wy, cy = uz * wx - ux * wz, cz = ux * wy - uy * wx;
+  return 0.5 * Math.sqrt(cx * cx + cy * cy + cz * cz);
+}
+
 /**
  * Build the grid, the entries and the centre labels of the current mesh. MR_GRID gets the cells
  * along x, y and z, MR_RECORDS the entries, MR_COUNT the cells whose centre is inside.
  *
- * Three passes over the triangles: their corner records and the running sum of their areas (the
- * total sets the cell size); each triangle's box in 1/128ths of a cell (kept), its entries counted and its centre-line
- * crossings toggled; the entries placed from the kept boxes. Positions in 1/128ths of a cell are
- * integers, Q = floor(128 (v - origin) / h): the cell is Q >> 7 and an entry's byte in cell i is
- * Q - 128 i clamped to 0-127, the same as quantize() gives ((v - origin)/h - i is exact within a
- * cell, and so is a product by 128).
+ * Two passes over the triangles: their corner records, areas, boxes in 1/128ths of a cell (kept),
+ * entries counted and centre-line crossings; then the entries placed from the kept boxes.
+ * Positions in 1/128ths of a cell are integers, Q = floor(128 (v - origin) / h): the cell is
+ * Q >> 7 and an entry's byte in cell i is Q - 128 i clamped to 0-127, the same as quantize()
+ * gives ((v - origin)/h - i is exact within a cell, and so is a product by 128).
  */
 export function prepareInside(): i32 {
   const T = triangleCount;
@@ -254,26 +270,15 @@ export function prepareInside(): i32 {
   areaSums = alloc(<usize>(T + 1) * 8);
   if (corners == 0 || spans == 0 || areaSums == 0) return fail(S_NO_MEMORY, 0, 0);
   // Cells about 2.5 times the size of an average triangle (sqrt(2 area / T)): fewer cells and
-  // entries to build per file than at 2, more entries per cell to scan per query than at 3.
-  // The areas as prepareSurface() has them, to the bit.
-  let area: f64 = 0;
-  lastWithArea = 0;
-  for (let t: i32 = 0; t < T; t++) {
-    const rec = corners + <usize>t * TRI;
-    writeCorners(rec, t);
-    const ax = <f64>load<f32>(rec), ay = <f64>load<f32>(rec, 4), az = <f64>load<f32>(rec, 8);
-    const ux = <f64>load<f32>(rec, 12) - ax, uy = <f64>load<f32>(rec, 16) - ay, uz = <f64>load<f32>(rec, 20) - az;
-    const wx = <f64>load<f32>(rec, 24) - ax, wy = <f64>load<f32>(rec, 28) - ay, wz = <f64>load<f32>(rec, 32) - az;
-    const cx = uy * wz - uz * wy, cy = uz * wx - ux * wz, cz = ux * wy - uy * wx;
-    const a = 0.5 * Math.sqrt(cx * cx + cy * cy + cz * cz);
-    area += a;
-    store<f64>(areaSums + (<usize>t << 3), area);
-    if (a > 0) lastWithArea = t;
-  }
-  store<f64>(areaSums + (<usize>T << 3), Infinity);
-  areaTotal = area;
+  // entries to build per file than at 2, more entries per cell to scan per query than at 3. The
+  // average from a few thousand triangles spread through the list, so that one pass can build the
+  // rest with the cell size known.
+  const stride = max(1, T >> 12);
+  let sampled: f64 = 0;
+  let n: i32 = 0;
+  for (let t: i32 = 0; t < T; t += stride, n++) sampled += areaOf(t);
   const side = max(maxX - minX, max(maxY - minY, maxZ - minZ));
-  h = 2.5 * Math.sqrt(2 * area / <f64>T);
+  h = 2.5 * Math.sqrt(2 * sampled / <f64>n);
   if (side > 0) {
     h = max(h, side / MAX_CELLS_PER_AXIS);
     h = min(h, side / MIN_CELLS_PER_AXIS);
@@ -291,16 +296,28 @@ export function prepareInside(): i32 {
   const labels = alloc(count);
   if (cellWords == 0 || labels == 0) return fail(S_NO_MEMORY, 0, 0);
 
-  // Count each cell's entries (cellWords holds running ends while filling, and the starts
-  // afterwards), and the centre labels' crossings along each axis: each toggles its axis's bit
-  // at the first centre past it ...
+  // Per triangle: its corner record; the running sum of the areas (as prepareSurface() has them,
+  // to the bit); its box in 1/128ths of a cell (kept); its entries counted (cellWords holds
+  // running ends while filling, and the starts afterwards); and the centre labels' crossings: a
+  // crossing of a column's centre line toggles its axis's bit at the first centre past it ...
   memory.fill(cellWords, 0, (count + 1) * 4);
   memory.fill(labels, 0, count);
+  let area: f64 = 0;
+  lastWithArea = 0;
   let total: usize = 0;
   for (let t: i32 = 0; t < T; t++) {
     const rec = corners + <usize>t * TRI;
-    const span = spans + <usize>t * SPAN;
+    writeCorners(rec, t);
+    const ax = <f64>load<f32>(rec), ay = <f64>load<f32>(rec, 4), az = <f64>load<f32>(rec, 8);
+    const ux = <f64>load<f32>(rec, 12) - ax, uy = <f64>load<f32>(rec, 16) - ay, uz = <f64>load<f32>(rec, 20) - az;
+    const wx = <f64>load<f32>(rec, 24) - ax, wy = <f64>load<f32>(rec, 28) - ay, wz = <f64>load<f32>(rec, 32) - az;
+    const cx = uy * wz - uz * wy, cy = uz * wx - ux * wz, cz = ux * wy - uy * wx;
+    const a = 0.5 * Math.sqrt(cx * cx + cy * cy + cz * cz);
+    area += a;
+    store<f64>(areaSums + (<usize>t << 3), area);
+    if (a > 0) lastWithArea = t;
     boxOf(rec);
+    const span = spans + <usize>t * SPAN;
     const qx0 = fineAlong(load<f32>(box), ox, nx), qx1 = fineAlong(load<f32>(box, 4), ox, nx);
     const qy0 = fineAlong(load<f32>(box, 8), oy, ny), qy1 = fineAlong(load<f32>(box, 12), oy, ny);
     const qz0 = fineAlong(load<f32>(box, 16), oz, nz), qz1 = fineAlong(load<f32>(box, 20), oz, nz);
@@ -316,15 +333,18 @@ export function prepareInside(): i32 {
       store<u32>(at, load<u32>(at) + 1);
       total++;
     }
-    // The columns along each axis whose centre line may meet the box (checked exactly in sweep):
-    // centre i is at 128 i + 64; one 128th either side covers the rounding of both.
-    const cx0 = max(0, (qx0 + 62) >> 7), cx1 = min(nx - 1, (qx1 - 63) >> 7);
-    const cy0 = max(0, (qy0 + 62) >> 7), cy1 = min(ny - 1, (qy1 - 63) >> 7);
-    const cz0 = max(0, (qz0 + 62) >> 7), cz1 = min(nz - 1, (qz1 - 63) >> 7);
-    if (cy0 <= cy1 && cz0 <= cz1) sweep(rec, 0, labels, cy0, cy1, cz0, cz1);
-    if (cz0 <= cz1 && cx0 <= cx1) sweep(rec, 1, labels, cz0, cz1, cx0, cx1);
-    if (cx0 <= cx1 && cy0 <= cy1) sweep(rec, 2, labels, cx0, cx1, cy0, cy1);
+    // Sweeps along the axes across which the box holds a column's centre (most triangles have
+    // none: one test for all three).
+    const hx = columnFirst(qx0) <= columnLast(qx1, nx), hy = columnFirst(qy0) <= columnLast(qy1, ny);
+    const hz = columnFirst(qz0) <= columnLast(qz1, nz);
+    if (<i32>(hy & hz) | <i32>(hz & hx) | <i32>(hx & hy)) {
+      if (hy & hz) sweep(rec, 0, labels, span);
+      if (hz & hx) sweep(rec, 1, labels, span);
+      if (hx & hy) sweep(rec, 2, labels, span);
+    }
   }
+  store<f64>(areaSums + (<usize>T << 3), Infinity);
+  areaTotal = area;
   if (total > <usize>FIRST_MASK) return fail(S_NO_MEMORY, 0, 0);
   entryBox = alloc(total * 8);
   entryTriangle = alloc(total * 4);
@@ -390,13 +410,32 @@ export function prepareInside(): i32 {
   return ok();
 }
 
+/** The first column whose centre may be at or past position q (see fineAlong) ... */
+@inline
+function columnFirst(q: i32): i32 {
+  return max(0, (q + 62) >> 7);
+}
+
+/**
+ * ... and the last at or before it: centre i is at 128 i + 64, and one 128th either side covers
+ * the rounding of both (sweep() checks each exactly).
+ */
+@inline
+function columnLast(q: i32, n: i32): i32 {
+  return min(n - 1, (q - 63) >> 7);
+}
+
 /**
  * Toggle `labels`' bit of `axis` at the first centre past each crossing of the triangle at rec
- * (its box in `box`), for the columns u0-u1 and v0-v1 along the next two axes.
+ * (its box in `box`, in 1/128ths of a cell at `span`) with the centre lines of columns along the
+ * axis. Inlined with a constant axis.
  */
-function sweep(rec: usize, axis: i32, labels: usize, u0: i32, u1: i32, v0: i32, v1: i32): void {
+@inline
+function sweep(rec: usize, axis: i32, labels: usize, span: usize): void {
   const ua = (axis + 1) % 3, va = (axis + 2) % 3;
   const na = cells(axis);
+  const u0 = columnFirst(<i32>load<u16>(span + (<usize>ua << 1))), u1 = columnLast(<i32>load<u16>(span + (<usize>ua << 1), 6), cells(ua));
+  const v0 = columnFirst(<i32>load<u16>(span + (<usize>va << 1))), v1 = columnLast(<i32>load<u16>(span + (<usize>va << 1), 6), cells(va));
   const uMin = <f64>load<f32>(box + (<usize>ua << 3)), uMax = <f64>load<f32>(box + (<usize>ua << 3) + 4);
   const vMin = <f64>load<f32>(box + (<usize>va << 3)), vMax = <f64>load<f32>(box + (<usize>va << 3) + 4);
   const bit = <u8>(<i32>1 << axis);
@@ -406,7 +445,7 @@ function sweep(rec: usize, axis: i32, labels: usize, u0: i32, u1: i32, v0: i32, 
     for (let iu = u0; iu <= u1; iu++) {
       const cu = centre(ua, iu);
       if (cu < uMin || cu > uMax) continue;
-      if (!crossing(rec, axis, cu, cv)) continue;
+      if (!crossingAt(rec, axis, cu, cv)) continue;
       const ia = firstCentreAbove(axis, hitAt, na);
       if (ia >= na) continue;
       // Cell coordinates (i, j, k) from (axis, u, v).

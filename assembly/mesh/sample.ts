@@ -388,6 +388,8 @@ const BATCH: i32 = 64;
 // Per occupancy sample of a batch: its offset in the chunk, the float32 point and its label
 // (BATCH must not pass LABEL_BATCH).
 const bOffset: usize = memory.data(BATCH * 4, 4);
+const bTriangle: usize = memory.data(BATCH * 4, 4);
+let touchedRecords: f32 = 0; // kept, so that the loads that touch the records are not dropped
 const bQ: usize = memory.data(BATCH * 12, 4);
 const bLabel: usize = memory.data(BATCH * 4, 4);
 
@@ -453,11 +455,18 @@ export function sampleOccupancy(
     const groupShift = <u32>groupBits;
     for (let i0: i32 = 0; i0 < near; i0 += BATCH) {
       const count = min(BATCH, near - i0);
+      // The batch's triangles first, each one's corner record touched, so that the cache misses
+      // of a batch overlap; then the points.
+      let touched: f32 = 0;
       for (let b: i32 = 0; b < count; b++) {
         const offset = load<u32>(order + (<usize>(i0 + b) << 2));
         store<u32>(at4(bOffset, b), offset);
-        nearPoint(b, <u32>k0 + offset);
+        const t = triangleOf(randomAt(<u64>(<u32>k0 + offset) * OCCUPANCY_STRIDE), cdf, guide, <u64>(64 - guideBits), total);
+        store<u32>(at4(bTriangle, b), t);
+        touched += load<f32>(cornerRecord(t));
       }
+      touchedRecords = touched;
+      for (let b: i32 = 0; b < count; b++) nearPoint(b, <u32>k0 + load<u32>(at4(bOffset, b)), <i32>load<u32>(at4(bTriangle, b)));
       inside += labelBatch(bQ, count, bLabel);
       for (let b: i32 = 0; b < count; b++) {
         const offset = load<u32>(at4(bOffset, b));
@@ -489,14 +498,14 @@ export function sampleOccupancy(
 }
 
 /**
- * The near-surface point of sample k into batch slot b of bQ. The triangle's corners come from
- * the inside test's records (48 bytes, where the surface records have 84), its normal computed as
- * prepareSurface() does.
+ * The near-surface point of sample k, whose draw is triangle t, into batch slot b of bQ. The
+ * triangle's corners come from the inside test's records (48 bytes, where the surface records have
+ * 84), its normal computed as prepareSurface() does.
  */
 @inline
-function nearPoint(b: i32, k: u32): void {
+function nearPoint(b: i32, k: u32, t: i32): void {
   const c = <u64>k * OCCUPANCY_STRIDE;
-  const rec = cornerRecord(triangleOf(randomAt(c), cdf, guide, <u64>(64 - guideBits), total));
+  const rec = cornerRecord(t);
   const bits = randomAt(c + 1);
   const s = rootOf(bits), r2 = r2Of(bits);
   const wa = 1 - s, wb = s * (1 - r2), wc = s * r2;
