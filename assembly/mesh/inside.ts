@@ -46,6 +46,11 @@ let nx: i32 = 0, ny: i32 = 0, nz: i32 = 0;
 let cellWords: usize = 0;
 let entryBox: usize = 0; // u64 per entry: bytes x0 y0 z0 0 x1 y1 z1 0, in 1/128ths of the cell
 let entryTriangle: usize = 0; // u32 per entry
+// Two bits per cell, four cells a byte: the cell's kind, for queries that need no more (most):
+// KIND_OUT and KIND_IN for empty cells by their centre's label, KIND_WALK for cells with
+// triangles. A hundred kilobytes, where the cell words are one and a half megabytes.
+let cellKinds: usize = 0;
+const KIND_OUT: u32 = 0, KIND_IN: u32 = 1, KIND_WALK: u32 = 2;
 let corners: usize = 0; // per triangle: a b c (float32 x y z) and edge flags, TRI bytes
 // The running sum of the triangles' areas (float64 per triangle, then +infinity), their total and
 // the last triangle with area: the occupancy sampler draws from them (sample.ts).
@@ -141,13 +146,12 @@ function byteIn(q: i32, i: i32): u64 {
 const BOX_TOP: u64 = 0x0080808000808080;
 const BOX_LOW: u64 = 0x00000000ffffffff;
 
+/** p before q in x, then y, then z order (without branches: the outcome is a coin toss). */
 @inline
 function lexLess(p: usize, q: usize): bool {
-  const px = load<f32>(p), qx = load<f32>(q);
-  if (px != qx) return px < qx;
-  const py = load<f32>(p, 4), qy = load<f32>(q, 4);
-  if (py != qy) return py < qy;
-  return load<f32>(p, 8) < load<f32>(q, 8);
+  const px = load<f32>(p), qx = load<f32>(q), py = load<f32>(p, 4), qy = load<f32>(q, 4);
+  const pz = load<f32>(p, 8), qz = load<f32>(q, 8);
+  return <bool>(<i32>(px < qx) | (<i32>(px == qx) & (<i32>(py < qy) | (<i32>(py == qy) & <i32>(pz < qz)))));
 }
 
 /** The corners of triangle t into `rec`, with which edges (ab, bc, ca) run from their smaller end. */
@@ -294,7 +298,8 @@ export function prepareInside(): i32 {
   const count = <usize>nx * <usize>ny * <usize>nz;
   cellWords = alloc((count + 1) * 4);
   const labels = alloc(count);
-  if (cellWords == 0 || labels == 0) return fail(S_NO_MEMORY, 0, 0);
+  cellKinds = alloc((count + 3) >> 2);
+  if (cellWords == 0 || labels == 0 || cellKinds == 0) return fail(S_NO_MEMORY, 0, 0);
 
   // Per triangle: its corner record; the running sum of the areas (as prepareSurface() has them,
   // to the bit); its box in 1/128ths of a cell (kept); its entries counted (cellWords holds
@@ -395,10 +400,18 @@ export function prepareInside(): i32 {
   }
   // ... and the three axes vote.
   let inside: i32 = 0;
-  for (let c: usize = 0; c < count; c++) {
-    const vote: u32 = popcnt<u32>(<u32>load<u8>(labels + c)) >= 2 ? 1 : 0;
-    store<u32>(cellWords + (c << 2), load<u32>(cellWords + (c << 2)) | vote << 31);
-    inside += <i32>vote;
+  for (let c0: usize = 0; c0 < count; c0 += 4) {
+    let kinds: u32 = 0;
+    const end = min(c0 + 4, count);
+    for (let c = c0; c < end; c++) {
+      const vote: u32 = popcnt<u32>(<u32>load<u8>(labels + c)) >= 2 ? 1 : 0;
+      const word = load<u32>(cellWords + (c << 2));
+      store<u32>(cellWords + (c << 2), word | vote << 31);
+      inside += <i32>vote;
+      const kind = word == (load<u32>(cellWords + (c << 2), 4) & FIRST_MASK) ? vote : KIND_WALK;
+      kinds |= kind << (<u32>(c - c0) << 1);
+    }
+    store<u8>(cellKinds + (c0 >> 2), <u8>kinds);
   }
   walkDirections(count);
   setWord(MR_GRID, nx);
@@ -500,26 +513,24 @@ export function cellOf(px: f32, py: f32, pz: f32): i32 {
   return <i32>cellIndex(<i32>fx, <i32>fy, <i32>fz);
 }
 
+/** The kind of cell c (KIND_*). */
+@inline
+function cellKind(c: i32): u32 {
+  return (<u32>load<u8>(cellKinds + (<usize>c >> 2)) >> (<u32>(c & 3) << 1)) & 3;
+}
+
 /** The cell's word: first entry, walk direction, centre label (see cellWords). */
 @inline
 export function cellWord(c: i32): u32 {
   return load<u32>(cellWords + (<usize>c << 2));
 }
 
-@inline
-export function wordIsEmpty(c: i32, word: u32): bool {
-  return (word & FIRST_MASK) == (load<u32>(cellWords + (<usize>c << 2), 4) & FIRST_MASK);
-}
-
-@inline
-export function wordLabel(word: u32): u32 {
-  return word >> 31;
-}
 
 // Labelling in batches: stage by stage, so that the cache misses of a batch's points overlap
 // (the cell words, then the cells' first entries, then the triangles that pass the box test).
 export const LABEL_BATCH: i32 = 64;
 const lCell: usize = memory.data(LABEL_BATCH * 4, 4);
+const lKind: usize = memory.data(LABEL_BATCH * 4, 4); // KIND_* of the point's cell
 const lWord: usize = memory.data(LABEL_BATCH * 4, 4);
 const lParity: usize = memory.data(LABEL_BATCH * 4, 4);
 const lEnd: usize = memory.data(LABEL_BATCH * 4, 4); // the label of the empty cell a walk ends in
@@ -540,21 +551,20 @@ let touchedCorners: f32 = 0;
  * crossing on the way.
  */
 export function labelBatch(points: usize, count: i32, out: usize): i32 {
-  // Stage 1: the cells' words.
+  // Stage 1: the cells' kinds from the small table, and the words of the cells with triangles.
   for (let b: i32 = 0; b < count; b++) {
     const q = points + <usize>b * 12;
     const c = cellOf(load<f32>(q), load<f32>(q, 4), load<f32>(q, 8));
     store<i32>(lCell + (<usize>b << 2), c);
-    if (c >= 0) store<u32>(lWord + (<usize>b << 2), cellWord(c));
+    const kind = c < 0 ? KIND_OUT : cellKind(c);
+    store<u32>(lKind + (<usize>b << 2), kind);
+    if (kind == KIND_WALK) store<u32>(lWord + (<usize>b << 2), cellWord(c));
   }
   // Stage 2: the first entries of the cells with triangles.
   let sum: f32 = 0;
   for (let b: i32 = 0; b < count; b++) {
-    const c = load<i32>(lCell + (<usize>b << 2));
-    if (c < 0) continue;
-    const word = load<u32>(lWord + (<usize>b << 2));
-    if (wordIsEmpty(c, word)) continue;
-    const first = <usize>(word & FIRST_MASK);
+    if (load<u32>(lKind + (<usize>b << 2)) != KIND_WALK) continue;
+    const first = <usize>(load<u32>(lWord + (<usize>b << 2)) & FIRST_MASK);
     sum += <f32>(load<u64>(entryBox + (first << 3)) & 1) + <f32>load<u32>(entryTriangle + (first << 2));
   }
   touchedCorners = sum;
@@ -562,23 +572,16 @@ export function labelBatch(points: usize, count: i32, out: usize): i32 {
   survivors = 0;
   for (let b: i32 = 0; b < count; b++) {
     store<u32>(lParity + (<usize>b << 2), 0);
-    const c = load<i32>(lCell + (<usize>b << 2));
-    if (c < 0) continue;
-    const word = load<u32>(lWord + (<usize>b << 2));
-    if (wordIsEmpty(c, word)) continue;
+    if (load<u32>(lKind + (<usize>b << 2)) != KIND_WALK) continue;
     const q = points + <usize>b * 12;
-    walk(b, load<f32>(q), load<f32>(q, 4), load<f32>(q, 8), c, word);
+    walk(b, load<f32>(q), load<f32>(q, 4), load<f32>(q, 8), load<i32>(lCell + (<usize>b << 2)), load<u32>(lWord + (<usize>b << 2)));
   }
   exactTests();
   // Stage 5: the labels.
   let inside: i32 = 0;
   for (let b: i32 = 0; b < count; b++) {
-    const c = load<i32>(lCell + (<usize>b << 2));
-    let label: u32 = 0;
-    if (c >= 0) {
-      const word = load<u32>(lWord + (<usize>b << 2));
-      label = wordIsEmpty(c, word) ? wordLabel(word) : load<u32>(lEnd + (<usize>b << 2)) ^ load<u32>(lParity + (<usize>b << 2));
-    }
+    const kind = load<u32>(lKind + (<usize>b << 2));
+    const label = kind == KIND_WALK ? load<u32>(lEnd + (<usize>b << 2)) ^ load<u32>(lParity + (<usize>b << 2)) : kind;
     store<u32>(out + (<usize>b << 2), label);
     inside += <i32>label;
   }
