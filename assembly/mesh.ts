@@ -12,7 +12,7 @@ export { result, arenaTop, alloc } from "./mesh/state";
 export { readPlyTriangles, objCount, objParse, objNormals, finishMesh } from "./mesh/load";
 export { voxelize } from "./mesh/voxels";
 export { renderFront } from "./mesh/raster";
-export { prepareSurface, sampleSurface, sampleOccupancy, surfaceArea, labelPoints } from "./mesh/sample";
+export { prepareSurface, prepareOccupancy, sampleSurface, sampleOccupancy, surfaceArea, labelPoints } from "./mesh/sample";
 export { prepareInside } from "./mesh/inside";
 export { kdBuild, kdNearest } from "./mesh/kdtree";
 export { decodeVertices, skipElement, errorAddress, errorVertexIndex, cursorAddress } from "./index";

@@ -10,6 +10,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromSynth, toPly, toObj, type TestMesh } from "./mesh-fixtures.js";
+import { writePly } from "../src/ply-write.js";
 
 /** Generous: real work runs here, and the machine may be busy. */
 const TIMEOUT = 180_000;
@@ -168,6 +169,43 @@ describe("OBJ meshes", () => {
     expect(kernel.voxelize().occupied).toBe(3);
     expect(() => kernel.sampleSurface(5, { seed: [1, 1] })).toThrow("points.obj: the mesh has no faces; surface and occupancy samples need triangles");
     expect(() => kernel.sampleOccupancy(5, { seed: [1, 1] })).toThrow(/points\.obj: the mesh has no faces/);
+  }, TIMEOUT);
+
+  it("binary PLY faces: triangles, polygons and short faces as in ASCII, for every index type; a bad index names its face", () => {
+    // The head's triangles with a quad, a pentagon and a two-corner face among them.
+    const n = head.positions.length / 3;
+    const faces: number[][] = [];
+    for (let f = 0; f < head.triangles.length / 3; f++) faces.push(Array.from(head.triangles.subarray(3 * f, 3 * f + 3)));
+    faces.splice(5, 0, [0, 1, 2, 3]);
+    faces.splice(9, 0, [4, 5, 6, 7, 8]);
+    faces.splice(12, 0, [1, 2]);
+    const col = (k: number) => Float64Array.from({ length: n }, (_, i) => head.positions[3 * i + k]);
+    const ply = (format: "ascii" | "binary_little_endian" | "binary_big_endian", countType: string, itemType: string, data: number[][]) => writePly({
+      format,
+      elements: [
+        { name: "vertex", count: n, properties: [{ name: "x", type: "float", data: col(0) }, { name: "y", type: "float", data: col(1) }, { name: "z", type: "float", data: col(2) }] },
+        { name: "face", count: data.length, properties: [{ name: "vertex_indices", countType, itemType, data }] },
+      ],
+    } as Parameters<typeof writePly>[0]);
+    kernel.loadBytes(ply("ascii", "uchar", "int", faces), "faces.ply", { defaultColor: [1, 1, 1] });
+    const expected = kernel.arrays().triangles;
+    expect(expected.length / 3).toBe(head.triangles.length / 3 + 2 + 3);
+    for (const [format, countType, itemType] of [
+      ["binary_little_endian", "uchar", "int"], ["binary_little_endian", "uchar", "uint"], ["binary_little_endian", "int", "int"],
+      ["binary_little_endian", "uchar", "ushort"], ["binary_big_endian", "uchar", "int"],
+    ] as const) {
+      kernel.loadBytes(ply(format, countType, itemType, faces), "faces.ply", { defaultColor: [1, 1, 1] });
+      expect(kernel.arrays().triangles, `${format} ${countType} ${itemType}`).toEqual(expected);
+    }
+    // Out of range either way, as the 8th face's record (after five triangles, a quad and a triangle).
+    for (const bad of [n, -1]) {
+      const broken = faces.map((f) => f.slice());
+      broken[7][2] = bad;
+      const file = ply("binary_little_endian", "uchar", "int", broken);
+      const body = Buffer.from(file).indexOf("end_header\n") + 11;
+      expect(() => kernel.loadBytes(file, "bad.ply"))
+        .toThrow(new RegExp(`^bad\\.ply: face 7 refers to a vertex that does not exist \\(byte ${body + 12 * n + 6 * 13 + 17}, vertex 7\\)`));
+    }
   }, TIMEOUT);
 
   it("bad PLY files are named too: an index out of range, a truncated body, NaN", () => {

@@ -14,13 +14,14 @@
 // that a hole in the surface misleads at most the one axis whose line passes through it.
 //
 // A query point in a cell with no triangles takes the cell's label (most points of a uniform
-// sample). Otherwise it walks along one axis, cell by cell, to the first empty cell, and takes
-// that cell's label flipped once for each crossing on the way: each cell knows which of its six
-// axis directions reaches an empty cell soonest (a pass over the grid per direction), so a walk
-// is usually one or two cells and tests only the few triangles whose projection covers the
-// point: O(triangles near the point) instead of O(triangles). A triangle listed in several cells
-// is counted only in the cell that holds its crossing point. On a 188,000-triangle head a near-
-// surface point walks about 1.1 cells, scans a couple of dozen entries and makes 1.4 exact tests.
+// sample), read from a table of two bits a cell. Otherwise it walks along one axis, cell by
+// cell, to the first empty cell, and takes that cell's label flipped once for each crossing on
+// the way: each cell knows which of its six axis directions reaches an empty cell soonest (a
+// walk from each cell with triangles), so a walk is usually one or two cells and tests only the
+// few triangles whose projection covers the point: O(triangles near the point) instead of
+// O(triangles). A triangle listed in several cells is counted only in the cell that holds its
+// crossing point. On a 188,000-triangle head a near-surface point walks about 1.1 cells, scans a
+// couple of dozen entries and makes 1.5 exact tests.
 //
 // Degenerate hits. A line through an edge or a vertex must cross exactly one of the triangles
 // that meet there. Each axis test is a 2D point-in-triangle test in the plane across the axis,
@@ -46,10 +47,21 @@ let nx: i32 = 0, ny: i32 = 0, nz: i32 = 0;
 let cellWords: usize = 0;
 let entryBox: usize = 0; // u64 per entry: bytes x0 y0 z0 0 x1 y1 z1 0, in 1/128ths of the cell
 let entryTriangle: usize = 0; // u32 per entry
+// Two bits per cell, four cells a byte: the cell's kind, for queries that need no more (most):
+// KIND_OUT and KIND_IN for empty cells by their centre's label, KIND_WALK for cells with
+// triangles. A hundred kilobytes, where the cell words are one and a half megabytes.
+let cellKinds: usize = 0;
+const KIND_OUT: u32 = 0, KIND_IN: u32 = 1, KIND_WALK: u32 = 2;
 let corners: usize = 0; // per triangle: a b c (float32 x y z) and edge flags, TRI bytes
+// The running sum of the triangles' areas (float64 per triangle, then +infinity), their total and
+// the last triangle with area: the occupancy sampler draws from them (sample.ts).
+let areaSums: usize = 0;
+let areaTotal: f64 = 0;
+let lastWithArea: i32 = 0;
 let ready = false;
 
 const TRI: usize = 48;
+const SPAN: usize = 12; // per triangle while building: its box, u16 x0 y0 z0 x1 y1 z1 (see fineAlong)
 const FIRST_MASK: u32 = 0x0fffffff;
 
 export function insideForget(): void {
@@ -58,6 +70,24 @@ export function insideForget(): void {
 
 export function insideReady(): bool {
   return ready;
+}
+
+/** Triangle t's corners a b c, float32 x y z each (the current mesh's, once prepareInside ran). */
+@inline
+export function cornerRecord(t: i32): usize {
+  return corners + <usize>t * TRI;
+}
+
+export function insideAreaSums(): usize {
+  return areaSums;
+}
+
+export function insideAreaTotal(): f64 {
+  return areaTotal;
+}
+
+export function insideLastWithArea(): i32 {
+  return lastWithArea;
 }
 
 // Largest cells per axis (memory: 4 bytes and a bit per cell), and the fewest along the longest side.
@@ -89,18 +119,26 @@ function cellIndex(i: i32, j: i32, k: i32): usize {
   return (<usize>k * <usize>ny + <usize>j) * <usize>nx + <usize>i;
 }
 
-/** The cell coordinate of v along an axis (floor), clamped to the grid. */
-@inline
-function cellAlong(v: f64, o: f64, n: i32): i32 {
-  const f = (v - o) * inv;
-  return f < 0 ? 0 : f >= <f64>n ? n - 1 : <i32>f; // truncation is the floor here
-}
-
 /** v in 1/128ths of cell `i` along an axis, floored and clamped to 0-127. */
 @inline
 function quantize(v: f64, o: f64, i: i32): u64 {
   const q = ((v - o) * inv - <f64>i) * 128;
   return q <= 0 ? 0 : q >= 127 ? 127 : <u64>q; // truncation is the floor here
+}
+
+/** v in 1/128ths of a cell from the origin along an axis (floor), clamped to the grid. */
+@inline
+function fineAlong(v: f32, o: f64, n: i32): i32 {
+  const q = (<f64>v - o) * inv * 128; // (v - o) * inv as quantize() has it, times 128 exactly
+  const last = (n << 7) - 1;
+  return q <= 0 ? 0 : q >= <f64>last ? last : <i32>q; // truncation is the floor here
+}
+
+/** The byte of a position q (see fineAlong) in cell i: as quantize(). */
+@inline
+function byteIn(q: i32, i: i32): u64 {
+  const b = q - (i << 7);
+  return <u64>(b < 0 ? 0 : b > 127 ? 127 : b);
 }
 
 // The SWAR box test: bytes 0-2 must satisfy point >= box minimum, bytes 4-6 box maximum >= point.
@@ -109,13 +147,12 @@ function quantize(v: f64, o: f64, i: i32): u64 {
 const BOX_TOP: u64 = 0x0080808000808080;
 const BOX_LOW: u64 = 0x00000000ffffffff;
 
+/** p before q in x, then y, then z order (without branches: the outcome is a coin toss). */
 @inline
 function lexLess(p: usize, q: usize): bool {
-  const px = load<f32>(p), qx = load<f32>(q);
-  if (px != qx) return px < qx;
-  const py = load<f32>(p, 4), qy = load<f32>(q, 4);
-  if (py != qy) return py < qy;
-  return load<f32>(p, 8) < load<f32>(q, 8);
+  const px = load<f32>(p), qx = load<f32>(q), py = load<f32>(p, 4), qy = load<f32>(q, 4);
+  const pz = load<f32>(p, 8), qz = load<f32>(q, 8);
+  return <bool>(<i32>(px < qx) | (<i32>(px == qx) & (<i32>(py < qy) | (<i32>(py == qy) & <i32>(pz < qz)))));
 }
 
 /** The corners of triangle t into `rec`, with which edges (ab, bc, ca) run from their smaller end. */
@@ -145,22 +182,29 @@ function boxOf(rec: usize): void {
   }
 }
 
-/** Sign of the edge function of P -> Q at (pu, pv), watertight (see the header). */
+/**
+ * The edge function of P -> Q at (pu, pv), computed from the edge's lexicographically smaller
+ * end (`fromP` when that is P), watertight (see the header). Both ways computed and one chosen
+ * without a branch: which end is smaller is a coin toss.
+ */
 @inline
-function edgeSign(pu_: f64, pv_: f64, qu: f64, qv: f64, pu: f64, pv: f64, fromP: bool): i32 {
-  const e = fromP
-    ? (qu - pu_) * (pv - pv_) - (qv - pv_) * (pu - pu_)
-    : -((pu_ - qu) * (pv - qv) - (pv_ - qv) * (pu - qu));
-  edgeValue = e;
-  if (e > 0) return 1;
-  if (e < 0) return -1;
+function edgeValue(pu_: f64, pv_: f64, qu: f64, qv: f64, pu: f64, pv: f64, fromP: bool): f64 {
+  const forward = (qu - pu_) * (pv - pv_) - (qv - pv_) * (pu - pu_);
+  const backward = -((pu_ - qu) * (pv - qv) - (pv_ - qv) * (pu - qu));
+  return select<f64>(forward, backward, fromP);
+}
+
+/** The sign of edge value e of P -> Q; 0 by simulation of simplicity only when P = Q. */
+@inline
+function edgeSign(e: f64, pu_: f64, pv_: f64, qu: f64, qv: f64): i32 {
+  const sign = <i32>(e > 0) - <i32>(e < 0);
+  if (sign != 0) return sign;
   // Simulation of simplicity: the point moved by (ε, ε²): the sign of -(qv - pv)ε + (qu - pu)ε².
   if (qv != pv_) return qv < pv_ ? 1 : -1;
   if (qu != pu_) return qu > pu_ ? 1 : -1;
   return 0;
 }
 
-let edgeValue: f64 = 0;
 /** Where the last crossing() hit, along its axis. */
 let hitAt: f64 = 0;
 
@@ -169,20 +213,25 @@ let hitAt: f64 = 0;
  * two axes in cyclic order: y z for x, z x for y, x y for z. Sets hitAt.
  */
 function crossing(rec: usize, axis: i32, pu: f64, pv: f64): bool {
+  return crossingAt(rec, axis, pu, pv);
+}
+
+/** crossing(), inlined where the axis is a constant. */
+@inline
+function crossingAt(rec: usize, axis: i32, pu: f64, pv: f64): bool {
   const uo = <usize>((axis + 1) % 3) << 2, vo = <usize>((axis + 2) % 3) << 2, ao = <usize>axis << 2;
   const au = <f64>load<f32>(rec + uo), av = <f64>load<f32>(rec + vo);
   const bu = <f64>load<f32>(rec + 12 + uo), bv = <f64>load<f32>(rec + 12 + vo);
   const cu = <f64>load<f32>(rec + 24 + uo), cv = <f64>load<f32>(rec + 24 + vo);
   const flags = load<u32>(rec, 36);
-  const sab = edgeSign(au, av, bu, bv, pu, pv, (flags & 1) != 0);
-  if (sab == 0) return false;
-  const eab = edgeValue;
-  const sbc = edgeSign(bu, bv, cu, cv, pu, pv, (flags & 2) != 0);
-  if (sbc != sab) return false;
-  const ebc = edgeValue;
-  const sca = edgeSign(cu, cv, au, av, pu, pv, (flags & 4) != 0);
-  if (sca != sab) return false;
-  const eca = edgeValue;
+  const eab = edgeValue(au, av, bu, bv, pu, pv, (flags & 1) != 0);
+  const ebc = edgeValue(bu, bv, cu, cv, pu, pv, (flags & 2) != 0);
+  const eca = edgeValue(cu, cv, au, av, pu, pv, (flags & 4) != 0);
+  const sab = edgeSign(eab, au, av, bu, bv);
+  const sbc = edgeSign(ebc, bu, bv, cu, cv);
+  const sca = edgeSign(eca, cu, cv, au, av);
+  // One branch for the answer, which is as hard to predict as any.
+  if (<i32>(sab == 0) | <i32>(sbc != sab) | <i32>(sca != sab)) return false;
   const sum = eab + ebc + eca;
   const aa = <f64>load<f32>(rec + ao), ba = <f64>load<f32>(rec + 12 + ao), ca = <f64>load<f32>(rec + 24 + ao);
   // On the projected boundary (ties decided by the perturbation) any point of the triangle does.
@@ -192,9 +241,6 @@ function crossing(rec: usize, axis: i32, pu: f64, pv: f64): bool {
   return true;
 }
 
-// One triangle's corners, for building.
-const scratch: usize = memory.data(<i32>TRI, 16);
-
 /** The first index i whose centre along `axis` is past v (see centre()), at most n. */
 @inline
 function firstCentreAbove(axis: i32, v: f64, n: i32): i32 {
@@ -203,9 +249,26 @@ function firstCentreAbove(axis: i32, v: f64, n: i32): i32 {
   return i > n ? n : i;
 }
 
+/** The area of triangle t, from the vertices. */
+function areaOf(t: i32): f64 {
+  const tri = triangles + <usize>t * 12;
+  const a = vertexAt(load<u32>(tri)), b = vertexAt(load<u32>(tri, 4)), c = vertexAt(load<u32>(tri, 8));
+  const ax = <f64>load<f32>(a), ay = <f64>load<f32>(a, 4), az = <f64>load<f32>(a, 8);
+  const ux = <f64>load<f32>(b) - ax, uy = <f64>load<f32>(b, 4) - ay, uz = <f64>load<f32>(b, 8) - az;
+  const wx = <f64>load<f32>(c) - ax, wy = <f64>load<f32>(c, 4) - ay, wz = <f64>load<f32>(c, 8) - az;
+  const cx = uy * wz - uz * wy, cy = uz * wx - ux * wz, cz = ux * wy - uy * wx;
+  return 0.5 * Math.sqrt(cx * cx + cy * cy + cz * cz);
+}
+
 /**
  * Build the grid, the entries and the centre labels of the current mesh. MR_GRID gets the cells
  * along x, y and z, MR_RECORDS the entries, MR_COUNT the cells whose centre is inside.
+ *
+ * Two passes over the triangles: their corner records, areas, boxes in 1/128ths of a cell (kept),
+ * entries counted and centre-line crossings; then the entries placed from the kept boxes.
+ * Positions in 1/128ths of a cell are integers, Q = floor(128 (v - origin) / h): the cell is
+ * Q >> 7 and an entry's byte in cell i is Q - 128 i clamped to 0-127, the same as quantize()
+ * gives ((v - origin)/h - i is exact within a cell, and so is a product by 128).
  */
 export function prepareInside(): i32 {
   const T = triangleCount;
@@ -214,21 +277,20 @@ export function prepareInside(): i32 {
   const minX = boundMin(0), minY = boundMin(1), minZ = boundMin(2);
   const maxX = boundMax(0), maxY = boundMax(1), maxZ = boundMax(2);
   corners = alloc(<usize>T * TRI);
-  if (corners == 0) return fail(S_NO_MEMORY, 0, 0);
-  // Cells about 2.5 times the size of an average triangle (sqrt(2 area / T)): fewer cells and
-  // entries to build per file than at 2, more entries per cell to scan per query than at 3.
-  let area: f64 = 0;
-  for (let t: i32 = 0; t < T; t++) {
-    const rec = corners + <usize>t * TRI;
-    writeCorners(rec, t);
-    const ax = <f64>load<f32>(rec), ay = <f64>load<f32>(rec, 4), az = <f64>load<f32>(rec, 8);
-    const ux = <f64>load<f32>(rec, 12) - ax, uy = <f64>load<f32>(rec, 16) - ay, uz = <f64>load<f32>(rec, 20) - az;
-    const wx = <f64>load<f32>(rec, 24) - ax, wy = <f64>load<f32>(rec, 28) - ay, wz = <f64>load<f32>(rec, 32) - az;
-    const cx = uy * wz - uz * wy, cy = uz * wx - ux * wz, cz = ux * wy - uy * wx;
-    area += 0.5 * Math.sqrt(cx * cx + cy * cy + cz * cz);
-  }
+  const spans = alloc(<usize>T * SPAN);
+  areaSums = alloc(<usize>(T + 1) * 8);
+  if (corners == 0 || spans == 0 || areaSums == 0) return fail(S_NO_MEMORY, 0, 0);
+  // Cells about 3 times the size of an average triangle (sqrt(2 area / T)): per file (the grid
+  // and 100,000 samples, half near the surface) the fastest of 2 to 4 on 94,000-vertex heads;
+  // finer cells cost more to build, coarser ones more entries to scan per query. The average
+  // from a few thousand triangles spread through the list, so that one pass can build the rest
+  // with the cell size known.
+  const stride = max(1, T >> 12);
+  let sampled: f64 = 0;
+  let n: i32 = 0;
+  for (let t: i32 = 0; t < T; t += stride, n++) sampled += areaOf(t);
   const side = max(maxX - minX, max(maxY - minY, maxZ - minZ));
-  h = 2.5 * Math.sqrt(2 * area / <f64>T);
+  h = 3 * Math.sqrt(2 * sampled / <f64>n);
   if (side > 0) {
     h = max(h, side / MAX_CELLS_PER_AXIS);
     h = min(h, side / MIN_CELLS_PER_AXIS);
@@ -244,23 +306,58 @@ export function prepareInside(): i32 {
   const count = <usize>nx * <usize>ny * <usize>nz;
   cellWords = alloc((count + 1) * 4);
   const labels = alloc(count);
-  if (cellWords == 0 || labels == 0) return fail(S_NO_MEMORY, 0, 0);
+  cellKinds = alloc((count + 3) >> 2);
+  if (cellWords == 0 || labels == 0 || cellKinds == 0) return fail(S_NO_MEMORY, 0, 0);
 
-  // Count each cell's entries, then place them: cellWords holds running ends while filling, and
-  // the starts afterwards.
+  // Per triangle: its corner record; the running sum of the areas (as prepareSurface() has them,
+  // to the bit); its box in 1/128ths of a cell (kept); its entries counted (cellWords holds
+  // running ends while filling, and the starts afterwards); and the centre labels' crossings: a
+  // crossing of a column's centre line toggles its axis's bit at the first centre past it ...
   memory.fill(cellWords, 0, (count + 1) * 4);
+  memory.fill(labels, 0, count);
+  let area: f64 = 0;
+  lastWithArea = 0;
   let total: usize = 0;
   for (let t: i32 = 0; t < T; t++) {
-    boxOf(corners + <usize>t * TRI);
-    const i0 = cellAlong(<f64>load<f32>(box), ox, nx), i1 = cellAlong(<f64>load<f32>(box, 4), ox, nx);
-    const j0 = cellAlong(<f64>load<f32>(box, 8), oy, ny), j1 = cellAlong(<f64>load<f32>(box, 12), oy, ny);
-    const k0 = cellAlong(<f64>load<f32>(box, 16), oz, nz), k1 = cellAlong(<f64>load<f32>(box, 20), oz, nz);
+    const rec = corners + <usize>t * TRI;
+    writeCorners(rec, t);
+    const ax = <f64>load<f32>(rec), ay = <f64>load<f32>(rec, 4), az = <f64>load<f32>(rec, 8);
+    const ux = <f64>load<f32>(rec, 12) - ax, uy = <f64>load<f32>(rec, 16) - ay, uz = <f64>load<f32>(rec, 20) - az;
+    const wx = <f64>load<f32>(rec, 24) - ax, wy = <f64>load<f32>(rec, 28) - ay, wz = <f64>load<f32>(rec, 32) - az;
+    const cx = uy * wz - uz * wy, cy = uz * wx - ux * wz, cz = ux * wy - uy * wx;
+    const a = 0.5 * Math.sqrt(cx * cx + cy * cy + cz * cz);
+    area += a;
+    store<f64>(areaSums + (<usize>t << 3), area);
+    if (a > 0) lastWithArea = t;
+    boxOf(rec);
+    const span = spans + <usize>t * SPAN;
+    const qx0 = fineAlong(load<f32>(box), ox, nx), qx1 = fineAlong(load<f32>(box, 4), ox, nx);
+    const qy0 = fineAlong(load<f32>(box, 8), oy, ny), qy1 = fineAlong(load<f32>(box, 12), oy, ny);
+    const qz0 = fineAlong(load<f32>(box, 16), oz, nz), qz1 = fineAlong(load<f32>(box, 20), oz, nz);
+    store<u16>(span, <u16>qx0);
+    store<u16>(span, <u16>qy0, 2);
+    store<u16>(span, <u16>qz0, 4);
+    store<u16>(span, <u16>qx1, 6);
+    store<u16>(span, <u16>qy1, 8);
+    store<u16>(span, <u16>qz1, 10);
+    const i0 = qx0 >> 7, i1 = qx1 >> 7, j0 = qy0 >> 7, j1 = qy1 >> 7, k0 = qz0 >> 7, k1 = qz1 >> 7;
     for (let k = k0; k <= k1; k++) for (let j = j0; j <= j1; j++) for (let i = i0; i <= i1; i++) {
       const at = cellWords + (cellIndex(i, j, k) << 2);
       store<u32>(at, load<u32>(at) + 1);
       total++;
     }
+    // Sweeps along the axes across which the box holds a column's centre (most triangles have
+    // none: one test for all three).
+    const hx = columnFirst(qx0) <= columnLast(qx1, nx), hy = columnFirst(qy0) <= columnLast(qy1, ny);
+    const hz = columnFirst(qz0) <= columnLast(qz1, nz);
+    if (<i32>(hy & hz) | <i32>(hz & hx) | <i32>(hx & hy)) {
+      if (hy & hz) sweep(rec, 0, labels, span);
+      if (hz & hx) sweep(rec, 1, labels, span);
+      if (hx & hy) sweep(rec, 2, labels, span);
+    }
   }
+  store<f64>(areaSums + (<usize>T << 3), Infinity);
+  areaTotal = area;
   if (total > <usize>FIRST_MASK) return fail(S_NO_MEMORY, 0, 0);
   entryBox = alloc(total * 8);
   entryTriangle = alloc(total * 4);
@@ -272,31 +369,25 @@ export function prepareInside(): i32 {
   }
   store<u32>(cellWords + (count << 2), running);
   for (let t: i32 = 0; t < T; t++) {
-    boxOf(corners + <usize>t * TRI);
-    const x0 = <f64>load<f32>(box), x1 = <f64>load<f32>(box, 4);
-    const y0 = <f64>load<f32>(box, 8), y1 = <f64>load<f32>(box, 12);
-    const z0 = <f64>load<f32>(box, 16), z1 = <f64>load<f32>(box, 20);
-    const i0 = cellAlong(x0, ox, nx), i1 = cellAlong(x1, ox, nx);
-    const j0 = cellAlong(y0, oy, ny), j1 = cellAlong(y1, oy, ny);
-    const k0 = cellAlong(z0, oz, nz), k1 = cellAlong(z1, oz, nz);
-    for (let k = k0; k <= k1; k++) for (let j = j0; j <= j1; j++) for (let i = i0; i <= i1; i++) {
-      const at = cellWords + (cellIndex(i, j, k) << 2);
-      const slot = load<u32>(at) - 1;
-      store<u32>(at, slot);
-      const q = quantize(x0, ox, i) | quantize(y0, oy, j) << 8 | quantize(z0, oz, k) << 16
-        | quantize(x1, ox, i) << 32 | quantize(y1, oy, j) << 40 | quantize(z1, oz, k) << 48;
-      store<u64>(entryBox + (<usize>slot << 3), q);
-      store<u32>(entryTriangle + (<usize>slot << 2), t);
+    const span = spans + <usize>t * SPAN;
+    const qx0 = <i32>load<u16>(span), qy0 = <i32>load<u16>(span, 2), qz0 = <i32>load<u16>(span, 4);
+    const qx1 = <i32>load<u16>(span, 6), qy1 = <i32>load<u16>(span, 8), qz1 = <i32>load<u16>(span, 10);
+    const i0 = qx0 >> 7, i1 = qx1 >> 7, j0 = qy0 >> 7, j1 = qy1 >> 7, k0 = qz0 >> 7, k1 = qz1 >> 7;
+    for (let k = k0; k <= k1; k++) {
+      const z = byteIn(qz0, k) << 16 | byteIn(qz1, k) << 48;
+      for (let j = j0; j <= j1; j++) {
+        const yz = z | byteIn(qy0, j) << 8 | byteIn(qy1, j) << 40;
+        for (let i = i0; i <= i1; i++) {
+          const at = cellWords + (cellIndex(i, j, k) << 2);
+          const slot = load<u32>(at) - 1;
+          store<u32>(at, slot);
+          store<u64>(entryBox + (<usize>slot << 3), yz | byteIn(qx0, i) | byteIn(qx1, i) << 32);
+          store<u32>(entryTriangle + (<usize>slot << 2), t);
+        }
+      }
     }
   }
 
-  // Centre labels: crossings along each axis toggle a bit at the first centre past them ...
-  memory.fill(labels, 0, count);
-  for (let t: i32 = 0; t < T; t++) {
-    const rec = corners + <usize>t * TRI;
-    boxOf(rec);
-    for (let axis = 0; axis < 3; axis++) sweep(rec, axis, labels);
-  }
   // ... a running XOR along the axis turns toggles into parities ...
   for (let k: i32 = 0; k < nz; k++) for (let j: i32 = 0; j < ny; j++) {
     let parity: u8 = 0;
@@ -317,10 +408,18 @@ export function prepareInside(): i32 {
   }
   // ... and the three axes vote.
   let inside: i32 = 0;
-  for (let c: usize = 0; c < count; c++) {
-    const vote: u32 = popcnt<u32>(<u32>load<u8>(labels + c)) >= 2 ? 1 : 0;
-    store<u32>(cellWords + (c << 2), load<u32>(cellWords + (c << 2)) | vote << 31);
-    inside += <i32>vote;
+  for (let c0: usize = 0; c0 < count; c0 += 4) {
+    let kinds: u32 = 0;
+    const end = min(c0 + 4, count);
+    for (let c = c0; c < end; c++) {
+      const vote: u32 = popcnt<u32>(<u32>load<u8>(labels + c)) >= 2 ? 1 : 0;
+      const word = load<u32>(cellWords + (c << 2));
+      store<u32>(cellWords + (c << 2), word | vote << 31);
+      inside += <i32>vote;
+      const kind = word == (load<u32>(cellWords + (c << 2), 4) & FIRST_MASK) ? vote : KIND_WALK;
+      kinds |= kind << (<u32>(c - c0) << 1);
+    }
+    store<u8>(cellKinds + (c0 >> 2), <u8>kinds);
   }
   walkDirections(count);
   setWord(MR_GRID, nx);
@@ -332,17 +431,34 @@ export function prepareInside(): i32 {
   return ok();
 }
 
-/** Toggle `labels`' bit of `axis` at the first centre past each crossing of the triangle at rec. */
-function sweep(rec: usize, axis: i32, labels: usize): void {
+/** The first column whose centre may be at or past position q (see fineAlong) ... */
+@inline
+function columnFirst(q: i32): i32 {
+  return max(0, (q + 62) >> 7);
+}
+
+/**
+ * ... and the last at or before it: centre i is at 128 i + 64, and one 128th either side covers
+ * the rounding of both (sweep() checks each exactly).
+ */
+@inline
+function columnLast(q: i32, n: i32): i32 {
+  return min(n - 1, (q - 63) >> 7);
+}
+
+/**
+ * Toggle `labels`' bit of `axis` at the first centre past each crossing of the triangle at rec
+ * (its box in `box`, in 1/128ths of a cell at `span`) with the centre lines of columns along the
+ * axis. Inlined with a constant axis.
+ */
+@inline
+function sweep(rec: usize, axis: i32, labels: usize, span: usize): void {
   const ua = (axis + 1) % 3, va = (axis + 2) % 3;
-  const nu = cells(ua), nv = cells(va), na = cells(axis);
+  const na = cells(axis);
+  const u0 = columnFirst(<i32>load<u16>(span + (<usize>ua << 1))), u1 = columnLast(<i32>load<u16>(span + (<usize>ua << 1), 6), cells(ua));
+  const v0 = columnFirst(<i32>load<u16>(span + (<usize>va << 1))), v1 = columnLast(<i32>load<u16>(span + (<usize>va << 1), 6), cells(va));
   const uMin = <f64>load<f32>(box + (<usize>ua << 3)), uMax = <f64>load<f32>(box + (<usize>ua << 3) + 4);
   const vMin = <f64>load<f32>(box + (<usize>va << 3)), vMax = <f64>load<f32>(box + (<usize>va << 3) + 4);
-  // Columns whose centre line may pass through the box: a cell either side of the estimate, then
-  // each checked against the box exactly (crossing() decides the rest).
-  const fu = (uMin - origin(ua)) * inv - 0.5, fv = (vMin - origin(va)) * inv - 0.5;
-  const u0 = max(0, <i32>fu), v0 = max(0, <i32>fv); // truncation: at most one column early
-  const u1 = min(nu - 1, <i32>((uMax - origin(ua)) * inv - 0.5) + 1), v1 = min(nv - 1, <i32>((vMax - origin(va)) * inv - 0.5) + 1);
   const bit = <u8>(<i32>1 << axis);
   for (let iv = v0; iv <= v1; iv++) {
     const cv = centre(va, iv);
@@ -350,7 +466,7 @@ function sweep(rec: usize, axis: i32, labels: usize): void {
     for (let iu = u0; iu <= u1; iu++) {
       const cu = centre(ua, iu);
       if (cu < uMin || cu > uMax) continue;
-      if (!crossing(rec, axis, cu, cv)) continue;
+      if (!crossingAt(rec, axis, cu, cv)) continue;
       const ia = firstCentreAbove(axis, hitAt, na);
       if (ia >= na) continue;
       // Cell coordinates (i, j, k) from (axis, u, v).
@@ -405,26 +521,24 @@ export function cellOf(px: f32, py: f32, pz: f32): i32 {
   return <i32>cellIndex(<i32>fx, <i32>fy, <i32>fz);
 }
 
+/** The kind of cell c (KIND_*). */
+@inline
+function cellKind(c: i32): u32 {
+  return (<u32>load<u8>(cellKinds + (<usize>c >> 2)) >> (<u32>(c & 3) << 1)) & 3;
+}
+
 /** The cell's word: first entry, walk direction, centre label (see cellWords). */
 @inline
 export function cellWord(c: i32): u32 {
   return load<u32>(cellWords + (<usize>c << 2));
 }
 
-@inline
-export function wordIsEmpty(c: i32, word: u32): bool {
-  return (word & FIRST_MASK) == (load<u32>(cellWords + (<usize>c << 2), 4) & FIRST_MASK);
-}
-
-@inline
-export function wordLabel(word: u32): u32 {
-  return word >> 31;
-}
 
 // Labelling in batches: stage by stage, so that the cache misses of a batch's points overlap
 // (the cell words, then the cells' first entries, then the triangles that pass the box test).
 export const LABEL_BATCH: i32 = 64;
 const lCell: usize = memory.data(LABEL_BATCH * 4, 4);
+const lKind: usize = memory.data(LABEL_BATCH * 4, 4); // KIND_* of the point's cell
 const lWord: usize = memory.data(LABEL_BATCH * 4, 4);
 const lParity: usize = memory.data(LABEL_BATCH * 4, 4);
 const lEnd: usize = memory.data(LABEL_BATCH * 4, 4); // the label of the empty cell a walk ends in
@@ -445,21 +559,20 @@ let touchedCorners: f32 = 0;
  * crossing on the way.
  */
 export function labelBatch(points: usize, count: i32, out: usize): i32 {
-  // Stage 1: the cells' words.
+  // Stage 1: the cells' kinds from the small table, and the words of the cells with triangles.
   for (let b: i32 = 0; b < count; b++) {
     const q = points + <usize>b * 12;
     const c = cellOf(load<f32>(q), load<f32>(q, 4), load<f32>(q, 8));
     store<i32>(lCell + (<usize>b << 2), c);
-    if (c >= 0) store<u32>(lWord + (<usize>b << 2), cellWord(c));
+    const kind = c < 0 ? KIND_OUT : cellKind(c);
+    store<u32>(lKind + (<usize>b << 2), kind);
+    if (kind == KIND_WALK) store<u32>(lWord + (<usize>b << 2), cellWord(c));
   }
   // Stage 2: the first entries of the cells with triangles.
   let sum: f32 = 0;
   for (let b: i32 = 0; b < count; b++) {
-    const c = load<i32>(lCell + (<usize>b << 2));
-    if (c < 0) continue;
-    const word = load<u32>(lWord + (<usize>b << 2));
-    if (wordIsEmpty(c, word)) continue;
-    const first = <usize>(word & FIRST_MASK);
+    if (load<u32>(lKind + (<usize>b << 2)) != KIND_WALK) continue;
+    const first = <usize>(load<u32>(lWord + (<usize>b << 2)) & FIRST_MASK);
     sum += <f32>(load<u64>(entryBox + (first << 3)) & 1) + <f32>load<u32>(entryTriangle + (first << 2));
   }
   touchedCorners = sum;
@@ -467,23 +580,16 @@ export function labelBatch(points: usize, count: i32, out: usize): i32 {
   survivors = 0;
   for (let b: i32 = 0; b < count; b++) {
     store<u32>(lParity + (<usize>b << 2), 0);
-    const c = load<i32>(lCell + (<usize>b << 2));
-    if (c < 0) continue;
-    const word = load<u32>(lWord + (<usize>b << 2));
-    if (wordIsEmpty(c, word)) continue;
+    if (load<u32>(lKind + (<usize>b << 2)) != KIND_WALK) continue;
     const q = points + <usize>b * 12;
-    walk(b, load<f32>(q), load<f32>(q, 4), load<f32>(q, 8), c, word);
+    walk(b, load<f32>(q), load<f32>(q, 4), load<f32>(q, 8), load<i32>(lCell + (<usize>b << 2)), load<u32>(lWord + (<usize>b << 2)));
   }
   exactTests();
   // Stage 5: the labels.
   let inside: i32 = 0;
   for (let b: i32 = 0; b < count; b++) {
-    const c = load<i32>(lCell + (<usize>b << 2));
-    let label: u32 = 0;
-    if (c >= 0) {
-      const word = load<u32>(lWord + (<usize>b << 2));
-      label = wordIsEmpty(c, word) ? wordLabel(word) : load<u32>(lEnd + (<usize>b << 2)) ^ load<u32>(lParity + (<usize>b << 2));
-    }
+    const kind = load<u32>(lKind + (<usize>b << 2));
+    const label = kind == KIND_WALK ? load<u32>(lEnd + (<usize>b << 2)) ^ load<u32>(lParity + (<usize>b << 2)) : kind;
     store<u32>(out + (<usize>b << 2), label);
     inside += <i32>label;
   }

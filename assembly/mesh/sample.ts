@@ -22,11 +22,11 @@
 // Occupancy: see sampleOccupancy(); its inside test is in inside.ts.
 
 import {
-  S_NO_MEMORY, S_NO_FACES, S_NO_AREA, MR_COUNT, SURFACE_WIDTH, OCCUPANCY_WIDTH, NOISE_NORMAL,
+  S_OK, S_NO_MEMORY, S_NO_FACES, S_NO_AREA, MR_COUNT, SURFACE_WIDTH, OCCUPANCY_WIDTH, NOISE_NORMAL,
 } from "../../src/abi";
 import { alloc, fail, ok, setWord, triangles, triangleCount, vertexAt, computeBounds, boundMin, boundMax } from "./state";
 import { seedRandom, randomAt, toUniform, gaussianPair, gaussianSin } from "./random";
-import { insideReady, labelBatch } from "./inside";
+import { insideReady, labelBatch, cornerRecord, insideAreaSums, insideAreaTotal, insideLastWithArea } from "./inside";
 
 let faceNormals: usize = 0; // float32 x y z per triangle: its unit normal
 let cdf: usize = 0; // f64 per triangle: the running sum of the areas, then +infinity
@@ -34,10 +34,12 @@ let guide: usize = 0; // u32 per guide bucket: the first triangle a draw in the 
 let guideBits: i32 = 1; // log2 of the guide buckets: about the triangles
 let lastDrawn: i32 = 0; // the last triangle with area
 let total: f64 = 0;
-let ready = false;
+let ready = false; // the normals and the draw tables
+let drawReady = false; // the draw tables: cdf, guide, histogram
 
 export function surfaceForget(): void {
   ready = false;
+  drawReady = false;
   chunkCapacity = 0;
   windowCapacity = 0;
 }
@@ -46,14 +48,9 @@ export function surfaceForget(): void {
 export function prepareSurface(): i32 {
   const T = triangleCount;
   if (T == 0) return fail(S_NO_FACES, 0, 0);
-  guideBits = 1;
-  while (guideBits < 30 && (<i32>1 << guideBits) < T) guideBits++;
-  const G = <i32>1 << guideBits;
   faceNormals = alloc(<usize>T * 12 + 4); // + 4: the last normal is read 16 bytes at a time
   cdf = alloc(<usize>(T + 1) * 8);
-  guide = alloc(<usize>G * 4);
-  histogram = alloc(<usize>(SORT_BUCKETS + 1) * 4);
-  if (faceNormals == 0 || cdf == 0 || guide == 0 || histogram == 0) return fail(S_NO_MEMORY, 0, 0);
+  if (faceNormals == 0 || cdf == 0) return fail(S_NO_MEMORY, 0, 0);
   let sum: f64 = 0;
   for (let t: i32 = 0; t < T; t++) {
     const tri = triangles + <usize>t * 12;
@@ -77,6 +74,36 @@ export function prepareSurface(): i32 {
   store<f64>(cdf + (<usize>T << 3), Infinity);
   total = sum;
   if (!(total > 0 && total < Infinity)) return fail(S_NO_AREA, 0, 0);
+  const status = prepareGuide();
+  if (status != S_OK) return status;
+  ready = true;
+  return ok();
+}
+
+/**
+ * The draw tables of the occupancy sampler from the inside test's running sums of the areas (the
+ * same bits as prepareSurface()'s), without the surface records: near-surface points read the
+ * inside test's corner records. prepareInside() first.
+ */
+export function prepareOccupancy(): i32 {
+  if (drawReady) return ok();
+  if (!insideReady()) return fail(S_NO_FACES, 0, 0);
+  cdf = insideAreaSums();
+  total = insideAreaTotal();
+  lastDrawn = insideLastWithArea();
+  if (!(total > 0 && total < Infinity)) return fail(S_NO_AREA, 0, 0);
+  return prepareGuide();
+}
+
+/** The guide table over `cdf` (and the sort's histogram): the draw tables are then ready. */
+function prepareGuide(): i32 {
+  const T = triangleCount;
+  guideBits = 1;
+  while (guideBits < 30 && (<i32>1 << guideBits) < T) guideBits++;
+  const G = <i32>1 << guideBits;
+  guide = alloc(<usize>G * 4);
+  histogram = alloc(<usize>(SORT_BUCKETS + 1) * 4);
+  if (guide == 0 || histogram == 0) return fail(S_NO_MEMORY, 0, 0);
   // Guide bucket j holds the draws x = u·total with u in [j/G, (j+1)/G): its entry is the first
   // triangle whose running sum passes j/G·total, rounded as the draws are, so never past theirs
   // (rounding is monotonic). A zero-area triangle's sum equals the one before it, so no draw
@@ -88,7 +115,7 @@ export function prepareSurface(): i32 {
     while (load<f64>(cdf + (<usize>t << 3)) <= y) t++;
     store<u32>(guide + (<usize>j << 2), t);
   }
-  ready = true;
+  drawReady = true;
   return ok();
 }
 
@@ -407,6 +434,8 @@ const BATCH: i32 = 64;
 // Per occupancy sample of a batch: its offset in the chunk, the float32 point and its label
 // (BATCH must not pass LABEL_BATCH).
 const bOffset: usize = memory.data(BATCH * 4, 4);
+const bTriangle: usize = memory.data(BATCH * 4, 4);
+let touchedRecords: f32 = 0; // kept, so that the loads that touch the records are not dropped
 const bQ: usize = memory.data(BATCH * 12, 4);
 const bLabel: usize = memory.data(BATCH * 4, 4);
 
@@ -437,7 +466,7 @@ function at4(base: usize, b: i32): usize {
 export function sampleOccupancy(
   n: i32, uniformCount: i32, seedLo: u32, seedHi: u32, margin: f64, sigma: f64, noise: i32, out: usize,
 ): i32 {
-  if (uniformCount < n && !ready) return fail(S_NO_FACES, 0, 0);
+  if (uniformCount < n && !drawReady) return fail(S_NO_FACES, 0, 0);
   if (!insideReady()) return fail(S_NO_FACES, 0, 0);
   const size = chunkFor(n, true);
   if (size < 0) return fail(S_NO_MEMORY, 0, 0);
@@ -458,7 +487,7 @@ export function sampleOccupancy(
     const rows = out + <usize>k0 * (OCCUPANCY_WIDTH * 4);
     // Sample k is uniform when the running share of uniform samples steps up at k:
     // floor((k + 1)u / n) > floor(k·u / n), kept as the remainder of k·u by n.
-    if (ready) memory.fill(histogram, 0, <usize>SORT_BUCKETS * 4);
+    if (drawReady) memory.fill(histogram, 0, <usize>SORT_BUCKETS * 4);
     let remainder = (<i64>k0 * <i64>uniformCount) % <i64>n;
     for (let i: i32 = 0; i < m; i++) {
       remainder += <i64>uniformCount;
@@ -467,16 +496,23 @@ export function sampleOccupancy(
         store<u32>(keys + (<usize>i << 2), NOT_DRAWN);
       } else setKey(i, keyOf(randomAt(<u64>(k0 + i) * OCCUPANCY_STRIDE)));
     }
-    const near = ready ? sortChunk(m) : 0;
+    const near = drawReady ? sortChunk(m) : 0;
     startGroups(m);
     const groupShift = <u32>groupBits;
     for (let i0: i32 = 0; i0 < near; i0 += BATCH) {
       const count = min(BATCH, near - i0);
+      // The batch's triangles first, each one's corner record touched, so that the cache misses
+      // of a batch overlap; then the points.
+      let touched: f32 = 0;
       for (let b: i32 = 0; b < count; b++) {
         const offset = load<u32>(order + (<usize>(i0 + b) << 2));
         store<u32>(at4(bOffset, b), offset);
-        nearPoint(b, <u32>k0 + offset);
+        const t = triangleOf(randomAt(<u64>(<u32>k0 + offset) * OCCUPANCY_STRIDE), cdf, guide, <u64>(64 - guideBits), total);
+        store<u32>(at4(bTriangle, b), t);
+        touched += load<f32>(cornerRecord(t));
       }
+      touchedRecords = touched;
+      for (let b: i32 = 0; b < count; b++) nearPoint(b, <u32>k0 + load<u32>(at4(bOffset, b)), <i32>load<u32>(at4(bTriangle, b)));
       inside += labelBatch(bQ, count, bLabel);
       for (let b: i32 = 0; b < count; b++) {
         const offset = load<u32>(at4(bOffset, b));
@@ -507,26 +543,35 @@ export function sampleOccupancy(
   return ok();
 }
 
-/** The near-surface point of sample k into batch slot b of bQ. */
+/**
+ * The near-surface point of sample k, whose draw is triangle t, into batch slot b of bQ. The
+ * triangle's corners come from the inside test's records (48 bytes, where the surface records have
+ * 84), its normal computed as prepareSurface() does.
+ */
 @inline
-function nearPoint(b: i32, k: u32): void {
+function nearPoint(b: i32, k: u32, t: i32): void {
   const c = <u64>k * OCCUPANCY_STRIDE;
-  const t = triangleOf(randomAt(c), cdf, guide, <u64>(64 - guideBits), total);
-  const tri = triangles + <usize>t * 12;
-  const ta = vertexAt(load<u32>(tri)), tb = vertexAt(load<u32>(tri, 4)), tc = vertexAt(load<u32>(tri, 8));
-  const normal = faceNormals + <usize>t * 12;
+  const rec = cornerRecord(t);
   const bits = randomAt(c + 1);
   const s = rootOf(bits), r2 = r2Of(bits);
   const wa = 1 - s, wb = s * (1 - r2), wc = s * r2;
-  const px = wa * <f64>load<f32>(ta) + wb * <f64>load<f32>(tb) + wc * <f64>load<f32>(tc);
-  const py = wa * <f64>load<f32>(ta, 4) + wb * <f64>load<f32>(tb, 4) + wc * <f64>load<f32>(tc, 4);
-  const pz = wa * <f64>load<f32>(ta, 8) + wb * <f64>load<f32>(tb, 8) + wc * <f64>load<f32>(tc, 8);
+  const ax = <f64>load<f32>(rec), ay = <f64>load<f32>(rec, 4), az = <f64>load<f32>(rec, 8);
+  const bx = <f64>load<f32>(rec, 12), by = <f64>load<f32>(rec, 16), bz = <f64>load<f32>(rec, 20);
+  const cx = <f64>load<f32>(rec, 24), cy = <f64>load<f32>(rec, 28), cz = <f64>load<f32>(rec, 32);
+  const px = wa * ax + wb * bx + wc * cx;
+  const py = wa * ay + wb * by + wc * cy;
+  const pz = wa * az + wb * bz + wc * cz;
   let x: f32, y: f32, z: f32;
   if (alongNormal) {
+    const ux = bx - ax, uy = by - ay, uz = bz - az;
+    const vx = cx - ax, vy = cy - ay, vz = cz - az;
+    const nx = uy * vz - uz * vy, ny = uz * vx - ux * vz, nz = ux * vy - uy * vx;
+    const length = Math.sqrt(nx * nx + ny * ny + nz * nz);
+    const inv = length > 0 ? 1 / length : 0;
     const d = gaussianPair(c + 2) * spread;
-    x = <f32>(px + d * <f64>load<f32>(normal));
-    y = <f32>(py + d * <f64>load<f32>(normal, 4));
-    z = <f32>(pz + d * <f64>load<f32>(normal, 8));
+    x = <f32>(px + d * <f64><f32>(nx * inv));
+    y = <f32>(py + d * <f64><f32>(ny * inv));
+    z = <f32>(pz + d * <f64><f32>(nz * inv));
   } else {
     const g0 = gaussianPair(c + 2), g1 = gaussianSin;
     const g2 = gaussianPair(c + 4);

@@ -102,6 +102,7 @@ interface MeshExports {
   voxelize(grid: number, occupancy: number, colorBytes: number): number;
   renderFront(size: number, supersample: number, r: number, g: number, b: number, frame: number, rgb: number): number;
   prepareSurface(): number;
+  prepareOccupancy(): number;
   surfaceArea(): number;
   sampleSurface(n: number, seedLo: number, seedHi: number, vertexNormals: number, out: number, trianglesOut: number): number;
   prepareInside(): number;
@@ -126,6 +127,7 @@ export class MeshKernel {
    * growing the arena (fresh pages cost a fault each, as much as the sampling itself). */
   private surfaceRowsAt = 0;
   private surfaceRowsBytes = 0;
+  private drawsBuilt = false;
   /** Where the loaded mesh's vertices (staging rows) and triangles are. */
   private vertexAt = 0;
   private triangleAt = 0;
@@ -173,6 +175,7 @@ export class MeshKernel {
     this.insideBuilt = false;
     this.surfaceRowsAt = 0;
     this.surfaceRowsBytes = 0;
+    this.drawsBuilt = false;
   }
 
   /** Read a PLY or OBJ file into kernel memory as the current mesh. `label` names it in errors. */
@@ -400,6 +403,14 @@ export class MeshKernel {
     this.insideBuilt = true;
   }
 
+  /** The occupancy sampler's draw tables (from the inside test's, without the surface records). */
+  private prepareOccupancy(): void {
+    if (this.drawsBuilt) return;
+    this.prepareInside();
+    this.check(this.wasm.prepareOccupancy());
+    this.drawsBuilt = true;
+  }
+
   /** Total area of the loaded mesh's triangles. */
   area(): number {
     this.prepareSurface();
@@ -439,8 +450,8 @@ export class MeshKernel {
     if (!(margin >= 0 && Number.isFinite(margin))) throw new RangeError(`margin must be 0 or more, got ${margin}`);
     if (!(sigma >= 0 && Number.isFinite(sigma))) throw new RangeError(`sigma must be 0 or more, got ${sigma}`);
     const uniform = Math.round(n * fraction);
-    if (uniform < n) this.prepareSurface();
     this.prepareInside();
+    if (uniform < n) this.prepareOccupancy();
     const rows = this.alloc(n * OCCUPANCY_WIDTH * 4, mesh.file);
     this.check(this.wasm.sampleOccupancy(n, uniform, options.seed[0], options.seed[1], margin, sigma,
       options.noise === "normal" ? NOISE_NORMAL : NOISE_ISOTROPIC, rows));
