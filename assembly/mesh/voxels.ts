@@ -13,11 +13,12 @@
 import { STAGING_STRIDE, S_NO_MEMORY, MR_PTR, MR_COUNT } from "../../src/abi";
 import { alloc, fail, ok, setWord, vertices, vertexCount } from "./state";
 
-/** C's roundf: halves away from zero. */
+/** C's roundf: halves away from zero. A select, not a branch: which way a coordinate or a colour
+ * rounds is a coin toss per vertex, and mispredicted branches were most of voxelize's time. */
 @inline
 export function roundf(x: f32): f32 {
   const t = trunc<f32>(x);
-  return abs<f32>(x - t) >= <f32>0.5 ? t + copysign<f32>(1, x) : t;
+  return select<f32>(t + copysign<f32>(1, x), t, abs<f32>(x - t) >= <f32>0.5);
 }
 
 /** Colour channel on 0-255: a uchar colour exactly as read, else the float colour times 255. */
@@ -27,10 +28,20 @@ function channel(c: f32, bytes: bool): f32 {
   return bytes ? roundf(v) : v;
 }
 
+/** 2^23: a float from 0 to 2^23 plus this holds its integer in its low 23 bits. */
+const INT_BIAS: f32 = 8388608;
+
+/**
+ * The voxel coordinate: roundf, kept within 0 to G - 1. Clamped as a float with selects and
+ * turned into an integer by its bits: the same numbers as converting first and clamping the
+ * integer (the vertices are finite), without wasm's saturating conversion and its checks, which
+ * cost more than the rest of the loop.
+ */
 @inline
-function cell(v: f32, scale: f32, last: f32, grid: i32): i32 {
-  const i = <i32>roundf(((v * scale + <f32>1) * <f32>0.5) * last);
-  return i < 0 ? 0 : i >= grid ? grid - 1 : i;
+function cell(v: f32, scale: f32, last: f32): i32 {
+  const r = roundf(((v * scale + <f32>1) * <f32>0.5) * last);
+  const clamped = select<f32>(0, select<f32>(last, r, r > last), r < 0);
+  return reinterpret<i32>(clamped + INT_BIAS) - reinterpret<i32>(INT_BIAS);
 }
 
 /**
@@ -52,9 +63,9 @@ export function voxelize(grid: i32, occupancy: bool, colorBytes: bool): i32 {
   const last = <f32>(grid - 1);
   for (let i: i32 = 0; i < vertexCount; i++) {
     const row = vertices + <usize>i * STAGING_STRIDE;
-    const x = cell(load<f32>(row), scale, last, grid);
-    const y = cell(load<f32>(row, 4), scale, last, grid);
-    const z = cell(load<f32>(row, 8), scale, last, grid);
+    const x = cell(load<f32>(row), scale, last);
+    const y = cell(load<f32>(row, 4), scale, last);
+    const z = cell(load<f32>(row, 8), scale, last);
     const index = (<usize>z * <usize>grid + <usize>y) * <usize>grid + <usize>x;
     const value = (channel(load<f32>(row, 24), colorBytes) + channel(load<f32>(row, 28), colorBytes) + channel(load<f32>(row, 32), colorBytes)) / <f32>765;
     store<f32>(sums + (index << 2), load<f32>(sums + (index << 2)) + value);
