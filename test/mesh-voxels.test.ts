@@ -33,7 +33,11 @@ function voxelsReference(positions: Float32Array, colors255: ArrayLike<number>, 
   const scale = lax > 0 ? f(1 / f(lax)) : 0;
   const last = f(grid - 1);
   const sums = new Float32Array(grid ** 3), counts = new Uint32Array(grid ** 3);
-  const cell = (v: number) => Math.min(grid - 1, Math.max(0, roundf(f(f(f(f(v * scale) + 1) * 0.5) * last))));
+  // The cell as a saturating conversion to an integer, then clamped: NaN is 0, infinities the ends.
+  const cell = (v: number) => {
+    const r = roundf(f(f(f(f(v * scale) + 1) * 0.5) * last));
+    return Number.isNaN(r) ? 0 : Math.min(grid - 1, Math.max(0, r));
+  };
   for (let i = 0; i < n; i++) {
     const x = cell(positions[3 * i]), y = cell(positions[3 * i + 1]), z = cell(positions[3 * i + 2]);
     const k = z * grid * grid + y * grid + x;
@@ -101,6 +105,26 @@ describe("voxels", () => {
     expect(occupied).toBe(4);
     expect(voxels.reduce((s, v) => s + (v === 0 ? 1 : 0), 0)).toBeGreaterThanOrEqual(32 ** 3 - 4);
     expect(buf(voxels).equals(buf(voxelsReference(mesh.positions, mesh.colors, 32)))).toBe(true);
+  }, TIMEOUT);
+
+  it("coordinates so small that 1 / lax overflows: 0 · ∞ (NaN) lands in cell 0, ±∞ at the ends", () => {
+    // lax = 1e-39 (subnormal): the scale is +∞ in float32, so x' is NaN for a 0 and ±∞ otherwise.
+    const t = 1e-39;
+    const mesh: TestMesh = {
+      positions: Float32Array.from([0, 0, 0, t, -t, -t, -t, t, -t, -t, -t, t]),
+      colors: Uint8Array.from([30, 60, 90, 255, 255, 255, 0, 0, 0, 10, 20, 30]),
+      triangles: Uint32Array.from([0, 1, 2, 0, 2, 3, 0, 3, 1, 1, 3, 2]),
+    };
+    expect(f(1 / f(t))).toBe(Infinity);
+    kernel.loadBytes(toPly(mesh), "tiny.ply");
+    for (const grid of [2, 32]) {
+      const { voxels, occupied } = kernel.voxelize({ grid });
+      expect(occupied).toBe(4);
+      expect(buf(voxels).equals(buf(voxelsReference(mesh.positions, mesh.colors, grid)))).toBe(true);
+      // The origin's voxel is (0, 0, 0); (t, -t, -t) is (G - 1, 0, 0).
+      expect(voxels[0]).toBe(60);
+      expect(voxels[grid - 1]).toBe(255);
+    }
   }, TIMEOUT);
 
   it("two models do not leak into each other: sums start from zero each time", () => {

@@ -20,17 +20,28 @@ export function roundf(x: f32): f32 {
   return abs<f32>(x - t) >= <f32>0.5 ? t + copysign<f32>(1, x) : t;
 }
 
-/** Colour channel on 0-255: a uchar colour exactly as read, else the float colour times 255. */
+/** 2^23: a float from 0 to 2^23 plus this holds its integer in its low 23 bits. */
+const INT_BIAS: f32 = 8388608;
+
+/** roundf in each lane: the same arithmetic, a lane select for the branch. */
 @inline
-function channel(c: f32, bytes: bool): f32 {
-  const v = c * <f32>255;
-  return bytes ? roundf(v) : v;
+function roundf4(x: v128): v128 {
+  const t = f32x4.trunc(x);
+  const away = f32x4.add(t, v128.or(v128.and(x, i32x4.splat(0x80000000)), f32x4.splat(1)));
+  return v128.bitselect(away, t, f32x4.ge(f32x4.abs(f32x4.sub(x, t)), f32x4.splat(0.5)));
 }
 
+/**
+ * A staging row's x y z (lanes 0-2) as voxel coordinates: roundf, kept within 0 to G - 1. The
+ * arithmetic of the formula, lane by lane; clamped as floats (NaN to 0, infinities to the ends)
+ * and turned into integers by their bits: the same numbers as a saturating conversion and then
+ * clamping the integer, for less than the scalar conversions cost.
+ */
 @inline
-function cell(v: f32, scale: f32, last: f32, grid: i32): i32 {
-  const i = <i32>roundf(((v * scale + <f32>1) * <f32>0.5) * last);
-  return i < 0 ? 0 : i >= grid ? grid - 1 : i;
+function cells4(v: v128, scale: v128, last: v128): v128 {
+  const r = roundf4(f32x4.mul(f32x4.mul(f32x4.add(f32x4.mul(v, scale), f32x4.splat(1)), f32x4.splat(0.5)), last));
+  const clamped = v128.bitselect(v128.bitselect(last, r, f32x4.gt(r, last)), f32x4.splat(0), f32x4.ge(r, f32x4.splat(0)));
+  return i32x4.sub(f32x4.add(clamped, f32x4.splat(INT_BIAS)), i32x4.splat(reinterpret<i32>(INT_BIAS)));
 }
 
 /**
@@ -43,20 +54,23 @@ export function voxelize(grid: i32, occupancy: bool, colorBytes: bool): i32 {
   if (sums == 0 || counts == 0 || out == 0) return fail(S_NO_MEMORY, 0, 0);
   memory.fill(sums, 0, cells * 4);
   memory.fill(counts, 0, cells * 4);
-  let lax: f32 = 0;
+  // Four lanes at a time: a row's x y z nx (nx masked off), and nz r g b for the colour.
+  let laxes = f32x4.splat(0);
+  const xyz = i32x4(-1, -1, -1, 0);
   for (let i: i32 = 0; i < vertexCount; i++) {
-    const row = vertices + <usize>i * STAGING_STRIDE;
-    lax = max<f32>(lax, max<f32>(abs<f32>(load<f32>(row)), max<f32>(abs<f32>(load<f32>(row, 4)), abs<f32>(load<f32>(row, 8)))));
+    laxes = f32x4.max(laxes, v128.and(f32x4.abs(v128.load(vertices + <usize>i * STAGING_STRIDE)), xyz));
   }
+  const lax = max<f32>(f32x4.extract_lane(laxes, 0), max<f32>(f32x4.extract_lane(laxes, 1), f32x4.extract_lane(laxes, 2)));
   const scale: f32 = lax > 0 ? <f32>1 / lax : 0;
-  const last = <f32>(grid - 1);
+  const scales = f32x4.splat(scale), last = f32x4.splat(<f32>(grid - 1));
   for (let i: i32 = 0; i < vertexCount; i++) {
     const row = vertices + <usize>i * STAGING_STRIDE;
-    const x = cell(load<f32>(row), scale, last, grid);
-    const y = cell(load<f32>(row, 4), scale, last, grid);
-    const z = cell(load<f32>(row, 8), scale, last, grid);
-    const index = (<usize>z * <usize>grid + <usize>y) * <usize>grid + <usize>x;
-    const value = (channel(load<f32>(row, 24), colorBytes) + channel(load<f32>(row, 28), colorBytes) + channel(load<f32>(row, 32), colorBytes)) / <f32>765;
+    const xyzCells = cells4(v128.load(row), scales, last);
+    const index = (<usize>i32x4.extract_lane(xyzCells, 2) * <usize>grid + <usize>i32x4.extract_lane(xyzCells, 1)) * <usize>grid
+      + <usize>i32x4.extract_lane(xyzCells, 0);
+    let rgb = f32x4.mul(v128.load(row, 20), f32x4.splat(255));
+    if (colorBytes) rgb = roundf4(rgb);
+    const value = (f32x4.extract_lane(rgb, 1) + f32x4.extract_lane(rgb, 2) + f32x4.extract_lane(rgb, 3)) / <f32>765;
     store<f32>(sums + (index << 2), load<f32>(sums + (index << 2)) + value);
     store<u32>(counts + (index << 2), load<u32>(counts + (index << 2)) + 1);
   }
