@@ -62,7 +62,7 @@ let areaTotal: f64 = 0;
 let lastWithArea: i32 = 0;
 let ready = false;
 
-const TRI: usize = 48;
+const TRI: usize = 40;
 const SPAN: usize = 12; // per triangle while building: its box, u16 x0 y0 z0 x1 y1 z1 (see fineAlong)
 const FIRST_MASK: u32 = 0x0fffffff;
 
