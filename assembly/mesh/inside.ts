@@ -263,7 +263,8 @@ function areaOf(t: i32): f64 {
  * Build the grid, the entries and the centre labels of the current mesh. MR_GRID gets the cells
  * along x, y and z, MR_RECORDS the entries, MR_COUNT the cells whose centre is inside.
  *
- * Two passes over the triangles: their corner records, areas, boxes in 1/128ths of a cell (kept),
+ * A pass over the vertices (their positions in 1/128ths of a cell), then two over the triangles:
+ * their corner records, areas, boxes in 1/128ths of a cell (kept),
  * entries counted and centre-line crossings; then the entries placed from the kept boxes.
  * Positions in 1/128ths of a cell are integers, Q = floor(128 (v - origin) / h): the cell is
  * Q >> 7 and an entry's byte in cell i is Q - 128 i clamped to 0-127, the same as quantize()
@@ -309,11 +310,8 @@ export function prepareInside(): i32 {
   cellKinds = alloc((count + 3) >> 2);
   if (cellWords == 0 || labels == 0 || cellKinds == 0) return fail(S_NO_MEMORY, 0, 0);
 
-  // Per triangle: its corner record; the running sum of the areas (as prepareSurface() has them,
-  // to the bit); its box in 1/128ths of a cell (kept); its entries counted (cellWords holds
-  // running ends while filling, and the starts afterwards); and the centre labels' crossings: a
-  // crossing of a column's centre line toggles its axis's bit at the first centre past it ...
-  // Each vertex's position in 1/128ths of a cell (see fineAlong), u16 x y z and two spare bytes.
+  // Each vertex's position in 1/128ths of a cell (see fineAlong), u16 x y z and two spare bytes
+  // (a triangle's box is their least and greatest: see below).
   const fine = alloc(<usize>vertexCount * 8);
   if (fine == 0) return fail(S_NO_MEMORY, 0, 0);
   for (let v: i32 = 0; v < vertexCount; v++) {
@@ -322,6 +320,11 @@ export function prepareInside(): i32 {
     store<u16>(f, <u16>fineAlong(load<f32>(row, 4), oy, ny), 2);
     store<u16>(f, <u16>fineAlong(load<f32>(row, 8), oz, nz), 4);
   }
+
+  // Per triangle: its corner record; the running sum of the areas (as prepareSurface() has them,
+  // to the bit); its box in 1/128ths of a cell (kept); its entries counted (cellWords holds
+  // running ends while filling, and the starts afterwards); and the centre labels' crossings: a
+  // crossing of a column's centre line toggles its axis's bit at the first centre past it ...
   memory.fill(cellWords, 0, (count + 1) * 4);
   memory.fill(labels, 0, count);
   let area: f64 = 0;
@@ -339,7 +342,8 @@ export function prepareInside(): i32 {
     store<f64>(areaSums + (<usize>t << 3), area);
     if (a > 0) lastWithArea = t;
     // The box from the corners' positions in 1/128ths of a cell: fineAlong() never decreases
-    // as v grows, so the least of the corners' is that of the least corner, and so on.
+    // as v grows, so the least of the corners' is that of the least corner, and so on (the
+    // loader admits finite coordinates only).
     const tri = triangles + <usize>t * 12;
     const fa = v128.load64_zero(fine + (<usize>load<u32>(tri) << 3));
     const fb = v128.load64_zero(fine + (<usize>load<u32>(tri, 4) << 3));
