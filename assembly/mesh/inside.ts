@@ -37,7 +37,7 @@
 // millions of points per second, and for closed or nearly closed heads the vote is as robust.
 
 import { S_NO_MEMORY, S_NO_FACES, MR_GRID, MR_RECORDS, MR_COUNT } from "../../src/abi";
-import { alloc, fail, ok, setWord, triangles, triangleCount, vertexAt, computeBounds, boundMin, boundMax, copy12 } from "./state";
+import { alloc, fail, ok, setWord, triangles, triangleCount, vertexCount, vertexAt, computeBounds, boundMin, boundMax, copy12 } from "./state";
 
 let ox: f64 = 0, oy: f64 = 0, oz: f64 = 0; // grid origin
 let h: f64 = 1, inv: f64 = 1; // cell side and its reciprocal
@@ -62,7 +62,7 @@ let areaTotal: f64 = 0;
 let lastWithArea: i32 = 0;
 let ready = false;
 
-const TRI: usize = 48;
+const TRI: usize = 40;
 const SPAN: usize = 12; // per triangle while building: its box, u16 x0 y0 z0 x1 y1 z1 (see fineAlong)
 const FIRST_MASK: u32 = 0x0fffffff;
 
@@ -263,7 +263,8 @@ function areaOf(t: i32): f64 {
  * Build the grid, the entries and the centre labels of the current mesh. MR_GRID gets the cells
  * along x, y and z, MR_RECORDS the entries, MR_COUNT the cells whose centre is inside.
  *
- * Two passes over the triangles: their corner records, areas, boxes in 1/128ths of a cell (kept),
+ * A pass over the vertices (their positions in 1/128ths of a cell), then two over the triangles:
+ * their corner records, areas, boxes in 1/128ths of a cell (kept),
  * entries counted and centre-line crossings; then the entries placed from the kept boxes.
  * Positions in 1/128ths of a cell are integers, Q = floor(128 (v - origin) / h): the cell is
  * Q >> 7 and an entry's byte in cell i is Q - 128 i clamped to 0-127, the same as quantize()
@@ -309,6 +310,17 @@ export function prepareInside(): i32 {
   cellKinds = alloc((count + 3) >> 2);
   if (cellWords == 0 || labels == 0 || cellKinds == 0) return fail(S_NO_MEMORY, 0, 0);
 
+  // Each vertex's position in 1/128ths of a cell (see fineAlong), u16 x y z and two spare bytes
+  // (a triangle's box is their least and greatest: see below).
+  const fine = alloc(<usize>vertexCount * 8);
+  if (fine == 0) return fail(S_NO_MEMORY, 0, 0);
+  for (let v: i32 = 0; v < vertexCount; v++) {
+    const row = vertexAt(<u32>v), f = fine + (<usize>v << 3);
+    store<u16>(f, <u16>fineAlong(load<f32>(row), ox, nx));
+    store<u16>(f, <u16>fineAlong(load<f32>(row, 4), oy, ny), 2);
+    store<u16>(f, <u16>fineAlong(load<f32>(row, 8), oz, nz), 4);
+  }
+
   // Per triangle: its corner record; the running sum of the areas (as prepareSurface() has them,
   // to the bit); its box in 1/128ths of a cell (kept); its entries counted (cellWords holds
   // running ends while filling, and the starts afterwards); and the centre labels' crossings: a
@@ -329,17 +341,22 @@ export function prepareInside(): i32 {
     area += a;
     store<f64>(areaSums + (<usize>t << 3), area);
     if (a > 0) lastWithArea = t;
-    boxOf(rec);
+    // The box from the corners' positions in 1/128ths of a cell: fineAlong() never decreases
+    // as v grows, so the least of the corners' is that of the least corner, and so on (the
+    // loader admits finite coordinates only).
+    const tri = triangles + <usize>t * 12;
+    const fa = v128.load64_zero(fine + (<usize>load<u32>(tri) << 3));
+    const fb = v128.load64_zero(fine + (<usize>load<u32>(tri, 4) << 3));
+    const fc = v128.load64_zero(fine + (<usize>load<u32>(tri, 8) << 3));
+    const low = i64x2.extract_lane(i16x8.min_u(i16x8.min_u(fa, fb), fc), 0);
+    const high = i64x2.extract_lane(i16x8.max_u(i16x8.max_u(fa, fb), fc), 0);
     const span = spans + <usize>t * SPAN;
-    const qx0 = fineAlong(load<f32>(box), ox, nx), qx1 = fineAlong(load<f32>(box, 4), ox, nx);
-    const qy0 = fineAlong(load<f32>(box, 8), oy, ny), qy1 = fineAlong(load<f32>(box, 12), oy, ny);
-    const qz0 = fineAlong(load<f32>(box, 16), oz, nz), qz1 = fineAlong(load<f32>(box, 20), oz, nz);
-    store<u16>(span, <u16>qx0);
-    store<u16>(span, <u16>qy0, 2);
-    store<u16>(span, <u16>qz0, 4);
-    store<u16>(span, <u16>qx1, 6);
-    store<u16>(span, <u16>qy1, 8);
-    store<u16>(span, <u16>qz1, 10);
+    store<u32>(span, <u32>low);
+    store<u16>(span, <u16>(low >> 32), 4);
+    store<u32>(span, <u32>high, 6);
+    store<u16>(span, <u16>(high >> 32), 10);
+    const qx0 = <i32>(low & 0xffff), qy0 = <i32>((low >> 16) & 0xffff), qz0 = <i32>((low >> 32) & 0xffff);
+    const qx1 = <i32>(high & 0xffff), qy1 = <i32>((high >> 16) & 0xffff), qz1 = <i32>((high >> 32) & 0xffff);
     const i0 = qx0 >> 7, i1 = qx1 >> 7, j0 = qy0 >> 7, j1 = qy1 >> 7, k0 = qz0 >> 7, k1 = qz1 >> 7;
     for (let k = k0; k <= k1; k++) for (let j = j0; j <= j1; j++) for (let i = i0; i <= i1; i++) {
       const at = cellWords + (cellIndex(i, j, k) << 2);
@@ -351,6 +368,7 @@ export function prepareInside(): i32 {
     const hx = columnFirst(qx0) <= columnLast(qx1, nx), hy = columnFirst(qy0) <= columnLast(qy1, ny);
     const hz = columnFirst(qz0) <= columnLast(qz1, nz);
     if (<i32>(hy & hz) | <i32>(hz & hx) | <i32>(hx & hy)) {
+      boxOf(rec);
       if (hy & hz) sweep(rec, 0, labels, span);
       if (hz & hx) sweep(rec, 1, labels, span);
       if (hx & hy) sweep(rec, 2, labels, span);
