@@ -37,7 +37,7 @@
 // millions of points per second, and for closed or nearly closed heads the vote is as robust.
 
 import { S_NO_MEMORY, S_NO_FACES, MR_GRID, MR_RECORDS, MR_COUNT } from "../../src/abi";
-import { alloc, fail, ok, setWord, triangles, triangleCount, vertexCount, vertexAt, computeBounds, boundMin, boundMax, copy12 } from "./state";
+import { alloc, fail, ok, setWord, triangles, triangleCount, vertexCount, vertexAt, computeBounds, boundMin, boundMax, copy12, triangleCross, crossOf } from "./state";
 
 let ox: f64 = 0, oy: f64 = 0, oz: f64 = 0; // grid origin
 let h: f64 = 1, inv: f64 = 1; // cell side and its reciprocal
@@ -250,13 +250,7 @@ function firstCentreAbove(axis: i32, v: f64, n: i32): i32 {
 
 /** The area of triangle t, from the vertices. */
 function areaOf(t: i32): f64 {
-  const tri = triangles + <usize>t * 12;
-  const a = vertexAt(load<u32>(tri)), b = vertexAt(load<u32>(tri, 4)), c = vertexAt(load<u32>(tri, 8));
-  const ax = <f64>load<f32>(a), ay = <f64>load<f32>(a, 4), az = <f64>load<f32>(a, 8);
-  const ux = <f64>load<f32>(b) - ax, uy = <f64>load<f32>(b, 4) - ay, uz = <f64>load<f32>(b, 8) - az;
-  const wx = <f64>load<f32>(c) - ax, wy = <f64>load<f32>(c, 4) - ay, wz = <f64>load<f32>(c, 8) - az;
-  const cx = uy * wz - uz * wy, cy = uz * wx - ux * wz, cz = ux * wy - uy * wx;
-  return 0.5 * Math.sqrt(cx * cx + cy * cy + cz * cz);
+  return 0.5 * triangleCross(t);
 }
 
 /**
@@ -333,11 +327,7 @@ export function prepareInside(): i32 {
   for (let t: i32 = 0; t < T; t++) {
     const rec = corners + <usize>t * TRI;
     writeCorners(rec, t);
-    const ax = <f64>load<f32>(rec), ay = <f64>load<f32>(rec, 4), az = <f64>load<f32>(rec, 8);
-    const ux = <f64>load<f32>(rec, 12) - ax, uy = <f64>load<f32>(rec, 16) - ay, uz = <f64>load<f32>(rec, 20) - az;
-    const wx = <f64>load<f32>(rec, 24) - ax, wy = <f64>load<f32>(rec, 28) - ay, wz = <f64>load<f32>(rec, 32) - az;
-    const cx = uy * wz - uz * wy, cy = uz * wx - ux * wz, cz = ux * wy - uy * wx;
-    const a = 0.5 * Math.sqrt(cx * cx + cy * cy + cz * cz);
+    const a = 0.5 * crossOf(rec, rec + 12, rec + 24);
     area += a;
     store<f64>(areaSums + (<usize>t << 3), area);
     if (a > 0) lastWithArea = t;

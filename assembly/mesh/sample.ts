@@ -24,7 +24,7 @@
 import {
   S_OK, S_NO_MEMORY, S_NO_FACES, S_NO_AREA, MR_COUNT, SURFACE_WIDTH, OCCUPANCY_WIDTH, NOISE_NORMAL,
 } from "../../src/abi";
-import { alloc, fail, ok, setWord, triangles, triangleCount, vertexAt, computeBounds, boundMin, boundMax } from "./state";
+import { alloc, fail, ok, setWord, triangles, triangleCount, vertexAt, computeBounds, boundMin, boundMax, triangleCross, crossX, crossY, crossZ } from "./state";
 import { seedRandom, randomAt, toUniform, gaussianPair, gaussianSin } from "./random";
 import { insideReady, labelBatch, cornerRecord, insideAreaSums, insideAreaTotal, insideLastWithArea } from "./inside";
 
@@ -53,13 +53,8 @@ export function prepareSurface(): i32 {
   if (faceNormals == 0 || cdf == 0) return fail(S_NO_MEMORY, 0, 0);
   let sum: f64 = 0;
   for (let t: i32 = 0; t < T; t++) {
-    const tri = triangles + <usize>t * 12;
-    const a = vertexAt(load<u32>(tri)), b = vertexAt(load<u32>(tri, 4)), c = vertexAt(load<u32>(tri, 8));
-    const ax = <f64>load<f32>(a), ay = <f64>load<f32>(a, 4), az = <f64>load<f32>(a, 8);
-    const ux = <f64>load<f32>(b) - ax, uy = <f64>load<f32>(b, 4) - ay, uz = <f64>load<f32>(b, 8) - az;
-    const wx = <f64>load<f32>(c) - ax, wy = <f64>load<f32>(c, 4) - ay, wz = <f64>load<f32>(c, 8) - az;
-    const nx = uy * wz - uz * wy, ny = uz * wx - ux * wz, nz = ux * wy - uy * wx;
-    const length = Math.sqrt(nx * nx + ny * ny + nz * nz);
+    const length = triangleCross(t);
+    const nx = crossX, ny = crossY, nz = crossZ;
     const area = 0.5 * length;
     sum += area;
     store<f64>(cdf + (<usize>t << 3), sum);

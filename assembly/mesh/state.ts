@@ -94,6 +94,31 @@ export function triangleAt(t: i32): usize {
   return triangles + <usize>t * 12;
 }
 
+/** The cross product (b - a) × (c - a) of the last triangleCross(), in float64. */
+export let crossX: f64 = 0, crossY: f64 = 0, crossZ: f64 = 0;
+
+/** Triangle t's cross product into crossX/Y/Z, and its length (twice the area): see crossOf(). */
+@inline
+export function triangleCross(t: i32): f64 {
+  const tri = triangles + <usize>t * 12;
+  return crossOf(vertexAt(load<u32>(tri)), vertexAt(load<u32>(tri, 4)), vertexAt(load<u32>(tri, 8)));
+}
+
+/**
+ * The cross product of the float32 x y z corners at a, b, c into crossX/Y/Z, and its length:
+ * float64, in one order, so that every table built from areas agrees to the bit.
+ */
+@inline
+export function crossOf(a: usize, b: usize, c: usize): f64 {
+  const ax = <f64>load<f32>(a), ay = <f64>load<f32>(a, 4), az = <f64>load<f32>(a, 8);
+  const ux = <f64>load<f32>(b) - ax, uy = <f64>load<f32>(b, 4) - ay, uz = <f64>load<f32>(b, 8) - az;
+  const wx = <f64>load<f32>(c) - ax, wy = <f64>load<f32>(c, 4) - ay, wz = <f64>load<f32>(c, 8) - az;
+  crossX = uy * wz - uz * wy;
+  crossY = uz * wx - ux * wz;
+  crossZ = ux * wy - uy * wx;
+  return Math.sqrt(crossX * crossX + crossY * crossY + crossZ * crossZ);
+}
+
 // The current mesh's bounding box (computeBounds()): float64 minimum x y z, then maximum x y z.
 const bounds: usize = memory.data(48, 8);
 
