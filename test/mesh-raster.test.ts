@@ -99,6 +99,36 @@ describe("the kernel's front view", () => {
     }
   });
 
+  it("is the JavaScript renderer's where corners and edges fall exactly on pixel centres and borders", () => {
+    // The front view's right is +x and its up +z. Stray vertices at x = ±23.5 and y = ±0.09 fix
+    // the middle at 0 and the radius at 23.5, so that a 50-pixel-wide drawing has scale
+    // 0.94·50/2/23.5 = 1 exactly: screen x = 25 + x, y = 25 - z. A grid of half and quarter steps then puts corners
+    // on pixel centres (k + 0.5), on pixel borders (k) and between, where the kernel's per-vertex
+    // pixel spans must give exactly the renderer's ceil/floor of each triangle's box.
+    const positions = [-23.5, 0, 0, 23.5, 0, 0, 0, 0.09, 0];
+    const triangles: number[] = [];
+    const side = 41, step = 0.75;
+    for (let j = 0; j < side; j++) {
+      for (let i = 0; i < side; i++) {
+        const x = (i - 20) * step, z = (j - 20) * step;
+        positions.push(x, 0.01 * ((i * 7 + j * 3) % 11) - 0.05, z);
+      }
+    }
+    const at = (i: number, j: number) => 3 + j * side + i;
+    for (let j = 0; j + 1 < side; j++) {
+      for (let i = 0; i + 1 < side; i++) {
+        triangles.push(at(i, j), at(i + 1, j), at(i + 1, j + 1), at(i, j), at(i + 1, j + 1), at(i, j + 1));
+      }
+    }
+    // Slivers along one row of pixel centres and one row of borders, and a triangle a point wide.
+    const extra = positions.length / 3;
+    positions.push(-5.5, -0.09, 3.5, 6.5, -0.09, 3.5, 0.5, -0.09, 3.49, -5, -0.09, -2, 7, -0.09, -2, 1, -0.09, -2.02, 1.5, -0.09, 1.5, 1.5, -0.09, 1.5, 1.5, -0.09, 0.5);
+    triangles.push(extra, extra + 1, extra + 2, extra + 3, extra + 4, extra + 5, extra + 6, extra + 7, extra + 8);
+    const m = mesh(positions, triangles);
+    kernels.release.loadBytes(toPly(m), "pixel-exact.ply");
+    expectSameViews(kernels.release, "pixel-exact", [[50, true, 1, 0], [25, false, 2, 30], [50, false, 1, 255], [10, true, 5, 0]]);
+  });
+
   it("clamps colours outside 0-1 as the JavaScript renderer does (an OBJ's float colours)", () => {
     const m = sphere(2);
     const colours = [[1.5, -0.25, 0.5], [0, 2, 1], [-1, 0.3, 7]];

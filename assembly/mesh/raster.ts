@@ -18,7 +18,9 @@
 // a pixel each time a nearer triangle covers it, so the colour left is the last such triangle's.
 // Here the depth pass only records that triangle and its weights per pixel; then only the
 // vertices of recorded triangles get normals (summed over all their triangles in the same order)
-// and shades, and each pixel's colour is computed once, from those weights.
+// and shades, and each pixel's colour is computed once, from those weights. Most of a head's
+// triangles hold no pixel centre at all: each vertex's pixel spans (pixelSpans), computed once,
+// let the depth pass rule those out with integer minimums before any float arithmetic.
 //
 // The host passes the camera frame and light (12 float64: right, up, forward, light) as the
 // JavaScript renderer computes them, so both use the same numbers. Buffers come from the arena
@@ -54,10 +56,42 @@ function weight(bx: f64, by: f64, cx: f64, cy: f64, px: f64, py: f64, area: f64)
   return ((bx - px) * (cy - py) - (by - py) * (cx - px)) / area;
 }
 
+/** 2^52 + 2^51: a float64 from -2^51 to 2^51 plus this is its nearest integer, held in the low bits. */
+const ROUNDING: f64 = 6755399441055744.0;
+
+/**
+ * A vertex's pixel spans, four int16: the first column and row whose pixel centres are at or
+ * after it, ceil(v - 0.5) kept within 0 to W (or H), then the last column and row at or before
+ * it, negated: -(floor(v - 0.5) kept within -1 to W - 1). The JavaScript renderer clamps
+ * ceil(min over the corners - 0.5) and floor(max - 0.5); subtracting, ceil, floor and clamps to
+ * integers are monotonic, so the min over the corners' spans gives its numbers and a triangle is
+ * skipped exactly when it skips it. x and y are two lanes; ceil and floor come from the nearest
+ * integer (ROUNDING) and a comparison, which V8 does faster than f64.ceil, f64.floor and
+ * float-to-int conversions. Exact for finite coordinates (finishMesh rejects non-finite
+ * vertices), which the first clamp keeps small.
+ */
+@inline
+function pixelSpans(xy: v128, limits: v128, firstMax: v128, lastMax: v128): u64 {
+  const v = f64x2.pmax(f64x2.splat(-2), f64x2.pmin(limits, f64x2.sub(xy, f64x2.splat(0.5))));
+  const rounded = f64x2.add(v, f64x2.splat(ROUNDING));
+  const nearest = f64x2.sub(rounded, f64x2.splat(ROUNDING));
+  // A comparison's true is -1: the low 32 bits of each lane become ceil and floor.
+  const ceil = i64x2.sub(rounded, f64x2.gt(v, nearest));
+  const floor = i64x2.add(rounded, f64x2.lt(v, nearest));
+  const first = i32x4.min_s(firstMax, i32x4.max_s(i32x4.splat(0), ceil));
+  const last = i32x4.max_s(i32x4.splat(-1), i32x4.min_s(lastMax, floor));
+  const lanes = i8x16.shuffle(first, i32x4.neg(last), 0, 1, 8, 9, 16, 17, 24, 25, 0, 1, 8, 9, 16, 17, 24, 25);
+  return i64x2.extract_lane(lanes, 0);
+}
+
 /**
  * Draw the loaded mesh's triangles into a size × size image, supersampled ss × ss, on a grey
  * background (0-255 per channel); `frame` holds the view (see above). With `rgb`, 3 bytes a
  * pixel, else 1 (the luma). Returns a status; the bytes are at MR_PTR.
+ *
+ * Each pass is a function of its own: inside one large function TurboFan kept loop values on the
+ * stack and recomputed loop-invariant arithmetic (a square root, a division) in every iteration.
+ * Values a loop needs that are computed, not loaded, reach it through `view` for the same reason.
  */
 export function renderFront(size: i32, ss: i32, bgR: f64, bgG: f64, bgB: f64, frame: usize, rgb: bool): i32 {
   const W = size * ss, H = size * ss;
@@ -66,77 +100,130 @@ export function renderFront(size: i32, ss: i32, bgR: f64, bgG: f64, bgB: f64, fr
   const depth = alloc(pixels * 4);
   // Per pixel: the nearest triangle (-1: none) and its weights w0 w1 (float64) there.
   const nearest = alloc(pixels * 4), weights = alloc(pixels * 16);
-  // Per vertex: float64 screen x, y and depth.
-  const screen = alloc(n * 24);
+  // Per vertex: float64 screen x, y and depth, and its pixel spans (see pixelSpans).
+  const screen = alloc(n * 24), spans = alloc(n * 8);
   const normals = alloc(n * 12), marks = alloc(n);
   const shaded = alloc(n * 12);
+  const view = alloc(VIEW_BYTES);
   const out = alloc(<usize>size * <usize>size * (rgb ? 3 : 1));
-  if (depth == 0 || nearest == 0 || weights == 0 || screen == 0 || normals == 0 || marks == 0 || shaded == 0 || out == 0) return fail(S_NO_MEMORY, 0, 0);
+  if (depth == 0 || nearest == 0 || weights == 0 || screen == 0 || spans == 0 || normals == 0 || marks == 0 || shaded == 0 || view == 0 || out == 0) return fail(S_NO_MEMORY, 0, 0);
 
-  for (let p: usize = 0; p < pixels; p++) {
-    store<f32>(depth + (p << 2), Infinity);
-    store<i32>(nearest + (p << 2), -1);
-  }
-
-  // The bounding box's middle (JavaScript's centre(): finite values only, first extreme wins).
-  let minX: f64 = Infinity, minY: f64 = Infinity, minZ: f64 = Infinity;
-  let maxX: f64 = -Infinity, maxY: f64 = -Infinity, maxZ: f64 = -Infinity;
-  for (let i: usize = 0; i < n; i++) {
-    const row = vertices + i * STAGING_STRIDE;
-    const x = <f64>load<f32>(row), y = <f64>load<f32>(row, 4), z = <f64>load<f32>(row, 8);
-    if (isFinite<f64>(x)) { if (x < minX) minX = x; if (x > maxX) maxX = x; }
-    if (isFinite<f64>(y)) { if (y < minY) minY = y; if (y > maxY) maxY = y; }
-    if (isFinite<f64>(z)) { if (z < minZ) minZ = z; if (z > maxZ) maxZ = z; }
-  }
-  const c0 = isFinite<f64>(minX) ? (minX + maxX) / 2 : 0;
-  const c1 = isFinite<f64>(minY) ? (minY + maxY) / 2 : 0;
-  const c2 = isFinite<f64>(minZ) ? (minZ + maxZ) / 2 : 0;
-  let r2: f64 = 0;
-  for (let i: usize = 0; i < n; i++) {
-    const row = vertices + i * STAGING_STRIDE;
-    const x = <f64>load<f32>(row) - c0, y = <f64>load<f32>(row, 4) - c1, z = <f64>load<f32>(row, 8) - c2;
-    const d2 = x * x + y * y + z * z;
-    if (d2 > r2 && d2 < Infinity) r2 = d2;
-  }
+  clearPixels(depth, nearest, pixels);
+  boxCentre(view);
+  const r2 = centredProjections(view, frame, screen);
   const R = Math.max(1e-6, Math.sqrt(r2));
   const fW = <f64>W, fH = <f64>H;
   const scale = (0.94 * Math.min(fW, fH)) / 2 / R;
   const mx = (0 + fW) / 2, my = fH / 2;
+  // Screen x and y as lanes: my - scale·u is my + (-scale)·u, the same number.
+  v128.store(view + V_ORIGIN, f64x2(mx, my));
+  v128.store(view + V_SCALES, f64x2(scale, -scale));
+  v128.store(view + V_LIMITS, f64x2(fW + 1, fH + 1));
+  v128.store(view + V_FIRST_MAX, i32x4(W, 0, H, 0));
+  v128.store(view + V_LAST_MAX, i32x4(W - 1, 0, H - 1, 0));
+  screenSpans(view, screen, spans);
+  drawDepths(screen, spans, depth, nearest, weights, W);
+  shadeDrawnVertices(nearest, pixels, marks, normals, shaded, frame);
+  resolve(nearest, weights, shaded, size, ss, bgR, bgG, bgB, rgb, out);
+  setWord(MR_PTR, <i32>out);
+  return ok();
+}
 
-  const rx = load<f64>(frame), ry = load<f64>(frame, 8), rz = load<f64>(frame, 16);
-  const ux = load<f64>(frame, 24), uy = load<f64>(frame, 32), uz = load<f64>(frame, 40);
+// The view record: the box's middle, then what screenSpans needs.
+const V_CENTRE = 0; // 3 float64
+const V_ORIGIN = 32; // f64x2 (mx, my)
+const V_SCALES = 48; // f64x2 (scale, -scale)
+const V_LIMITS = 64; // f64x2 (W + 1, H + 1)
+const V_FIRST_MAX = 80; // i32x4 (W, 0, H, 0)
+const V_LAST_MAX = 96; // i32x4 (W - 1, 0, H - 1, 0)
+const V_RIGHT_UP = 112; // 3 f64x2: (right.x, up.x), (right.y, up.y), (right.z, up.z)
+const VIEW_BYTES: usize = 160;
+
+function clearPixels(depth: usize, nearest: usize, pixels: usize): void {
+  for (let p: usize = 0; p < pixels; p++) {
+    store<f32>(depth + (p << 2), Infinity);
+    store<i32>(nearest + (p << 2), -1);
+  }
+}
+
+/**
+ * The bounding box's middle, into the view record. JavaScript's centre() skips non-finite values,
+ * but a loaded mesh has none (finishMesh rejects them), so a float32 min/max gives the same box;
+ * only the sign of a zero could differ, which no byte depends on.
+ */
+function boxCentre(view: usize): void {
+  const n = <usize>vertexCount;
+  let lo = v128.load(vertices), hi = lo;
+  for (let i: usize = 1; i < n; i++) {
+    const row = v128.load(vertices + i * STAGING_STRIDE);
+    lo = f32x4.pmin(lo, row);
+    hi = f32x4.pmax(hi, row);
+  }
+  store<f64>(view + V_CENTRE, (<f64>f32x4.extract_lane(lo, 0) + <f64>f32x4.extract_lane(hi, 0)) / 2);
+  store<f64>(view + V_CENTRE, (<f64>f32x4.extract_lane(lo, 1) + <f64>f32x4.extract_lane(hi, 1)) / 2, 8);
+  store<f64>(view + V_CENTRE, (<f64>f32x4.extract_lane(lo, 2) + <f64>f32x4.extract_lane(hi, 2)) / 2, 16);
+}
+
+/**
+ * Each vertex's position from the middle along right, up and forward (unscaled: JavaScript's
+ * projection before its scale and offset), into `screen`; returns the largest squared distance
+ * from the middle, which JavaScript takes in a pass of its own: the same products in the same
+ * order. Right and up are two lanes.
+ */
+function centredProjections(view: usize, frame: usize, screen: usize): f64 {
+  const n = <usize>vertexCount;
+  v128.store(view + V_RIGHT_UP, f64x2(load<f64>(frame), load<f64>(frame, 24)));
+  v128.store(view + V_RIGHT_UP, f64x2(load<f64>(frame, 8), load<f64>(frame, 32)), 16);
+  v128.store(view + V_RIGHT_UP, f64x2(load<f64>(frame, 16), load<f64>(frame, 40)), 32);
+  const c0 = load<f64>(view + V_CENTRE), c1 = load<f64>(view + V_CENTRE, 8), c2 = load<f64>(view + V_CENTRE, 16);
+  const px = v128.load(view + V_RIGHT_UP), py = v128.load(view + V_RIGHT_UP, 16), pz = v128.load(view + V_RIGHT_UP, 32);
   const fx = load<f64>(frame, 48), fy = load<f64>(frame, 56), fz = load<f64>(frame, 64);
-  const lx = load<f64>(frame, 72), ly = load<f64>(frame, 80), lz = load<f64>(frame, 88);
-
+  let r2: f64 = 0;
   for (let i: usize = 0; i < n; i++) {
     const row = vertices + i * STAGING_STRIDE, s = screen + i * 24;
     const x = <f64>load<f32>(row) - c0, y = <f64>load<f32>(row, 4) - c1, z = <f64>load<f32>(row, 8) - c2;
-    store<f64>(s, mx + scale * (x * rx + y * ry + z * rz));
-    store<f64>(s, my - scale * (x * ux + y * uy + z * uz), 8);
+    const d2 = x * x + y * y + z * z;
+    r2 = select<f64>(d2, r2, d2 > r2); // finite: JavaScript's `d2 < Infinity` holds
+    v128.store(s, f64x2.add(f64x2.add(f64x2.mul(f64x2.splat(x), px), f64x2.mul(f64x2.splat(y), py)), f64x2.mul(f64x2.splat(z), pz)));
     store<f64>(s, x * fx + y * fy + z * fz, 16);
   }
+  return r2;
+}
 
-  // Depth pass: the nearest triangle per pixel.
+/** Screen x and y from the projections (in place), and each vertex's pixel spans. */
+function screenSpans(view: usize, screen: usize, spans: usize): void {
+  const n = <usize>vertexCount;
+  const origin = v128.load(view + V_ORIGIN), scales = v128.load(view + V_SCALES);
+  const limits = v128.load(view + V_LIMITS), firstMax = v128.load(view + V_FIRST_MAX), lastMax = v128.load(view + V_LAST_MAX);
+  for (let i: usize = 0; i < n; i++) {
+    const s = screen + i * 24;
+    const xy = f64x2.add(origin, f64x2.mul(scales, v128.load(s)));
+    v128.store(s, xy);
+    store<u64>(spans + (i << 3), pixelSpans(xy, limits, firstMax, lastMax));
+  }
+}
+
+/** The depth pass: per pixel, the nearest triangle whose inside holds the pixel's centre, and its weights there. */
+function drawDepths(screen: usize, spans: usize, depth: usize, nearest: usize, weights: usize, W: i32): void {
   const tris = <usize>triangleCount;
-  const lastX = <f64>(W - 1), lastY = <f64>(H - 1);
   for (let t: usize = 0; t < tris; t++) {
     const tri = triangles + t * 12;
-    const sa = screen + <usize>load<u32>(tri) * 24, sb = screen + <usize>load<u32>(tri, 4) * 24, sc = screen + <usize>load<u32>(tri, 8) * 24;
-    // The pixels whose centres lie in the triangle's box (most of a head's triangles cover one or
-    // none), clamped to the image before they become integers.
+    const a = <usize>load<u32>(tri), b = <usize>load<u32>(tri, 4), c = <usize>load<u32>(tri, 8);
+    // The pixels whose centres lie in the triangle's box, from its corners' spans: lanes 0 1 the
+    // first column and row, lanes 2 3 the last ones negated. Most of a head's triangles cover
+    // one pixel centre or none, and end here.
+    const box = i16x8.min_s(i16x8.min_s(v128.load64_zero(spans + (a << 3)), v128.load64_zero(spans + (b << 3))), v128.load64_zero(spans + (c << 3)));
+    const empty = i16x8.gt_s(i16x8.add(box, i8x16.shuffle(box, box, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7)), i16x8.splat(0));
+    if (i16x8.bitmask(empty) & 3) continue;
+    const sa = screen + a * 24, sb = screen + b * 24, sc = screen + c * 24;
     const ax = load<f64>(sa), ay = load<f64>(sa, 8);
     const bx = load<f64>(sb), by = load<f64>(sb, 8);
     const cx = load<f64>(sc), cy = load<f64>(sc, 8);
-    const x0 = Math.max(0, Math.ceil(Math.min(Math.min(ax, bx), cx) - 0.5));
-    const x1 = Math.min(lastX, Math.floor(Math.max(Math.max(ax, bx), cx) - 0.5));
-    if (!(x0 <= x1)) continue;
-    const y0 = Math.max(0, Math.ceil(Math.min(Math.min(ay, by), cy) - 0.5));
-    const y1 = Math.min(lastY, Math.floor(Math.max(Math.max(ay, by), cy) - 0.5));
-    if (!(y0 <= y1)) continue;
     const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
     if (!(Math.abs(area) > 1e-12)) continue;
     const az = load<f64>(sa, 16), bz = load<f64>(sb, 16), cz = load<f64>(sc, 16);
-    const ix0 = <i32>x0, iy0 = <i32>y0, ix1 = <i32>x1, iy1 = <i32>y1;
+    const ix0 = <i32>i16x8.extract_lane_s(box, 0), iy0 = <i32>i16x8.extract_lane_s(box, 1);
+    const ix1 = -<i32>i16x8.extract_lane_s(box, 2), iy1 = -<i32>i16x8.extract_lane_s(box, 3);
     for (let y = iy0; y <= iy1; y++) {
       const py = <f64>y + 0.5;
       for (let x = ix0; x <= ix1; x++) {
@@ -159,8 +246,15 @@ export function renderFront(size: i32, ss: i32, bgR: f64, bgG: f64, bgB: f64, fr
       }
     }
   }
+}
 
-  // The vertices whose shades the picture shows.
+/**
+ * The shades of the vertices the picture shows (the corners of each pixel's nearest triangle):
+ * their area-weighted normals, summed in float32 as a Float32Array sums them, triangle by
+ * triangle, then the Lambert factor times the colour.
+ */
+function shadeDrawnVertices(nearest: usize, pixels: usize, marks: usize, normals: usize, shaded: usize, frame: usize): void {
+  const n = <usize>vertexCount, tris = <usize>triangleCount;
   memory.fill(marks, 0, n);
   for (let p: usize = 0; p < pixels; p++) {
     const t = load<i32>(nearest + (p << 2));
@@ -171,7 +265,6 @@ export function renderFront(size: i32, ss: i32, bgR: f64, bgG: f64, bgB: f64, fr
     store<u8>(marks + <usize>load<u32>(tri, 8), 1);
   }
 
-  // Their area-weighted normals, summed in float32 as a Float32Array sums them, triangle by triangle.
   memory.fill(normals, 0, n * 12);
   for (let t: usize = 0; t < tris; t++) {
     const tri = triangles + t * 12;
@@ -188,6 +281,7 @@ export function renderFront(size: i32, ss: i32, bgR: f64, bgG: f64, bgB: f64, fr
     if (mc) addNormal(normals + c * 12, nx, ny, nz);
   }
 
+  const lx = load<f64>(frame, 72), ly = load<f64>(frame, 80), lz = load<f64>(frame, 88);
   for (let i: usize = 0; i < n; i++) {
     if (!load<u8>(marks + i)) continue;
     const at = normals + i * 12, row = vertices + i * STAGING_STRIDE, s = shaded + i * 12;
@@ -200,8 +294,11 @@ export function renderFront(size: i32, ss: i32, bgR: f64, bgG: f64, bgB: f64, fr
     store<f32>(s, <f32>(clamp01(<f64>load<f32>(row, 28)) * k), 4);
     store<f32>(s, <f32>(clamp01(<f64>load<f32>(row, 32)) * k), 8);
   }
+}
 
-  // Each ss × ss block's mean (summed row by row, as downsample() sums), then the bytes.
+/** Each ss × ss block's mean (summed row by row, as downsample() sums), then the bytes. */
+function resolve(nearest: usize, weights: usize, shaded: usize, size: i32, ss: i32, bgR: f64, bgG: f64, bgB: f64, rgb: bool, out: usize): void {
+  const W = size * ss;
   const backR = <f64><f32>(bgR / 255), backG = <f64><f32>(bgG / 255), backB = <f64><f32>(bgB / 255);
   const norm = 255 / <f64>(ss * ss);
   for (let y: i32 = 0; y < size; y++) {
@@ -241,6 +338,4 @@ export function renderFront(size: i32, ss: i32, bgR: f64, bgG: f64, bgB: f64, fr
       }
     }
   }
-  setWord(MR_PTR, <i32>out);
-  return ok();
 }

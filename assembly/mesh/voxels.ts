@@ -44,6 +44,22 @@ function cells4(v: v128, scale: v128, last: v128): v128 {
   return i32x4.sub(f32x4.add(clamped, f32x4.splat(INT_BIAS)), i32x4.splat(reinterpret<i32>(INT_BIAS)));
 }
 
+/** Each vertex's value added to its voxel's sum, and 1 to its count. */
+function accumulate(sums: usize, counts: usize, grid: i32, scale: f32, colorBytes: bool): void {
+  const scales = f32x4.splat(scale), last = f32x4.splat(<f32>(grid - 1));
+  for (let i: i32 = 0; i < vertexCount; i++) {
+    const row = vertices + <usize>i * STAGING_STRIDE;
+    const xyzCells = cells4(v128.load(row), scales, last);
+    const index = (<usize>i32x4.extract_lane(xyzCells, 2) * <usize>grid + <usize>i32x4.extract_lane(xyzCells, 1)) * <usize>grid
+      + <usize>i32x4.extract_lane(xyzCells, 0);
+    let rgb = f32x4.mul(v128.load(row, 20), f32x4.splat(255));
+    if (colorBytes) rgb = roundf4(rgb);
+    const value = (f32x4.extract_lane(rgb, 1) + f32x4.extract_lane(rgb, 2) + f32x4.extract_lane(rgb, 3)) / <f32>765;
+    store<f32>(sums + (index << 2), load<f32>(sums + (index << 2)) + value);
+    store<u32>(counts + (index << 2), load<u32>(counts + (index << 2)) + 1);
+  }
+}
+
 /**
  * Voxelize the current mesh's vertices into G³ bytes (address in MR_PTR, occupied voxels in
  * MR_COUNT). `colorBytes`: the file's colours were uchar, so that 0-255 is recovered exactly.
@@ -58,22 +74,12 @@ export function voxelize(grid: i32, occupancy: bool, colorBytes: bool): i32 {
   let laxes = f32x4.splat(0);
   const xyz = i32x4(-1, -1, -1, 0);
   for (let i: i32 = 0; i < vertexCount; i++) {
-    laxes = f32x4.max(laxes, v128.and(f32x4.abs(v128.load(vertices + <usize>i * STAGING_STRIDE)), xyz));
+    laxes = f32x4.pmax(laxes, v128.and(f32x4.abs(v128.load(vertices + <usize>i * STAGING_STRIDE)), xyz));
   }
   const lax = max<f32>(f32x4.extract_lane(laxes, 0), max<f32>(f32x4.extract_lane(laxes, 1), f32x4.extract_lane(laxes, 2)));
-  const scale: f32 = lax > 0 ? <f32>1 / lax : 0;
-  const scales = f32x4.splat(scale), last = f32x4.splat(<f32>(grid - 1));
-  for (let i: i32 = 0; i < vertexCount; i++) {
-    const row = vertices + <usize>i * STAGING_STRIDE;
-    const xyzCells = cells4(v128.load(row), scales, last);
-    const index = (<usize>i32x4.extract_lane(xyzCells, 2) * <usize>grid + <usize>i32x4.extract_lane(xyzCells, 1)) * <usize>grid
-      + <usize>i32x4.extract_lane(xyzCells, 0);
-    let rgb = f32x4.mul(v128.load(row, 20), f32x4.splat(255));
-    if (colorBytes) rgb = roundf4(rgb);
-    const value = (f32x4.extract_lane(rgb, 1) + f32x4.extract_lane(rgb, 2) + f32x4.extract_lane(rgb, 3)) / <f32>765;
-    store<f32>(sums + (index << 2), load<f32>(sums + (index << 2)) + value);
-    store<u32>(counts + (index << 2), load<u32>(counts + (index << 2)) + 1);
-  }
+  // Through memory, so that TurboFan does not redo the division in every iteration of the loop.
+  store<f32>(out, lax > 0 ? <f32>1 / lax : 0);
+  accumulate(sums, counts, grid, load<f32>(out), colorBytes);
   let occupied: i32 = 0;
   for (let k: usize = 0; k < cells; k++) {
     const n = load<u32>(counts + (k << 2));
