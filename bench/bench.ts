@@ -53,11 +53,14 @@ const HELP = `usage: npm run bench -- [options]
                    --read-ahead FILES[:READS] adds headsnet with that read-ahead, e.g. 0 for none)
   --targets        instead: every compile target (headsnet, voxels, surface, occupancy) end to
                    end on the corpus, beside the time to read it (bench/targets.ts; --rounds,
-                   default 3; --samples per head for surface and occupancy, default 100000)
+                   default 3; --samples per head for surface and occupancy, default 100000;
+                   --only T,T... some targets; --cold drops the corpus from the page cache before
+                   every contender, so that each reads it from the disk)
   -h, --help       this text
 
-Inputs are warm in the page cache for every contender (dropping it needs root). Outputs go to
-bench/.cache/out/, on the same filesystem as the corpus, and are removed at the end.`;
+Inputs are warm in the page cache for every contender, but with --corpus-scale and --targets
+--cold. Outputs go to bench/.cache/out/, on the same filesystem as the corpus, and are removed at
+the end.`;
 
 function fail(message: string): never {
   process.stderr.write(`bench: ${message}\n`);
@@ -80,6 +83,7 @@ const { values: argv } = (() => {
         quick: { type: "boolean", default: false }, "out-json": { type: "string" },
         "corpus-scale": { type: "string" }, halves: { type: "boolean", default: true }, "read-ahead": { type: "string", multiple: true },
         targets: { type: "boolean", default: false }, samples: { type: "string" },
+        cold: { type: "boolean", default: false }, only: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
       strict: true,
@@ -668,6 +672,7 @@ async function targets(): Promise<void> {
   await benchTargets({
     files: c.files, dir: c.dir, heads: HEADS, vertices: VERTICES, rounds: positiveInt(argv.rounds, 3, "rounds"), cli: CLI,
     outDir: OUT, results: RESULTS, samples: positiveInt(argv.samples, 100_000, "samples"),
+    cold: argv.cold, only: argv.only?.split(",").map((t) => t.trim()).filter(Boolean),
   });
   rmSync(OUT, { recursive: true, force: true });
 }

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { PACKAGE_ROOT, VERSION } from "../src/package.js";
 import { run, memoryProbe, type ProcResult } from "./lib/proc.js";
 import { summarize } from "./lib/stats.js";
+import { IO_TOOL, ensureBuilt, evict } from "./lib/page-cache.js";
 
 export interface CorpusScaleOptions {
   dir: string;
@@ -29,7 +30,7 @@ export interface CorpusScaleOptions {
 
 const ROOT = PACKAGE_ROOT;
 const CLI = join(ROOT, "bin", "headsnet.js");
-const IO = join(ROOT, "bench", "c", "build", "io");
+const IO = IO_TOOL;
 const NATIVE = join(ROOT, "bench", "c", "build", "native");
 const log = (t = "") => process.stdout.write(t + "\n");
 const gb = (b: number) => `${(b / 1e9).toFixed(1)} GB`;
@@ -69,14 +70,6 @@ async function corpus(o: CorpusScaleOptions): Promise<{ files: string[]; bytes: 
   return { files, bytes: files.reduce((n, f) => n + statSync(f).size, 0) };
 }
 
-/** Drop the corpus from the page cache, so that the next contender reads it from the disk. */
-function evict(files: string[]): void {
-  for (let i = 0; i < files.length; i += 500) {
-    const r = spawnSync(IO, ["evict", ...files.slice(i, i + 500)], { encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`io evict failed: ${r.stderr}`);
-  }
-}
-
 /** Time a contender from spawn until its outputs are synced. */
 async function timed(cmd: string, args: string[], out: string, env?: Record<string, string>): Promise<ProcResult & { total: number }> {
   const r = await run(cmd, args, { timeoutSeconds: 3600, env });
@@ -88,12 +81,7 @@ async function timed(cmd: string, args: string[], out: string, env?: Record<stri
 }
 
 export async function corpusScale(o: CorpusScaleOptions): Promise<void> {
-  for (const tool of [IO, NATIVE]) {
-    if (!existsSync(tool)) {
-      const make = spawnSync("make", ["-s", "-C", join(ROOT, "bench", "c")], { encoding: "utf8" });
-      if (make.status !== 0) throw new Error(`building bench/c failed: ${make.stderr}`);
-    }
-  }
+  for (const tool of [IO, NATIVE]) ensureBuilt(tool);
   const c = await corpus(o);
   const rows = c.files.length * o.vertices;
   log(`corpus: ${c.files.length.toLocaleString("en-US")} files, ${gb(c.bytes)}, ${rows.toLocaleString("en-US")} rows (${gb(rows * 32)} out); memory ${gb(totalmem())}`);

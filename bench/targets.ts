@@ -4,6 +4,10 @@
 // contenders run round-robin, so that a shared machine's noise hits all alike, beside the time to
 // read every input file (one thread, in this process: the floor the voxels target is measured
 // against) and the HeadsNet target. Writes bench/results/targets.md and targets.json.
+//
+// With `cold`, the corpus is dropped from the page cache before every contender, the reads
+// included, so that each reads it from the disk; the read floor is then also taken with as many
+// readers at once as the compile has workers. Writes targets-cold.md and targets-cold.json.
 
 import { mkdirSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
@@ -11,6 +15,8 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { run } from "./lib/proc.js";
 import { readWhole } from "./lib/read.js";
+import { evict } from "./lib/page-cache.js";
+import { open } from "node:fs/promises";
 import { summarize, si, sig, duration, times, type Stat } from "./lib/stats.js";
 
 export interface TargetsBenchOptions {
@@ -24,6 +30,10 @@ export interface TargetsBenchOptions {
   outDir: string;
   results: string;
   samples: number;
+  /** Every contender reads the corpus from the disk (see above). */
+  cold?: boolean;
+  /** The targets to run (default: all four). */
+  only?: string[];
 }
 
 interface Contender {
@@ -43,23 +53,58 @@ function readAll(files: string[]): number {
   return (performance.now() - t0) / 1000;
 }
 
+/** Read every input once with `readers` reads at once (whole files, reused buffers); seconds. */
+async function readAllAtOnce(files: string[], readers: number): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: readers }, async () => {
+    let buf = Buffer.allocUnsafeSlow(8 << 20);
+    while (next < files.length) {
+      const handle = await open(files[next++], "r");
+      try {
+        const { size } = await handle.stat();
+        if (buf.length < size) buf = Buffer.allocUnsafeSlow(size);
+        for (let at = 0; at < size;) {
+          const { bytesRead } = await handle.read(buf, at, size - at, at);
+          if (bytesRead === 0) break;
+          at += bytesRead;
+        }
+      } finally {
+        await handle.close();
+      }
+    }
+  }));
+  return (performance.now() - t0) / 1000;
+}
+
 export async function benchTargets(o: TargetsBenchOptions): Promise<void> {
   const workers = availableParallelism();
   const samples = String(o.samples);
-  const contenders: Contender[] = [
+  const all: Contender[] = [
     { name: "headsnet", unit: "rows", args: ["--target", "headsnet"] },
     { name: "voxels", unit: "volumes", args: ["--target", "voxels"] },
     { name: "surface", unit: "samples", args: ["--target", "surface", "--samples", samples] },
     { name: "occupancy", unit: "points", args: ["--target", "occupancy", "--samples", samples] },
   ];
-  log(`targets benchmark: ${o.heads} heads x ${o.vertices.toLocaleString("en-US")} vertices, ${o.rounds} rounds round-robin, -j ${workers} (${cpus()[0]?.model ?? "?"}), load ${loadavg()[0].toFixed(1)}`);
-  const read: number[] = [];
+  const contenders = o.only ? all.filter((c) => o.only!.includes(c.name)) : all;
+  if (contenders.length === 0) throw new Error(`no such targets: ${o.only?.join(", ")} (there are ${all.map((c) => c.name).join(", ")})`);
+  const cold = o.cold ?? false;
+  const where = cold ? "read from the disk: the corpus is dropped from the page cache before every contender" : "warm in the page cache";
+  log(`targets benchmark: ${o.heads} heads x ${o.vertices.toLocaleString("en-US")} vertices, ${where}; ${o.rounds} rounds round-robin, -j ${workers} (${cpus()[0]?.model ?? "?"}), load ${loadavg()[0].toFixed(1)}`);
+  const read: number[] = [], readParallel: number[] = [];
   const seconds = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   const made = new Map<string, number>();
-  readAll(o.files); // the page cache warm for everyone
+  if (!cold) readAll(o.files); // the page cache warm for everyone
   for (let round = 0; round < o.rounds; round++) {
+    if (cold) evict(o.files);
     read.push(readAll(o.files));
+    if (cold) {
+      evict(o.files);
+      readParallel.push(await readAllAtOnce(o.files, workers));
+      log(`  round ${round + 1}: read all, ${workers} readers ${duration(readParallel[readParallel.length - 1])}`);
+    }
     for (const c of contenders) {
+      if (cold) evict(o.files);
       const out = join(o.outDir, `target-${c.name}`);
       rmSync(out, { recursive: true, force: true });
       mkdirSync(o.outDir, { recursive: true });
@@ -75,26 +120,31 @@ export async function benchTargets(o: TargetsBenchOptions): Promise<void> {
   }
 
   const readStat = summarize(read);
+  const readParallelStat = cold ? summarize(readParallel) : undefined;
+  // The floor: the faster way to read the files.
+  const floor = Math.min(readStat.median, readParallelStat?.median ?? Infinity);
   const rows = contenders.map((c) => {
     const st = summarize(seconds.get(c.name)!);
     const n = made.get(c.name)!;
-    return { name: c.name, unit: c.unit, count: n, seconds: st, perSecond: n / st.median, perCore: n / st.median / workers, vsRead: st.median / readStat.median };
+    return { name: c.name, unit: c.unit, count: n, seconds: st, perSecond: n / st.median, perCore: n / st.median / workers, vsRead: st.median / floor };
   });
   const spread = (st: Stat) => `${duration(st.median)} (${sig(st.min)}–${sig(st.max)})`;
   const md = [
     "# Compile targets, end to end",
     "",
-    `Corpus: ${o.heads} synthesized heads x ${o.vertices.toLocaleString("en-US")} vertices (\`npm run bench\`'s corpus, warm in the page cache). Each run is \`headsnet compile DIR -o OUT --target T -j ${workers}\` in a child process: Node's startup, reading and decoding every file, the kernel, writing and fsyncing the output. ${o.rounds} rounds, round-robin; medians (min–max). Per core: the rate divided by the ${workers} workers. Surface and occupancy: ${o.samples.toLocaleString("en-US")} samples per head. Machine: ${cpus()[0]?.model ?? "?"}, ${workers} cores, shared; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at the end.`,
+    `Corpus: ${o.heads} synthesized heads x ${o.vertices.toLocaleString("en-US")} vertices (\`npm run bench\`'s corpus, ${where}). Each run is \`headsnet compile DIR -o OUT --target T -j ${workers}\` in a child process: Node's startup, reading and decoding every file, the kernel, writing and fsyncing the output. ${o.rounds} rounds, round-robin; medians (min–max). Per core: the rate divided by the ${workers} workers. Surface and occupancy: ${o.samples.toLocaleString("en-US")} samples per head. Machine: ${cpus()[0]?.model ?? "?"}, ${workers} cores, shared; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at the end.`,
     "",
     "| target | time per run | made | per second | per core | time / read floor |",
     "|---|---|---|---|---|---|",
-    `| read every input file (1 thread, in process) | ${spread(readStat)} | | | | 1× |`,
+    `| read every input file (1 thread, in process) | ${spread(readStat)} | | | | ${times(readStat.median / floor)} |`,
+    ...(readParallelStat ? [`| read every input file (${workers} reads at once, in process) | ${spread(readParallelStat)} | | | | ${times(readParallelStat.median / floor)} |`] : []),
     ...rows.map((r) => `| \`--target ${r.name}\` | ${spread(r.seconds)} | ${r.count.toLocaleString("en-US")} ${r.unit} | ${si(r.perSecond)} | ${si(r.perCore)} | ${times(r.vsRead)} |`),
     "",
   ].join("\n");
   log("\n" + md);
   mkdirSync(o.results, { recursive: true });
-  writeFileSync(join(o.results, "targets.md"), md);
-  writeFileSync(join(o.results, "targets.json"), JSON.stringify({ heads: o.heads, vertices: o.vertices, rounds: o.rounds, workers, samples: o.samples, read: readStat, targets: rows }, null, 1) + "\n");
-  log(`written: ${join(o.results, "targets.md")}, targets.json`);
+  const name = cold ? "targets-cold" : "targets";
+  writeFileSync(join(o.results, `${name}.md`), md);
+  writeFileSync(join(o.results, `${name}.json`), JSON.stringify({ heads: o.heads, vertices: o.vertices, rounds: o.rounds, workers, samples: o.samples, cold, read: readStat, readParallel: readParallelStat, targets: rows }, null, 1) + "\n");
+  log(`written: ${join(o.results, `${name}.md`)}, ${name}.json`);
 }
