@@ -90,6 +90,7 @@ interface MeshExports {
   alloc(bytes: number): number;
   skipElement(start: number, stop: number, count: number, layout: number): number;
   decodeVertices(start: number, stop: number, count: number, layout: number, staging: number, stride: number): number;
+  decodePlainVertices(start: number, stop: number, count: number, layout: number, staging: number): number;
   errorAddress(): number;
   errorVertexIndex(): number;
   cursorAddress(): number;
@@ -253,7 +254,10 @@ export class MeshKernel {
     slots.fill(0);
     [slots[SLOT_R], slots[SLOT_G], slots[SLOT_B]] = options.defaultColor ?? [1, 1, 1];
     setLayout(layout.words);
-    const decoded = w.decodeVertices(start, end, count, layoutPtr, staging, STAGING_STRIDE);
+    // The common layouts' own loop first; it declines (having written nothing) every other
+    // layout and every body that needs an error, which the general decoder then reports.
+    let decoded = w.decodePlainVertices(start, end, count, layoutPtr, staging);
+    if (decoded !== S_OK) decoded = w.decodeVertices(start, end, count, layoutPtr, staging, STAGING_STRIDE);
     if (decoded !== S_OK) fail(decoded, count, w.errorVertexIndex());
     let triangles = 0, triangleCount = 0;
     if (layout.faces) {
