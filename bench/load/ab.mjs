@@ -1,6 +1,7 @@
 // In-process A/B of MeshKernel.loadFile and its wasm calls: two builds alternated file by file,
 // medians per build and the ratio of medians. Usage: node ab.mjs <old root> <new root> [rounds]
-const [oldRoot, newRoot, roundsArg] = process.argv.slice(2);
+// A fourth argument: one file to load every round instead of five corpus heads.
+const [oldRoot, newRoot, roundsArg, onlyFile] = process.argv.slice(2);
 const rounds = Number(roundsArg ?? 30);
 const CALLS = ["decodeVertices", "decodePlainVertices", "readPlyTriangles", "finishMesh"];
 async function setup(root) {
@@ -19,7 +20,7 @@ async function setup(root) {
 }
 const builds = [await setup(oldRoot), await setup(newRoot)];
 for (let r = 0; r < rounds; r++) {
-  const file = `/work/abtest/corpus/head_${String(7 + r % 5).padStart(5, "0")}.ply`;
+  const file = onlyFile ?? `/work/abtest/corpus/head_${String(7 + r % 5).padStart(5, "0")}.ply`;
   // Alternate which build goes first.
   for (const b of r % 2 ? [builds[1], builds[0]] : builds) {
     const t0 = performance.now();
