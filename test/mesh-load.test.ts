@@ -156,6 +156,15 @@ describe("PLY loading fast paths", () => {
     const file = Buffer.from(two);
     file.set(new Uint8Array(nan37.buffer), body + 27 * 37 + 20);
     same(file, new RegExp(`^m\\.ply: vertex 37 has a NaN or infinite position, normal or colour \\(byte ${body + 27 * 37}`));
+    // One bad value alone, in each float column, in the middle and at the last vertex.
+    for (const vertex of [37, n - 1]) for (let k = 0; k < 6; k++) {
+      for (const value of [NaN, Infinity]) same(broken(vertex, k, value, [x, y, z, nx, ny, nz, r, g, b]), new RegExp(`^m\\.ply: vertex ${vertex} has a NaN`));
+    }
+    // A default colour that is not finite is every colourless vertex's.
+    for (const layout of [[x, y, z], [x, y, z, nx, ny, nz]]) {
+      const file = ply(layout);
+      expect(outcome(fast.kernel, file, { defaultColor: [0.5, NaN, 0.5] })).toEqual(outcome(general.kernel, file, { defaultColor: [0.5, NaN, 0.5] }));
+    }
     // The last vertex's last value (a float colour, the general decoder's): the finite check's 4-byte tail.
     const floatColours = [x, y, z, nx, ny, nz, ...rgb("float")];
     same(broken(n - 1, 8, NaN, floatColours), new RegExp(`^m\\.ply: vertex ${n - 1} has a NaN`));

@@ -6,7 +6,7 @@ import {
   STAGING_STRIDE, FACE_MAX_CORNERS, S_OK, S_TRUNCATED, S_BAD_NUMBER, S_BAD_INDEX, S_NONFINITE,
   S_BIG_FACE, S_NO_MEMORY, S_NO_VERTICES, S_SHORT_FACE, S_BAD_ARITY, S_UNKNOWN_STATEMENT,
   S_MIXED_COLORS, S_BAD_CORNER, MR_VERTICES, MR_TRIANGLES, MR_NORMAL_COUNT, MR_PTR, MR_PTR2,
-  MR_FLAGS, MR_STATUS, MR_ERROR_AT, MF_FILE_NORMALS, MF_COLORS,
+  MR_FLAGS, MR_STATUS, MR_ERROR_AT, MF_FILE_NORMALS, MF_COLORS, MF_FINITE,
   FMT_ASCII, FMT_BINARY_BE, FMT_BINARY_LE, LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS, T_NONE, T_I32, T_U32,
   T_U8, T_F32, SLOT_FACE_INDICES, SLOT_NONE, SLOT_COUNT, SLOT_X, SLOT_Y, SLOT_Z, SLOT_NX, SLOT_NY,
   SLOT_NZ, SLOT_R, SLOT_G, SLOT_B, UCHAR_COLOR_SCALE,
@@ -176,7 +176,8 @@ export const NOT_PLAIN: i32 = -1;
  * binary little-endian, fixed-size records, float x y z, optionally float nx ny nz, optionally
  * uchar red green blue, any other properties unread. Writes the same staging rows (absent
  * normals and colours from `slots`, as the host set them; colours u8 times UCHAR_COLOR_SCALE in
- * float32, as storeSlot computes them) and leaves the cursor after the vertices. Returns S_OK, or
+ * float32, as storeSlot computes them) and leaves the cursor after the vertices; MR_FLAGS gets
+ * MF_FINITE when every value written is finite, which finishMesh then need not check. Returns S_OK, or
  * NOT_PLAIN for any other layout or a body too short for `count` records, having written nothing:
  * decodeVertices reads those and reports every error.
  */
@@ -204,12 +205,19 @@ export function decodePlainVertices(start: usize, stop: usize, count: i32, layou
   const packed = normals && colours && sameOffsets(oX, 4, SLOT_X, SLOT_NZ) && sameOffsets(oR, 1, SLOT_R, SLOT_B);
   let k: i32 = 0;
   let record = start, row = staging;
+  // finishMesh's finite check, done here while the values pass: x - x is 0 for finite x and NaN
+  // for NaN or infinity, and a sum with a NaN stays NaN. Colours from bytes are always finite.
+  let sums = f32x4.splat(0);
+  let sum: f32 = 0;
   if (packed && count > 1) {
     const scale = f32x4.splat(<f32>UCHAR_COLOR_SCALE);
     // The last row on its own: its colours' 16-byte store would pass the rows' end.
     for (; k < count - 1; k++, record += stride, row += STAGING_STRIDE) {
-      v128.store(row, v128.load(record + oX));
-      store<u64>(row, load<u64>(record + oX, 16), 16);
+      // x y z nx, then z nx ny nz over it: 24 bytes in two 16-byte moves.
+      const low = v128.load(record + oX), high = v128.load(record + oX, 8);
+      v128.store(row, low);
+      v128.store(row, high, 8);
+      sums = f32x4.add(sums, f32x4.add(f32x4.sub(low, low), f32x4.sub(high, high)));
       // red green blue (and the next byte, unused) as four u32 lanes, to float32, scaled.
       const bytes = i32x4.splat(load<u32>(record + oR));
       const channels = i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(bytes));
@@ -224,14 +232,20 @@ export function decodePlainVertices(start: usize, stop: usize, count: i32, layou
   const nx0 = load<f32>(slots + (SLOT_NX << 2)), ny0 = load<f32>(slots + (SLOT_NY << 2)), nz0 = load<f32>(slots + (SLOT_NZ << 2));
   const r0 = load<f32>(slots + (SLOT_R << 2)), g0 = load<f32>(slots + (SLOT_G << 2)), b0 = load<f32>(slots + (SLOT_B << 2));
   const scale = <f32>UCHAR_COLOR_SCALE;
+  if (!normals) sum += (nx0 - nx0) + (ny0 - ny0) + (nz0 - nz0);
+  if (!colours) sum += (r0 - r0) + (g0 - g0) + (b0 - b0);
   for (; k < count; k++, record += stride, row += STAGING_STRIDE) {
-    store<f32>(row, load<f32>(record + oX));
-    store<f32>(row, load<f32>(record + oY), 4);
-    store<f32>(row, load<f32>(record + oZ), 8);
+    const x = load<f32>(record + oX), y = load<f32>(record + oY), z = load<f32>(record + oZ);
+    store<f32>(row, x);
+    store<f32>(row, y, 4);
+    store<f32>(row, z, 8);
+    sum += (x - x) + (y - y) + (z - z);
     if (normals) {
-      store<f32>(row, load<f32>(record + oNX), 12);
-      store<f32>(row, load<f32>(record + oNY), 16);
-      store<f32>(row, load<f32>(record + oNZ), 20);
+      const nx = load<f32>(record + oNX), ny = load<f32>(record + oNY), nz = load<f32>(record + oNZ);
+      store<f32>(row, nx, 12);
+      store<f32>(row, ny, 16);
+      store<f32>(row, nz, 20);
+      sum += (nx - nx) + (ny - ny) + (nz - nz);
     } else {
       store<f32>(row, nx0, 12);
       store<f32>(row, ny0, 16);
@@ -248,6 +262,8 @@ export function decodePlainVertices(start: usize, stop: usize, count: i32, layou
     }
   }
   begin(start + <usize>count * stride, stop);
+  const finite = sum == 0 && !v128.any_true(f32x4.ne(sums, f32x4.splat(0)));
+  setWord(MR_FLAGS, finite ? MF_FINITE : 0);
   return S_OK;
 }
 
@@ -692,14 +708,14 @@ export function objNormals(staging: usize, vCount: i32, normalsAt: usize, vertex
 
 /**
  * Make the vertices and triangles at these addresses the current mesh: check that every value is
- * finite (S_NONFINITE names the vertex) and, unless `fileNormals`, compute angle-weighted vertex
+ * finite (S_NONFINITE names the vertex; `knownFinite`: decodePlainVertices found them so) and, unless `fileNormals`, compute angle-weighted vertex
  * normals from the triangles, as the HeadsNet kernel computes them from polygons (Blender's way):
  * each corner adds its triangle's unit normal times the corner's angle.
  */
-export function finishMesh(v: usize, vCount: i32, t: usize, tCount: i32, fileNormals: bool): i32 {
+export function finishMesh(v: usize, vCount: i32, t: usize, tCount: i32, fileNormals: bool, knownFinite: bool): i32 {
   setMesh(v, vCount, t, tCount);
   if (vCount == 0) return fail(S_NO_VERTICES, 0, 0);
-  if (!allFinite(v, <usize>vCount * STAGING_STRIDE)) {
+  if (!knownFinite && !allFinite(v, <usize>vCount * STAGING_STRIDE)) {
     // Some value is not: find the first such vertex, one row at a time.
     for (let i: i32 = 0; i < vCount; i++) {
       const row = vertexAt(<u32>i);
