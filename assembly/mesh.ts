@@ -9,7 +9,7 @@ import { surfaceForget } from "./mesh/sample";
 import { insideForget } from "./mesh/inside";
 
 export { result, arenaTop, alloc } from "./mesh/state";
-export { readPlyTriangles, objCount, objParse, objNormals, finishMesh } from "./mesh/load";
+export { readPlyTriangles, decodePlainVertices, objCount, objParse, objNormals, finishMesh } from "./mesh/load";
 export { voxelize } from "./mesh/voxels";
 export { renderFront } from "./mesh/raster";
 export { prepareSurface, prepareOccupancy, sampleSurface, sampleOccupancy, surfaceArea, labelPoints } from "./mesh/sample";

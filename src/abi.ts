@@ -125,6 +125,7 @@ export const MR_WORDS = 16;
 export const MF_FILE_NORMALS = 1; // normals from the file (else computed from the triangles)
 export const MF_COLORS = 2; // the file has colours (else the default colour, or white)
 export const MF_COLOR_BYTES = 4; // colours were uchar (0-255) in the file
+export const MF_FINITE = 8; // decodePlainVertices: every value it wrote is finite
 
 // Occupancy noise: isotropic Gaussian, or Gaussian along the sampled triangle's normal.
 export const NOISE_ISOTROPIC = 0;

@@ -6,10 +6,12 @@ import {
   STAGING_STRIDE, FACE_MAX_CORNERS, S_OK, S_TRUNCATED, S_BAD_NUMBER, S_BAD_INDEX, S_NONFINITE,
   S_BIG_FACE, S_NO_MEMORY, S_NO_VERTICES, S_SHORT_FACE, S_BAD_ARITY, S_UNKNOWN_STATEMENT,
   S_MIXED_COLORS, S_BAD_CORNER, MR_VERTICES, MR_TRIANGLES, MR_NORMAL_COUNT, MR_PTR, MR_PTR2,
-  MR_FLAGS, MR_STATUS, MR_ERROR_AT, MF_FILE_NORMALS, MF_COLORS,
-  FMT_ASCII, FMT_BINARY_BE, LAYOUT_HEADER_WORDS, T_I32, T_U32, T_U8, SLOT_FACE_INDICES,
+  MR_FLAGS, MR_STATUS, MR_ERROR_AT, MF_FILE_NORMALS, MF_COLORS, MF_FINITE,
+  FMT_ASCII, FMT_BINARY_BE, FMT_BINARY_LE, LAYOUT_HEADER_WORDS, LAYOUT_PROP_WORDS, T_NONE, T_I32, T_U32,
+  T_U8, T_F32, SLOT_FACE_INDICES, SLOT_NONE, SLOT_COUNT, SLOT_X, SLOT_Y, SLOT_Z, SLOT_NX, SLOT_NY,
+  SLOT_NZ, SLOT_R, SLOT_G, SLOT_B, UCHAR_COLOR_SCALE,
 } from "../../src/abi";
-import { begin, cursor, status, corners, cornerCount, readFace, readAsciiNumber } from "../decode";
+import { begin, cursor, status, slots, corners, cornerCount, readFace, readAsciiNumber } from "../decode";
 import { addCorner } from "../normals";
 import {
   fail, ok, setWord, getWord, arenaTop, ensure, commit, setMesh,
@@ -30,24 +32,46 @@ export function readPlyTriangles(start: usize, stop: usize, faceCount: i32, layo
   let t: i32 = 0;
   const fast = binaryTriangleList(layout);
   const bigEndian = load<i32>(layout) == FMT_BINARY_BE;
+  // Memory for every face as one triangle, up front; when it cannot grow that far, the tight
+  // run stops where memory ends and the general way below reports S_NO_MEMORY as before.
+  if (fast) ensure(out + <usize>min(faceCount, <i32>((stop - start) / 13)) * 12 + 4);
   for (let f: i32 = 0; f < faceCount; f++) {
-    const at = cursor;
-    if (fast && at + 13 <= stop && load<u8>(at) == 3) {
-      // A triangle as exporters write them: count 3, three 32-bit indices. Anything else (other
-      // counts, an index out of range, too little memory, the file's end) takes the general way
-      // below, which reports it.
-      let a = load<u32>(at, 1), b = load<u32>(at, 5), c = load<u32>(at, 9);
-      if (bigEndian) { a = bswap<u32>(a); b = bswap<u32>(b); c = bswap<u32>(c); }
-      const p = out + <usize>t * 12;
-      // Negative int indices are 2^31 or more as u32: past any vertex count.
-      if (a < <u32>vCount && b < <u32>vCount && c < <u32>vCount && ensure(p + 12)) {
-        store<u32>(p, a);
-        store<u32>(p, b, 4);
-        store<u32>(p, c, 8);
-        t++;
-        begin(at + 13, stop);
-        continue;
+    let at = cursor;
+    if (fast) {
+      // A run of triangles as exporters write them: count 3, three 32-bit indices, 13 bytes.
+      // Each record is one 16-byte load (so the run stops 3 bytes before the file's end) and
+      // one 16-byte store (the extra 4 bytes are overwritten by the next triangle or left
+      // past the committed end), within the memory there is.
+      const room = <usize>memory.size() << 16;
+      let records = <usize>(faceCount - f);
+      if (stop - at >= 16) records = min(records, (stop - at - 3) / 13); else records = 0;
+      const p0 = out + <usize>t * 12;
+      records = room >= p0 + 16 ? min(records, (room - p0 - 4) / 12) : 0;
+      const done = bigEndian
+        ? triangleRunBE(at, records, p0, vCount)
+        : triangleRunLE(at, records, p0, vCount);
+      f += done;
+      t += done;
+      at += <usize>done * 13;
+      begin(at, stop);
+      if (f == faceCount) break;
+      if (at + 13 <= stop && load<u8>(at) == 3) {
+        // The one record the run left: at the file's end, or at the memory's.
+        let a = load<u32>(at, 1), b = load<u32>(at, 5), c = load<u32>(at, 9);
+        if (bigEndian) { a = bswap<u32>(a); b = bswap<u32>(b); c = bswap<u32>(c); }
+        const p = out + <usize>t * 12;
+        // Negative int indices are 2^31 or more as u32: past any vertex count.
+        if (a < <u32>vCount && b < <u32>vCount && c < <u32>vCount && ensure(p + 12)) {
+          store<u32>(p, a);
+          store<u32>(p, b, 4);
+          store<u32>(p, c, 8);
+          t++;
+          begin(at + 13, stop);
+          continue;
+        }
       }
+      // Anything else (other counts, an index out of range, too little memory, the file's end)
+      // takes the general way, which reports it.
     }
     readFace(layout);
     if (status != S_OK) return fail(status, cursor, f);
@@ -74,6 +98,63 @@ export function readPlyTriangles(start: usize, stop: usize, faceCount: i32, layo
 }
 
 /**
+ * Copy up to `records` 13-byte triangle records at `at` (count 3, indices below vCount) to
+ * triangles at `to`; returns how many, stopping before the first record that is anything else.
+ * The caller guarantees 16 readable bytes per record and 16 writable bytes per triangle.
+ */
+@inline
+function triangleRun(at: usize, records: usize, to: usize, vCount: i32, bigEndian: bool): i32 {
+  const limit = i32x4.splat(vCount);
+  let k: usize = 0;
+  // Four records (52 bytes) to four triangles (48 bytes, three 16-byte stores): the twelve
+  // indices regrouped by shuffles of neighbouring records, byte-swapped for big-endian files.
+  for (; k + 4 <= records; k += 4) {
+    const a = v128.load(at), b = v128.load(at, 13), c = v128.load(at, 26), d = v128.load(at, 39);
+    const out0 = bigEndian
+      ? i8x16.shuffle(a, b, 4, 3, 2, 1, 8, 7, 6, 5, 12, 11, 10, 9, 20, 19, 18, 17)
+      : i8x16.shuffle(a, b, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 17, 18, 19, 20);
+    const out1 = bigEndian
+      ? i8x16.shuffle(b, c, 8, 7, 6, 5, 12, 11, 10, 9, 20, 19, 18, 17, 24, 23, 22, 21)
+      : i8x16.shuffle(b, c, 5, 6, 7, 8, 9, 10, 11, 12, 17, 18, 19, 20, 21, 22, 23, 24);
+    const out2 = bigEndian
+      ? i8x16.shuffle(c, d, 12, 11, 10, 9, 20, 19, 18, 17, 24, 23, 22, 21, 28, 27, 26, 25)
+      : i8x16.shuffle(c, d, 9, 10, 11, 12, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28);
+    // Unsigned: negative int indices are 2^31 or more, past any vertex count.
+    const inRange = v128.and(v128.and(i32x4.lt_u(out0, limit), i32x4.lt_u(out1, limit)), i32x4.lt_u(out2, limit));
+    const counts = <u32>load<u8>(at) | <u32>load<u8>(at, 13) << 8 | <u32>load<u8>(at, 26) << 16 | <u32>load<u8>(at, 39) << 24;
+    if (counts != 0x03030303 || !i32x4.all_true(inRange)) break;
+    v128.store(to, out0);
+    v128.store(to, out1, 16);
+    v128.store(to, out2, 32);
+    at += 52;
+    to += 48;
+  }
+  // The rest one at a time, up to the first record that is not a triangle in range: indices to
+  // lanes 0-2, lane 3 zero (below the limit ~0).
+  const limit1 = i32x4(vCount, vCount, vCount, -1);
+  const zero = i32x4.splat(0);
+  for (; k < records; k++) {
+    const record = v128.load(at);
+    const indices = bigEndian
+      ? i8x16.shuffle(record, zero, 4, 3, 2, 1, 8, 7, 6, 5, 12, 11, 10, 9, 16, 16, 16, 16)
+      : i8x16.shuffle(record, zero, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 16, 16, 16, 16);
+    if (load<u8>(at) != 3 || !i32x4.all_true(i32x4.lt_u(indices, limit1))) break;
+    v128.store(to, indices);
+    at += 13;
+    to += 12;
+  }
+  return <i32>k;
+}
+
+function triangleRunLE(at: usize, records: usize, to: usize, vCount: i32): i32 {
+  return triangleRun(at, records, to, vCount, false);
+}
+
+function triangleRunBE(at: usize, records: usize, to: usize, vCount: i32): i32 {
+  return triangleRun(at, records, to, vCount, true);
+}
+
+/**
  * The face element is binary with one property, a uchar-counted list of int or uint indices:
  * Blender's and most exporters' layout, which readPlyTriangles reads without the general reader.
  */
@@ -82,6 +163,120 @@ function binaryTriangleList(layout: usize): bool {
   const prop = layout + (LAYOUT_HEADER_WORDS << 2);
   const t = load<i32>(prop);
   return (t == T_I32 || t == T_U32) && load<i32>(prop, 4) == T_U8 && load<i32>(prop, 8) == SLOT_FACE_INDICES;
+}
+
+// ---------------------------------------------------------------------------------------------
+// PLY vertices, the common layouts
+
+/** decodePlainVertices(): not a layout it reads; the host calls decodeVertices instead. */
+export const NOT_PLAIN: i32 = -1;
+
+/**
+ * The HeadsNet kernel's decodeVertices (assembly/index.ts) for the layouts exporters write:
+ * binary little-endian, fixed-size records, float x y z, optionally float nx ny nz, optionally
+ * uchar red green blue, any other properties unread. Writes the same staging rows (absent
+ * normals and colours from `slots`, as the host set them; colours u8 times UCHAR_COLOR_SCALE in
+ * float32, as storeSlot computes them) and leaves the cursor after the vertices; MR_FLAGS gets
+ * MF_FINITE when every value written is finite, which finishMesh then need not check. Returns S_OK, or
+ * NOT_PLAIN for any other layout or a body too short for `count` records, having written nothing:
+ * decodeVertices reads those and reports every error.
+ */
+export function decodePlainVertices(start: usize, stop: usize, count: i32, layout: usize, staging: usize): i32 {
+  if (load<i32>(layout) != FMT_BINARY_LE) return NOT_PLAIN;
+  const stride = <usize>load<i32>(layout, 4);
+  if (<i32>stride <= 0 || count < 0 || <usize>count > (stop - start) / stride) return NOT_PLAIN;
+  const propCount = load<i32>(layout, 8);
+  let present: i32 = 0;
+  let prop = layout + (LAYOUT_HEADER_WORDS << 2);
+  for (let k = 0; k < propCount; k++, prop += LAYOUT_PROP_WORDS << 2) {
+    const slot = load<i32>(prop, 8);
+    if (slot == SLOT_NONE) continue;
+    if (slot > SLOT_B || load<i32>(prop, 4) != T_NONE) return NOT_PLAIN;
+    if (load<i32>(prop) != (slot < SLOT_R ? T_F32 : T_U8)) return NOT_PLAIN;
+    present |= 1 << slot;
+    store<i32>(plainOffset + (<usize>slot << 2), load<i32>(prop, 12));
+  }
+  const POSITIONS = 7, NORMALS = 7 << 3, COLOURS = 7 << 6;
+  const normals = (present & NORMALS) == NORMALS, colours = (present & COLOURS) == COLOURS;
+  if ((present & POSITIONS) != POSITIONS || (present & NORMALS) != (normals ? NORMALS : 0)
+    || (present & COLOURS) != (colours ? COLOURS : 0)) return NOT_PLAIN;
+  const oX = <usize>load<i32>(plainOffset), oR = <usize>load<i32>(plainOffset, SLOT_R << 2);
+  // Exporters' order: x y z nx ny nz one after another, red green blue likewise.
+  const packed = normals && colours && sameOffsets(oX, 4, SLOT_X, SLOT_NZ) && sameOffsets(oR, 1, SLOT_R, SLOT_B);
+  let k: i32 = 0;
+  let record = start, row = staging;
+  // finishMesh's finite check, done here while the values pass: x - x is 0 for finite x and NaN
+  // for NaN or infinity, and a sum with a NaN stays NaN. Colours from bytes are always finite.
+  let sums = f32x4.splat(0);
+  let sum: f32 = 0;
+  if (packed && count > 1) {
+    const scale = f32x4.splat(<f32>UCHAR_COLOR_SCALE);
+    // The last row on its own: its colours' 16-byte store would pass the rows' end.
+    for (; k < count - 1; k++, record += stride, row += STAGING_STRIDE) {
+      // x y z nx, then z nx ny nz over it: 24 bytes in two 16-byte moves.
+      const low = v128.load(record + oX), high = v128.load(record + oX, 8);
+      v128.store(row, low);
+      v128.store(row, high, 8);
+      sums = f32x4.add(sums, f32x4.add(f32x4.sub(low, low), f32x4.sub(high, high)));
+      // red green blue (and the next byte, unused) as four u32 lanes, to float32, scaled.
+      const bytes = i32x4.splat(load<u32>(record + oR));
+      const channels = i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(bytes));
+      v128.store(row, f32x4.mul(f32x4.convert_i32x4_u(channels), scale), 24);
+    }
+  }
+  // Any of these layouts, a row at a time.
+  const oY = <usize>load<i32>(plainOffset, SLOT_Y << 2), oZ = <usize>load<i32>(plainOffset, SLOT_Z << 2);
+  const oNX = <usize>load<i32>(plainOffset, SLOT_NX << 2), oNY = <usize>load<i32>(plainOffset, SLOT_NY << 2);
+  const oNZ = <usize>load<i32>(plainOffset, SLOT_NZ << 2);
+  const oG = <usize>load<i32>(plainOffset, SLOT_G << 2), oB = <usize>load<i32>(plainOffset, SLOT_B << 2);
+  const nx0 = load<f32>(slots + (SLOT_NX << 2)), ny0 = load<f32>(slots + (SLOT_NY << 2)), nz0 = load<f32>(slots + (SLOT_NZ << 2));
+  const r0 = load<f32>(slots + (SLOT_R << 2)), g0 = load<f32>(slots + (SLOT_G << 2)), b0 = load<f32>(slots + (SLOT_B << 2));
+  const scale = <f32>UCHAR_COLOR_SCALE;
+  if (!normals) sum += (nx0 - nx0) + (ny0 - ny0) + (nz0 - nz0);
+  if (!colours) sum += (r0 - r0) + (g0 - g0) + (b0 - b0);
+  for (; k < count; k++, record += stride, row += STAGING_STRIDE) {
+    const x = load<f32>(record + oX), y = load<f32>(record + oY), z = load<f32>(record + oZ);
+    store<f32>(row, x);
+    store<f32>(row, y, 4);
+    store<f32>(row, z, 8);
+    sum += (x - x) + (y - y) + (z - z);
+    if (normals) {
+      const nx = load<f32>(record + oNX), ny = load<f32>(record + oNY), nz = load<f32>(record + oNZ);
+      store<f32>(row, nx, 12);
+      store<f32>(row, ny, 16);
+      store<f32>(row, nz, 20);
+      sum += (nx - nx) + (ny - ny) + (nz - nz);
+    } else {
+      store<f32>(row, nx0, 12);
+      store<f32>(row, ny0, 16);
+      store<f32>(row, nz0, 20);
+    }
+    if (colours) {
+      store<f32>(row, <f32>load<u8>(record + oR) * scale, 24);
+      store<f32>(row, <f32>load<u8>(record + oG) * scale, 28);
+      store<f32>(row, <f32>load<u8>(record + oB) * scale, 32);
+    } else {
+      store<f32>(row, r0, 24);
+      store<f32>(row, g0, 28);
+      store<f32>(row, b0, 32);
+    }
+  }
+  begin(start + <usize>count * stride, stop);
+  const finite = sum == 0 && !v128.any_true(f32x4.ne(sums, f32x4.splat(0)));
+  setWord(MR_FLAGS, finite ? MF_FINITE : 0);
+  return S_OK;
+}
+
+// Each slot's byte offset in the record, for decodePlainVertices.
+const plainOffset: usize = memory.data(SLOT_COUNT * 4, 4);
+
+/** Slots first..last sit at `base`, base + size, base + 2 size...: one after another. */
+@inline
+function sameOffsets(base: usize, size: usize, first: i32, last: i32): bool {
+  for (let s = first; s <= last; s++) {
+    if (<usize>load<i32>(plainOffset + (<usize>s << 2)) != base + <usize>(s - first) * size) return false;
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -513,26 +708,57 @@ export function objNormals(staging: usize, vCount: i32, normalsAt: usize, vertex
 
 /**
  * Make the vertices and triangles at these addresses the current mesh: check that every value is
- * finite (S_NONFINITE names the vertex) and, unless `fileNormals`, compute angle-weighted vertex
+ * finite (S_NONFINITE names the vertex; `knownFinite`: decodePlainVertices found them so) and, unless `fileNormals`, compute angle-weighted vertex
  * normals from the triangles, as the HeadsNet kernel computes them from polygons (Blender's way):
  * each corner adds its triangle's unit normal times the corner's angle.
  */
-export function finishMesh(v: usize, vCount: i32, t: usize, tCount: i32, fileNormals: bool): i32 {
+export function finishMesh(v: usize, vCount: i32, t: usize, tCount: i32, fileNormals: bool, knownFinite: bool): i32 {
   setMesh(v, vCount, t, tCount);
   if (vCount == 0) return fail(S_NO_VERTICES, 0, 0);
-  for (let i: i32 = 0; i < vCount; i++) {
-    const row = vertexAt(<u32>i);
-    let sum: f32 = 0;
-    for (let c = 0; c < 9; c++) {
-      const x = load<f32>(row + (<usize>c << 2));
-      sum += x - x;
+  if (!knownFinite && !allFinite(v, <usize>vCount * STAGING_STRIDE)) {
+    // Some value is not: find the first such vertex, one row at a time.
+    for (let i: i32 = 0; i < vCount; i++) {
+      const row = vertexAt(<u32>i);
+      let sum: f32 = 0;
+      for (let c = 0; c < 9; c++) {
+        const x = load<f32>(row + (<usize>c << 2));
+        sum += x - x;
+      }
+      if (sum != 0) return fail(S_NONFINITE, 0, i);
     }
-    if (sum != 0) return fail(S_NONFINITE, 0, i);
   }
   if (!fileNormals) computeNormals();
   setWord(MR_VERTICES, vCount);
   setWord(MR_TRIANGLES, tCount);
   return ok();
+}
+
+/**
+ * Whether the float32 values at [at, at + bytes) are all finite: x - x is 0 for finite x and NaN
+ * for NaN or infinity, and a sum with a NaN stays NaN. Four sums of four lanes, 64 bytes a step.
+ */
+function allFinite(at: usize, bytes: usize): bool {
+  let s0 = f32x4.splat(0), s1 = s0, s2 = s0, s3 = s0;
+  const stop = at + bytes;
+  let p = at;
+  for (; p + 64 <= stop; p += 64) {
+    const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 32), d = v128.load(p, 48);
+    s0 = f32x4.add(s0, f32x4.sub(a, a));
+    s1 = f32x4.add(s1, f32x4.sub(b, b));
+    s2 = f32x4.add(s2, f32x4.sub(c, c));
+    s3 = f32x4.add(s3, f32x4.sub(d, d));
+  }
+  for (; p + 16 <= stop; p += 16) {
+    const a = v128.load(p);
+    s0 = f32x4.add(s0, f32x4.sub(a, a));
+  }
+  let tail: f32 = 0;
+  for (; p < stop; p += 4) {
+    const x = load<f32>(p);
+    tail += x - x;
+  }
+  const sum = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
+  return tail == 0 && !v128.any_true(f32x4.ne(sum, f32x4.splat(0)));
 }
 
 function computeNormals(): void {

@@ -13,7 +13,7 @@ import {
   FMT_ASCII, SLOT_COUNT, SLOT_R, SLOT_G, SLOT_B, S_OK, S_BAD_NUMBER, S_NONFINITE,
   STAGING_STRIDE, LAYOUT_BYTES, MR_WORDS, MR_STATUS, MR_ERROR_AT, MR_ITEM, MR_VERTICES,
   MR_TRIANGLES, MR_FLAGS, MR_PTR, MR_PTR2, MR_COUNT, MR_NORMAL_COUNT, MR_GRID, MR_RECORDS,
-  S_NO_MEMORY, MF_FILE_NORMALS, MF_COLORS, NOISE_ISOTROPIC, NOISE_NORMAL, SURFACE_WIDTH, OCCUPANCY_WIDTH, T_U8,
+  S_NO_MEMORY, MF_FILE_NORMALS, MF_COLORS, MF_FINITE, NOISE_ISOTROPIC, NOISE_NORMAL, SURFACE_WIDTH, OCCUPANCY_WIDTH, T_U8,
 } from "../abi.js";
 import { errors, meshErrors, HeadsnetError, type ErrorPlace } from "../errors.js";
 import { parseHeader, vertexLayout, MAX_HEADER_BYTES, checkVertexCount } from "../ply-header.js";
@@ -90,6 +90,7 @@ interface MeshExports {
   alloc(bytes: number): number;
   skipElement(start: number, stop: number, count: number, layout: number): number;
   decodeVertices(start: number, stop: number, count: number, layout: number, staging: number, stride: number): number;
+  decodePlainVertices(start: number, stop: number, count: number, layout: number, staging: number): number;
   errorAddress(): number;
   errorVertexIndex(): number;
   cursorAddress(): number;
@@ -98,7 +99,7 @@ interface MeshExports {
   objParse(start: number, stop: number, staging: number, normals: number, triangles: number, vertexNormal: number,
     vTotal: number, vnTotal: number, r: number, g: number, b: number): number;
   objNormals(staging: number, count: number, normals: number, vertexNormal: number): void;
-  finishMesh(vertices: number, count: number, triangles: number, triangleCount: number, fileNormals: number): number;
+  finishMesh(vertices: number, count: number, triangles: number, triangleCount: number, fileNormals: number, knownFinite: number): number;
   voxelize(grid: number, occupancy: number, colorBytes: number): number;
   renderFront(size: number, supersample: number, r: number, g: number, b: number, frame: number, rgb: number): number;
   prepareSurface(): number;
@@ -253,7 +254,12 @@ export class MeshKernel {
     slots.fill(0);
     [slots[SLOT_R], slots[SLOT_G], slots[SLOT_B]] = options.defaultColor ?? [1, 1, 1];
     setLayout(layout.words);
-    const decoded = w.decodeVertices(start, end, count, layoutPtr, staging, STAGING_STRIDE);
+    // The common layouts' own loop first; it declines (having written nothing) every other
+    // layout and every body that needs an error, which the general decoder then reports.
+    let decoded = w.decodePlainVertices(start, end, count, layoutPtr, staging);
+    // It checks the values as it writes them; finishMesh checks the general decoder's rows.
+    const knownFinite = decoded === S_OK && (this.words()[MR_FLAGS] & MF_FINITE) !== 0;
+    if (decoded !== S_OK) decoded = w.decodeVertices(start, end, count, layoutPtr, staging, STAGING_STRIDE);
     if (decoded !== S_OK) fail(decoded, count, w.errorVertexIndex());
     let triangles = 0, triangleCount = 0;
     if (layout.faces) {
@@ -286,7 +292,7 @@ export class MeshKernel {
     const fileNormals = layout.hasNormals && options.normals !== "compute";
     this.vertexAt = staging;
     this.triangleAt = triangles;
-    const finished = w.finishMesh(staging, count, triangles, triangleCount, fileNormals ? 1 : 0);
+    const finished = w.finishMesh(staging, count, triangles, triangleCount, fileNormals ? 1 : 0, knownFinite ? 1 : 0);
     if (finished !== S_OK) {
       const vertex = this.words()[MR_ITEM];
       const stride = header.formatCode === FMT_ASCII ? 0 : layout.words[1];
@@ -333,7 +339,7 @@ export class MeshKernel {
     if (fileNormals) w.objNormals(staging, vTotal, normals, vertexNormal);
     this.vertexAt = staging;
     this.triangleAt = triangles;
-    const finished = w.finishMesh(staging, vTotal, triangles, tTotal, fileNormals ? 1 : 0);
+    const finished = w.finishMesh(staging, vTotal, triangles, tTotal, fileNormals ? 1 : 0, 0);
     if (finished !== S_OK) throw meshErrors.status(finished, file);
     const hasColors = (flags & MF_COLORS) !== 0;
     return {
