@@ -220,8 +220,8 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
             target: args.target, grid: args.grid, voxelValue: args.voxelValue, imageSize: args.imageSize, images: args.images, samples: args.samples,
             surfaceNormals: args.surfaceNormals, margin: args.margin, sigma: args.sigma, uniformShare: args.uniformShare,
             checkpointMs: process.env.HEADSNET_CHECKPOINT_MS ? Number(process.env.HEADSNET_CHECKPOINT_MS) : undefined,
-            // For measuring the read-ahead (bench/corpus-scale.ts): files ahead, and reads at once.
-            readAhead: process.env.HEADSNET_READAHEAD ? Number(process.env.HEADSNET_READAHEAD) : undefined,
+            // For measuring the read-ahead (bench/corpus-scale.ts): files ahead (or auto), and reads at once.
+            readAhead: !process.env.HEADSNET_READAHEAD || process.env.HEADSNET_READAHEAD === "auto" ? undefined : Number(process.env.HEADSNET_READAHEAD),
             readAheadReads: process.env.HEADSNET_READAHEAD_READS ? Number(process.env.HEADSNET_READAHEAD_READS) : undefined,
             onStart: (s) => {
               if (s.resumedFrom && !args.quiet && !args.json) {

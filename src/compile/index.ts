@@ -38,8 +38,12 @@ export type { CompileResult, CompileSummary } from "./finalize.js";
 
 /** How often, by default, the partial files are synced and the journal rewritten. */
 const CHECKPOINT_MS = 2000;
-/** Files read ahead of the workers (read-ahead.ts): off until measured to help (bench/results/corpus-scale.md). */
-const READ_AHEAD_FILES = 0;
+/**
+ * Read-ahead (read-ahead.ts) by default: on while the files come from the disk, this many files
+ * per worker ahead, two reads at once (bench/results/targets-cold.md).
+ */
+const READ_AHEAD_FILES_PER_WORKER = 2;
+const READ_AHEAD_READS = 2;
 /** Bytes written between background flushes (dataset/writer.ts flushInBackground). */
 const FLUSH_BYTES = 24 * 2 ** 20;
 
@@ -124,10 +128,16 @@ async function run(
   options.onStart?.({ files: files.length, resumedFrom: tally.resumedFrom });
   const records = files.map((f, i) => new FileRecord(i, f, ids[i]));
   const committer = new InOrderCommitter(writer, records, first);
-  const readAhead = new ReadAhead(files, first, options.readAhead ?? READ_AHEAD_FILES, options.readAheadReads ?? 1, plan.readExtent);
+  const reads = options.readAheadReads ?? READ_AHEAD_READS;
+  const readAhead = new ReadAhead(files, first, options.readAhead === undefined || options.readAhead === "auto"
+    ? { auto: { files: READ_AHEAD_FILES_PER_WORKER * workers, reads } }
+    : { files: options.readAhead, reads }, plan.readExtent);
   const dispatcher = new Dispatcher(pool, records, first, 2 * workers,
     (r) => ({ path: r.input.path, label: r.input.label, key: r.input.rel, id: r.id, target: plan.task(r.input.rel) }),
-    (r) => committer.arrived(r),
+    (r) => {
+      readAhead.workerRead(r.index, r.result?.ok ? r.result.bytesRead : 0, r.result?.ok ? r.result.readMs : undefined);
+      committer.arrived(r);
+    },
     (r) => readAhead.handedOut(r.index));
   const out = writer;
   let filesDone = first;

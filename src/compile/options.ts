@@ -62,8 +62,12 @@ export interface CompileOptions {
   checkpointMs?: number;
   /** Bytes written between background flushes to disk (default 24 MiB). */
   flushBytes?: number;
-  /** Files read ahead of the workers into the page cache (default 0: none), `readAheadReads` at once (default 1). */
-  readAhead?: number;
+  /**
+   * Files read ahead of the workers into the page cache, `readAheadReads` at once (default 2).
+   * Default "auto": two files per worker while the files come from the disk, none while they come
+   * from memory (src/compile/read-ahead.ts); 0 never.
+   */
+  readAhead?: number | "auto";
   readAheadReads?: number;
   /** Called once the run is open, before any file is compiled: how many files, and what a resumed run had done. */
   onStart?: (start: { files: number; resumedFrom?: { files: number; rows: number } }) => void;

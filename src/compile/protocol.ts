@@ -58,6 +58,11 @@ export interface FileStats {
   rows: number;
   vertices: number;
   bytesRead: number;
+  /**
+   * Milliseconds the worker spent reading the file, by which read-ahead.ts tells the disk from
+   * memory; undefined when it cannot tell (the read went into memory touched for the first time).
+   */
+  readMs?: number;
   normals: "file" | "computed" | "none";
   /** Vertices without a row (see CompiledFile.skipped). */
   skipped: SkippedVertices;

@@ -4,6 +4,13 @@
 // page cache, a bounded number ahead of the files handed to workers, so that a worker finds its
 // file in memory. Memory stays bounded: one scratch buffer per read in flight, and the files read
 // ahead (a few, whatever the corpus) in the page cache, where the kernel may drop them.
+//
+// With the files already in the page cache it only costs a copy and competes with the workers,
+// and nothing tells a run beforehand where its files are. So by default ("auto") it goes by how
+// fast the workers read files it did not read ahead: while the latest such reads are slower than
+// memory, it reads ahead, leaving every PROBE_EVERY-th file to its worker, whose read says
+// whether the disk is still what it waits for; once they run at memory speed, it stops. (Its own
+// reads cannot tell: they wait for the main thread's event loop and for a core.)
 
 import { open } from "node:fs/promises";
 import type { InputFile } from "../discover.js";
@@ -14,32 +21,94 @@ export type ReadExtent = (head: Uint8Array, size: number) => number;
 const HEAD_BYTES = 65536;
 const CHUNK_BYTES = 4 << 20;
 
+/** Reads slower than this (bytes a millisecond: 1.5 GB/s) come from the disk; from the page cache a worker reads a file at several GB/s. */
+const DISK_BYTES_PER_MS = 1.5e6;
+/** Reads smaller than this say little about where a file came from (they are mostly system calls). */
+const TELLING_BYTES = 1 << 20;
+/**
+ * Auto decides on the median of this many latest telling reads: a worker's read of a file in the
+ * page cache is now and then slow too (while the main thread writes the rows, three threads share
+ * two cores), but seldom three times in five.
+ */
+const WINDOW = 5;
+/** Auto, while reading ahead: every this many files one is left to its worker, to keep measuring the disk. */
+const PROBE_EVERY = 8;
+
+/** Read-ahead settings: files ahead of the workers, reads at once. */
+export interface ReadAheadSetting {
+  files: number;
+  reads: number;
+}
+
 export class ReadAhead {
   private next: number;
   private limit: number;
   private reading = 0;
   private stopped = false;
   private readonly buffers: Uint8Array[] = [];
+  /** Auto: the setting to use while reads come from the disk (else undefined: fixed). */
+  private readonly whenSlow?: ReadAheadSetting;
+  private depth: number;
+  private readonly concurrency: number;
+  /** Files this has read or started reading ahead (their workers' reads say nothing of the disk). */
+  private readonly readAhead = new Set<number>();
+  /** Bytes per millisecond of the latest telling reads. */
+  private readonly rates: number[] = [];
+  /** The last file handed to a worker. */
+  private handed = -1;
+  private started = 0;
 
   /**
-   * `depth` files ahead of the last file handed out, `concurrency` reads at once. Read-ahead
-   * helps only when inputs come from the disk; with them in the page cache it costs a copy.
+   * `setting`: so many files ahead of the last file handed out, so many reads at once; or "auto"
+   * with the setting to use while files come from the disk (nothing until then).
    */
   constructor(
     private readonly files: InputFile[],
     first: number,
-    private readonly depth: number,
-    private readonly concurrency: number,
+    setting: ReadAheadSetting | { auto: ReadAheadSetting },
     private readonly extent: ReadExtent,
+    /** Auto: reads slower than this many bytes a millisecond come from the disk. */
+    private readonly diskBytesPerMs = DISK_BYTES_PER_MS,
   ) {
     this.next = first;
     this.limit = first;
+    if ("auto" in setting) {
+      this.whenSlow = setting.auto;
+      this.depth = 0;
+      this.concurrency = setting.auto.reads;
+    } else {
+      this.depth = setting.files;
+      this.concurrency = setting.reads;
+    }
+  }
+
+  /** Whether it is reading ahead now (auto turns it on and off). */
+  get active(): boolean {
+    return this.depth > 0;
+  }
+
+  /** Files read ahead so far (finished or not). */
+  get filesStarted(): number {
+    return this.started;
   }
 
   /** File `index` has been handed to a worker: keep `depth` files after it read or reading. */
   handedOut(index: number): void {
-    this.limit = Math.max(this.limit, Math.min(this.files.length, index + 1 + this.depth));
+    this.handed = Math.max(this.handed, index);
     if (this.next <= index) this.next = index + 1; // a file already started needs no read-ahead
+    this.pump();
+  }
+
+  /**
+   * A worker read `bytes` of file `index` in `ms` milliseconds (undefined: it cannot tell, e.g.
+   * the read went into memory touched for the first time, which costs as much as a slow disk).
+   */
+  workerRead(index: number, bytes: number, ms: number | undefined): void {
+    if (this.readAhead.delete(index) || !this.whenSlow || ms === undefined || bytes < TELLING_BYTES) return;
+    this.rates.push(bytes / Math.max(ms, 1e-3));
+    if (this.rates.length > WINDOW) this.rates.shift();
+    const median = [...this.rates].sort((a, b) => a - b)[this.rates.length >> 1];
+    this.depth = median < this.diskBytesPerMs ? this.whenSlow.files : 0;
     this.pump();
   }
 
@@ -48,11 +117,15 @@ export class ReadAhead {
   }
 
   private pump(): void {
-    while (!this.stopped && this.reading < this.concurrency && this.next < this.limit) {
-      const file = this.files[this.next++];
+    this.limit = Math.max(this.limit, Math.min(this.files.length, this.handed + 1 + this.depth));
+    while (!this.stopped && this.depth > 0 && this.reading < this.concurrency && this.next < this.limit) {
+      const index = this.next++;
+      if (this.whenSlow && index % PROBE_EVERY === 0) continue; // a probe: its worker reads it
+      this.readAhead.add(index);
+      this.started++;
       this.reading++;
       const buffer = this.buffers.pop() ?? new Uint8Array(CHUNK_BYTES);
-      this.read(file, buffer).finally(() => {
+      this.read(this.files[index], buffer).finally(() => {
         this.reading--;
         this.buffers.push(buffer);
         this.pump();

@@ -70,14 +70,16 @@ function compileHeadsnet(s: WorkerState, task: FileTask, target: Extract<TargetT
   const k = headsnetKernel(s, target.setup);
   const r = freeRegion(s);
   k.useRegion(r);
-  const out = k.run(k.loadFile(task.path, task.label, target.options), task.label, task.id, target.options);
+  const size = k.loadFile(task.path, task.label, target.options);
+  const readMs = k.lastReadMs;
+  const out = k.run(size, task.label, task.id, target.options);
   Atomics.store(s.held, r, 1);
   const memory = out.x.buffer as SharedArrayBuffer;
   // A huge mesh: its region takes the next file too, once these rows are written, so that a run
   // of such meshes grows one region, not all of them (wasm memory never shrinks).
   if (memory.byteLength > LARGE_MEMORY) s.reuse = r;
   return {
-    ok: true, rows: out.rows, vertices: out.vertices, bytesRead: out.bytesRead,
+    ok: true, rows: out.rows, vertices: out.vertices, bytesRead: out.bytesRead, readMs,
     normals: out.normals, skipped: out.skipped, warnings: out.warnings,
     out: {
       held: s.held, region: r,
@@ -93,7 +95,7 @@ function compileMesh(task: FileTask, target: Extract<TargetTask, { kind: "mesh" 
   const rows = target.target === "voxels" || target.target === "images" ? 1 : r.counts.rows;
   const part = (a: Uint8Array) => ({ memory: a.buffer as ArrayBuffer, at: a.byteOffset, bytes: a.byteLength });
   return {
-    ok: true, rows, vertices: r.mesh.vertices, bytesRead: r.mesh.bytes, normals: r.mesh.normals,
+    ok: true, rows, vertices: r.mesh.vertices, bytesRead: r.mesh.bytes, readMs: r.mesh.readMs, normals: r.mesh.normals,
     skipped: { nonfinite: 0, outsideSphere: 0, tooFar: 0, transparent: 0 }, warnings: [],
     out: { region: 0, parts: target.target === "voxels" ? [part(r.x), part(r.y)] : [part(r.y)] },
   };
