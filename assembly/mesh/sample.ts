@@ -103,15 +103,23 @@ function prepareGuide(): i32 {
   // triangle whose running sum passes j/G·total, rounded as the draws are, so never past theirs
   // (rounding is monotonic). A zero-area triangle's sum equals the one before it, so no draw
   // stops on it.
-  const step = 1 / <f64>G;
+  // 1/G passes through memory: TurboFan would recompute the division in the loop otherwise.
+  store<f64>(guideScratch, 1 / <f64>G);
+  fillGuide(G, load<f64>(guideScratch), total, cdf, guide);
+  drawReady = true;
+  return ok();
+}
+
+const guideScratch: usize = memory.data(8, 8);
+
+/** Guide entries j = 0 .. G - 1 (see prepareGuide). */
+function fillGuide(G: i32, step: f64, total: f64, cdf: usize, guide: usize): void {
   let t: i32 = 0;
   for (let j: i32 = 0; j < G; j++) {
     const y = <f64>j * step * total;
     while (load<f64>(cdf + (<usize>t << 3)) <= y) t++;
     store<u32>(guide + (<usize>j << 2), t);
   }
-  drawReady = true;
-  return ok();
 }
 
 export function surfaceArea(): f64 {

@@ -123,21 +123,20 @@ export function crossOf(a: usize, b: usize, c: usize): f64 {
 const bounds: usize = memory.data(48, 8);
 
 export function computeBounds(): void {
-  let minX: f64 = Infinity, minY: f64 = Infinity, minZ: f64 = Infinity;
-  let maxX: f64 = -Infinity, maxY: f64 = -Infinity, maxZ: f64 = -Infinity;
+  // Four float32 lanes at a time (x y z and the normal's x, ignored): float32 to float64 keeps
+  // the order (and -0 below +0), so the least and greatest are those of the float64 values.
+  let low = f32x4.splat(Infinity), high = f32x4.splat(-Infinity);
   for (let i: i32 = 0; i < vertexCount; i++) {
-    const row = vertexAt(<u32>i);
-    const x = <f64>load<f32>(row), y = <f64>load<f32>(row, 4), z = <f64>load<f32>(row, 8);
-    minX = min(minX, x); maxX = max(maxX, x);
-    minY = min(minY, y); maxY = max(maxY, y);
-    minZ = min(minZ, z); maxZ = max(maxZ, z);
+    const row = v128.load(vertexAt(<u32>i));
+    low = f32x4.min(low, row);
+    high = f32x4.max(high, row);
   }
-  store<f64>(bounds, minX);
-  store<f64>(bounds, minY, 8);
-  store<f64>(bounds, minZ, 16);
-  store<f64>(bounds, maxX, 24);
-  store<f64>(bounds, maxY, 32);
-  store<f64>(bounds, maxZ, 40);
+  store<f64>(bounds, <f64>f32x4.extract_lane(low, 0));
+  store<f64>(bounds, <f64>f32x4.extract_lane(low, 1), 8);
+  store<f64>(bounds, <f64>f32x4.extract_lane(low, 2), 16);
+  store<f64>(bounds, <f64>f32x4.extract_lane(high, 0), 24);
+  store<f64>(bounds, <f64>f32x4.extract_lane(high, 1), 32);
+  store<f64>(bounds, <f64>f32x4.extract_lane(high, 2), 40);
 }
 
 @inline
