@@ -110,13 +110,26 @@ export function triangleCross(t: i32): f64 {
  */
 @inline
 export function crossOf(a: usize, b: usize, c: usize): f64 {
+  return Math.sqrt(crossSquared(a, b, c));
+}
+
+/** crossOf() before its square root: the cross product into crossX/Y/Z, and its squared length. */
+@inline
+export function crossSquared(a: usize, b: usize, c: usize): f64 {
   const ax = <f64>load<f32>(a), ay = <f64>load<f32>(a, 4), az = <f64>load<f32>(a, 8);
   const ux = <f64>load<f32>(b) - ax, uy = <f64>load<f32>(b, 4) - ay, uz = <f64>load<f32>(b, 8) - az;
   const wx = <f64>load<f32>(c) - ax, wy = <f64>load<f32>(c, 4) - ay, wz = <f64>load<f32>(c, 8) - az;
   crossX = uy * wz - uz * wy;
   crossY = uz * wx - ux * wz;
   crossZ = ux * wy - uy * wx;
-  return Math.sqrt(crossX * crossX + crossY * crossY + crossZ * crossZ);
+  return crossX * crossX + crossY * crossY + crossZ * crossZ;
+}
+
+/** Triangle t's crossSquared(). */
+@inline
+export function triangleCrossSquared(t: i32): f64 {
+  const tri = triangles + <usize>t * 12;
+  return crossSquared(vertexAt(load<u32>(tri)), vertexAt(load<u32>(tri, 4)), vertexAt(load<u32>(tri, 8)));
 }
 
 // The current mesh's bounding box (computeBounds()): float64 minimum x y z, then maximum x y z.
