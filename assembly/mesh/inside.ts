@@ -308,12 +308,7 @@ export function prepareInside(): i32 {
   // (a triangle's box is their least and greatest: see below).
   const fine = alloc(<usize>vertexCount * 8);
   if (fine == 0) return fail(S_NO_MEMORY, 0, 0);
-  for (let v: i32 = 0; v < vertexCount; v++) {
-    const row = vertexAt(<u32>v), f = fine + (<usize>v << 3);
-    store<u16>(f, <u16>fineAlong(load<f32>(row), ox, nx));
-    store<u16>(f, <u16>fineAlong(load<f32>(row, 4), oy, ny), 2);
-    store<u16>(f, <u16>fineAlong(load<f32>(row, 8), oz, nz), 4);
-  }
+  finePositions(fine);
 
   // Per triangle: its corner record; the running sum of the areas (as prepareSurface() has them,
   // to the bit); its box in 1/128ths of a cell (kept); its entries counted (cellWords holds
@@ -321,8 +316,51 @@ export function prepareInside(): i32 {
   // crossing of a column's centre line toggles its axis's bit at the first centre past it ...
   memory.fill(cellWords, 0, (count + 1) * 4);
   memory.fill(labels, 0, count);
+  const total = trianglePass(T, fine, spans, labels);
+  if (total > <usize>FIRST_MASK) return fail(S_NO_MEMORY, 0, 0);
+  entryBox = alloc((total + ENTRY_OVERRUN) * 8);
+  entryTriangle = alloc(total * 4);
+  if (entryBox == 0 || entryTriangle == 0) return fail(S_NO_MEMORY, 0, 0);
+  let running: u32 = 0;
+  for (let c: usize = 0; c < count; c++) {
+    running += load<u32>(cellWords + (c << 2));
+    store<u32>(cellWords + (c << 2), running);
+  }
+  store<u32>(cellWords + (count << 2), running);
+  placeEntries(T, spans);
+  // ... a running XOR along each axis turns toggles into parities, and the three axes vote.
+  labelParities(labels);
+  const inside = voteCells(labels, count);
+  walkDirections(count);
+  setWord(MR_GRID, nx);
+  setWord(MR_GRID + 1, ny);
+  setWord(MR_GRID + 2, nz);
+  setWord(MR_RECORDS, <i32>total);
+  setWord(MR_COUNT, inside);
+  ready = true;
+  return ok();
+}
+
+// prepareInside()'s passes, each a function of its own: in one large function TurboFan kept
+// their loop values on the stack.
+
+/** Each vertex's position in 1/128ths of a cell (see fineAlong), u16 x y z and two spare bytes. */
+function finePositions(fine: usize): void {
+  for (let v: i32 = 0; v < vertexCount; v++) {
+    const row = vertexAt(<u32>v), f = fine + (<usize>v << 3);
+    store<u16>(f, <u16>fineAlong(load<f32>(row), ox, nx));
+    store<u16>(f, <u16>fineAlong(load<f32>(row, 4), oy, ny), 2);
+    store<u16>(f, <u16>fineAlong(load<f32>(row, 8), oz, nz), 4);
+  }
+}
+
+/**
+ * The per-triangle pass (see prepareInside): corner records, area sums, boxes (kept at `spans`),
+ * entries counted and centre-line crossings toggled in `labels`. Returns the entries.
+ */
+function trianglePass(T: i32, fine: usize, spans: usize, labels: usize): usize {
   let area: f64 = 0;
-  lastWithArea = 0;
+  let last: i32 = 0;
   let total: usize = 0;
   for (let t: i32 = 0; t < T; t++) {
     const rec = corners + <usize>t * TRI;
@@ -330,7 +368,7 @@ export function prepareInside(): i32 {
     const a = 0.5 * crossOf(rec, rec + 12, rec + 24);
     area += a;
     store<f64>(areaSums + (<usize>t << 3), area);
-    if (a > 0) lastWithArea = t;
+    if (a > 0) last = t;
     // The box from the corners' positions in 1/128ths of a cell: fineAlong() never decreases
     // as v grows, so the least of the corners' is that of the least corner, and so on (the
     // loader admits finite coordinates only).
@@ -366,16 +404,13 @@ export function prepareInside(): i32 {
   }
   store<f64>(areaSums + (<usize>T << 3), Infinity);
   areaTotal = area;
-  if (total > <usize>FIRST_MASK) return fail(S_NO_MEMORY, 0, 0);
-  entryBox = alloc((total + ENTRY_OVERRUN) * 8);
-  entryTriangle = alloc(total * 4);
-  if (entryBox == 0 || entryTriangle == 0) return fail(S_NO_MEMORY, 0, 0);
-  let running: u32 = 0;
-  for (let c: usize = 0; c < count; c++) {
-    running += load<u32>(cellWords + (c << 2));
-    store<u32>(cellWords + (c << 2), running);
-  }
-  store<u32>(cellWords + (count << 2), running);
+  lastWithArea = last;
+  return total;
+}
+
+/** The entries from the kept boxes at `spans`: each cell's from its running end down. */
+function placeEntries(T: i32, spans: usize): void {
+  const words = cellWords, boxes = entryBox, owners = entryTriangle, sx = <usize>nx, sy = <usize>ny;
   for (let t: i32 = 0; t < T; t++) {
     const span = spans + <usize>t * SPAN;
     const qx0 = <i32>load<u16>(span), qy0 = <i32>load<u16>(span, 2), qz0 = <i32>load<u16>(span, 4);
@@ -385,18 +420,21 @@ export function prepareInside(): i32 {
       const z = byteIn(qz0, k) << 16 | (127 - byteIn(qz1, k)) << 48;
       for (let j = j0; j <= j1; j++) {
         const yz = z | byteIn(qy0, j) << 8 | (127 - byteIn(qy1, j)) << 40;
+        const row = words + (((<usize>k * sy + <usize>j) * sx) << 2); // cellIndex(0, j, k)
         for (let i = i0; i <= i1; i++) {
-          const at = cellWords + (cellIndex(i, j, k) << 2);
+          const at = row + (<usize>i << 2);
           const slot = load<u32>(at) - 1;
           store<u32>(at, slot);
-          store<u64>(entryBox + (<usize>slot << 3), yz | byteIn(qx0, i) | (127 - byteIn(qx1, i)) << 32);
-          store<u32>(entryTriangle + (<usize>slot << 2), t);
+          store<u64>(boxes + (<usize>slot << 3), yz | byteIn(qx0, i) | (127 - byteIn(qx1, i)) << 32);
+          store<u32>(owners + (<usize>slot << 2), t);
         }
       }
     }
   }
+}
 
-  // ... a running XOR along the axis turns toggles into parities ...
+/** The centre labels' toggles into parities along each axis (bits 0, 1, 2 of `labels`). */
+function labelParities(labels: usize): void {
   for (let k: i32 = 0; k < nz; k++) for (let j: i32 = 0; j < ny; j++) {
     let parity: u8 = 0;
     const row = labels + cellIndex(0, j, k);
@@ -414,7 +452,10 @@ export function prepareInside(): i32 {
     const size = <usize>nx * <usize>ny;
     for (let c: usize = 0; c < size; c++) store<u8>(plane + c, load<u8>(plane + c) ^ (load<u8>(prev + c) & 4));
   }
-  // ... and the three axes vote.
+}
+
+/** The three axes' vote per cell into its word (bit 31) and its kind; returns the cells inside. */
+function voteCells(labels: usize, count: usize): i32 {
   let inside: i32 = 0;
   for (let c0: usize = 0; c0 < count; c0 += 4) {
     let kinds: u32 = 0;
@@ -429,14 +470,7 @@ export function prepareInside(): i32 {
     }
     store<u8>(cellKinds + (c0 >> 2), <u8>kinds);
   }
-  walkDirections(count);
-  setWord(MR_GRID, nx);
-  setWord(MR_GRID + 1, ny);
-  setWord(MR_GRID + 2, nz);
-  setWord(MR_RECORDS, <i32>total);
-  setWord(MR_COUNT, inside);
-  ready = true;
-  return ok();
+  return inside;
 }
 
 /** The first column whose centre may be at or past position q (see fineAlong) ... */
@@ -604,6 +638,8 @@ export function labelBatch(points: usize, count: i32, out: usize): i32 {
   return inside;
 }
 
+const walkPoint: usize = memory.data(16, 16);
+
 /** The walk of point b from cell c: survivors of the box test go to the list. */
 function walk(b: i32, px: f32, py: f32, pz: f32, c: i32, word: u32): void {
   const d = <i32>((word >> 28) & 7);
@@ -626,7 +662,9 @@ function walk(b: i32, px: f32, py: f32, pz: f32, c: i32, word: u32): void {
   const us = <u64>(ua << 3), vs = <u64>(va << 3), as = <u64>(axis << 3);
   const pointLow = qu << us | qv << vs | <u64>127 << as;
   const pointHigh = ((127 - qu) << us | (127 - qv) << vs | <u64>127 << as) << 32;
-  const point = i64x2.splat(<i64>(pointLow | pointHigh));
+  // Through memory: TurboFan would rebuild the point's bytes for every four entries otherwise.
+  v128.store(walkPoint, i64x2.splat(<i64>(pointLow | pointHigh)));
+  const point = v128.load(walkPoint);
   const zero = i64x2.splat(0);
   let ia = <i32>((pa - origin(axis)) * inv);
   const stride: isize = axis == 0 ? 1 : axis == 1 ? <isize>nx : <isize>nx * <isize>ny;

@@ -24,7 +24,7 @@
 import {
   S_OK, S_NO_MEMORY, S_NO_FACES, S_NO_AREA, MR_COUNT, SURFACE_WIDTH, OCCUPANCY_WIDTH, NOISE_NORMAL,
 } from "../../src/abi";
-import { alloc, fail, ok, setWord, triangles, triangleCount, vertexAt, computeBounds, boundMin, boundMax, triangleCross, crossX, crossY, crossZ } from "./state";
+import { alloc, fail, ok, setWord, triangles, triangleCount, vertexAt, computeBounds, boundMin, boundMax, triangleCrossSquared, crossX, crossY, crossZ } from "./state";
 import { seedRandom, randomAt, toUniform, gaussianPair, gaussianSin } from "./random";
 import { insideReady, labelBatch, cornerRecord, insideAreaSums, insideAreaTotal, insideLastWithArea } from "./inside";
 
@@ -51,14 +51,42 @@ export function prepareSurface(): i32 {
   faceNormals = alloc(<usize>T * 12 + 4); // + 4: the last normal is read 16 bytes at a time
   cdf = alloc(<usize>(T + 1) * 8);
   if (faceNormals == 0 || cdf == 0) return fail(S_NO_MEMORY, 0, 0);
+  // Two triangles at a time: one square root and one division for both (the same operations,
+  // lane by lane, as one at a time).
   let sum: f64 = 0;
-  for (let t: i32 = 0; t < T; t++) {
-    const length = triangleCross(t);
+  let last: i32 = 0;
+  let t: i32 = 0;
+  for (; t + 1 < T; t += 2) {
+    const q0 = triangleCrossSquared(t);
+    const x0 = crossX, y0 = crossY, z0 = crossZ;
+    const q1 = triangleCrossSquared(t + 1);
+    const x1 = crossX, y1 = crossY, z1 = crossZ;
+    const length = f64x2.sqrt(f64x2.replace_lane(f64x2.splat(q0), 1, q1));
+    const inv = v128.and(f64x2.div(f64x2.splat(1), length), f64x2.gt(length, f64x2.splat(0)));
+    const area = f64x2.mul(f64x2.splat(0.5), length);
+    const a0 = f64x2.extract_lane(area, 0), a1 = f64x2.extract_lane(area, 1);
+    sum += a0;
+    store<f64>(cdf + (<usize>t << 3), sum);
+    sum += a1;
+    store<f64>(cdf + (<usize>t << 3), sum, 8);
+    if (a0 > 0) last = t;
+    if (a1 > 0) last = t + 1;
+    const i0 = f64x2.extract_lane(inv, 0), i1 = f64x2.extract_lane(inv, 1);
+    const normal = faceNormals + <usize>t * 12;
+    store<f32>(normal, <f32>(x0 * i0));
+    store<f32>(normal, <f32>(y0 * i0), 4);
+    store<f32>(normal, <f32>(z0 * i0), 8);
+    store<f32>(normal, <f32>(x1 * i1), 12);
+    store<f32>(normal, <f32>(y1 * i1), 16);
+    store<f32>(normal, <f32>(z1 * i1), 20);
+  }
+  for (; t < T; t++) {
+    const length = Math.sqrt(triangleCrossSquared(t));
     const nx = crossX, ny = crossY, nz = crossZ;
     const area = 0.5 * length;
     sum += area;
     store<f64>(cdf + (<usize>t << 3), sum);
-    if (area > 0) lastDrawn = t;
+    if (area > 0) last = t;
     // Degenerate triangles are never drawn: their normal does not matter.
     const inv = length > 0 ? 1 / length : 0;
     const normal = faceNormals + <usize>t * 12;
@@ -66,6 +94,7 @@ export function prepareSurface(): i32 {
     store<f32>(normal, <f32>(ny * inv), 4);
     store<f32>(normal, <f32>(nz * inv), 8);
   }
+  lastDrawn = last;
   store<f64>(cdf + (<usize>T << 3), Infinity);
   total = sum;
   if (!(total > 0 && total < Infinity)) return fail(S_NO_AREA, 0, 0);
@@ -103,15 +132,23 @@ function prepareGuide(): i32 {
   // triangle whose running sum passes j/G·total, rounded as the draws are, so never past theirs
   // (rounding is monotonic). A zero-area triangle's sum equals the one before it, so no draw
   // stops on it.
-  const step = 1 / <f64>G;
+  // 1/G passes through memory: TurboFan would recompute the division in the loop otherwise.
+  store<f64>(guideScratch, 1 / <f64>G);
+  fillGuide(G, load<f64>(guideScratch), total, cdf, guide);
+  drawReady = true;
+  return ok();
+}
+
+const guideScratch: usize = memory.data(8, 8);
+
+/** Guide entries j = 0 .. G - 1 (see prepareGuide). */
+function fillGuide(G: i32, step: f64, total: f64, cdf: usize, guide: usize): void {
   let t: i32 = 0;
   for (let j: i32 = 0; j < G; j++) {
     const y = <f64>j * step * total;
     while (load<f64>(cdf + (<usize>t << 3)) <= y) t++;
     store<u32>(guide + (<usize>j << 2), t);
   }
-  drawReady = true;
-  return ok();
 }
 
 export function surfaceArea(): f64 {
@@ -311,7 +348,7 @@ export function sampleSurface(n: i32, seedLo: u32, seedHi: u32, vertexNormals: b
     sortChunk(m);
     startWindows(m);
     const rows = out + <usize>k0 * (SURFACE_WIDTH * 4);
-    surfaceChunk(<u32>k0, m, trianglesOut, vertexNormals, rows);
+    surfaceChunk(<u32>k0, m, trianglesOut, vertexNormals, rows, <u64>(64 - guideBits), (<u32>1 << <u32>windowBits) - 1);
     placeWindows(rows);
   }
   setWord(MR_COUNT, n);
@@ -370,9 +407,11 @@ function placeWindows(rows: usize): void {
  * The rows of the chunk's m samples from sample k0 on, made in draw order, into their groups.
  * `vertexNormals`: each row's normal interpolated from its corners' (see vertexNormal).
  */
-function surfaceChunk(k0: u32, m: i32, trianglesOut: usize, vertexNormals: bool, rows: usize): void {
+function surfaceChunk(k0: u32, m: i32, trianglesOut: usize, vertexNormals: bool, rows: usize, shift: u64, mask: u32): void {
+  // `shift` (the guide's) and `mask` (a window's rows) come from the caller: computed here,
+  // TurboFan recomputed them in every iteration.
   const sums = cdf, firsts = guide, sorted = order, all = total, normals = faceNormals, corners = triangles;
-  const shift = <u64>(64 - guideBits), windowShift = <u32>windowBits, mask = (<u32>1 << windowShift) - 1;
+  const windowShift = <u32>windowBits;
   for (let i: i32 = 0; i < m; i++) {
     const offset = load<u32>(sorted + (<usize>i << 2));
     const k = k0 + offset;

@@ -110,34 +110,46 @@ export function triangleCross(t: i32): f64 {
  */
 @inline
 export function crossOf(a: usize, b: usize, c: usize): f64 {
+  return Math.sqrt(crossSquared(a, b, c));
+}
+
+/** crossOf() before its square root: the cross product into crossX/Y/Z, and its squared length. */
+@inline
+export function crossSquared(a: usize, b: usize, c: usize): f64 {
   const ax = <f64>load<f32>(a), ay = <f64>load<f32>(a, 4), az = <f64>load<f32>(a, 8);
   const ux = <f64>load<f32>(b) - ax, uy = <f64>load<f32>(b, 4) - ay, uz = <f64>load<f32>(b, 8) - az;
   const wx = <f64>load<f32>(c) - ax, wy = <f64>load<f32>(c, 4) - ay, wz = <f64>load<f32>(c, 8) - az;
   crossX = uy * wz - uz * wy;
   crossY = uz * wx - ux * wz;
   crossZ = ux * wy - uy * wx;
-  return Math.sqrt(crossX * crossX + crossY * crossY + crossZ * crossZ);
+  return crossX * crossX + crossY * crossY + crossZ * crossZ;
+}
+
+/** Triangle t's crossSquared(). */
+@inline
+export function triangleCrossSquared(t: i32): f64 {
+  const tri = triangles + <usize>t * 12;
+  return crossSquared(vertexAt(load<u32>(tri)), vertexAt(load<u32>(tri, 4)), vertexAt(load<u32>(tri, 8)));
 }
 
 // The current mesh's bounding box (computeBounds()): float64 minimum x y z, then maximum x y z.
 const bounds: usize = memory.data(48, 8);
 
 export function computeBounds(): void {
-  let minX: f64 = Infinity, minY: f64 = Infinity, minZ: f64 = Infinity;
-  let maxX: f64 = -Infinity, maxY: f64 = -Infinity, maxZ: f64 = -Infinity;
+  // Four float32 lanes at a time (x y z and the normal's x, ignored): float32 to float64 keeps
+  // the order (and -0 below +0), so the least and greatest are those of the float64 values.
+  let low = f32x4.splat(Infinity), high = f32x4.splat(-Infinity);
   for (let i: i32 = 0; i < vertexCount; i++) {
-    const row = vertexAt(<u32>i);
-    const x = <f64>load<f32>(row), y = <f64>load<f32>(row, 4), z = <f64>load<f32>(row, 8);
-    minX = min(minX, x); maxX = max(maxX, x);
-    minY = min(minY, y); maxY = max(maxY, y);
-    minZ = min(minZ, z); maxZ = max(maxZ, z);
+    const row = v128.load(vertexAt(<u32>i));
+    low = f32x4.min(low, row);
+    high = f32x4.max(high, row);
   }
-  store<f64>(bounds, minX);
-  store<f64>(bounds, minY, 8);
-  store<f64>(bounds, minZ, 16);
-  store<f64>(bounds, maxX, 24);
-  store<f64>(bounds, maxY, 32);
-  store<f64>(bounds, maxZ, 40);
+  store<f64>(bounds, <f64>f32x4.extract_lane(low, 0));
+  store<f64>(bounds, <f64>f32x4.extract_lane(low, 1), 8);
+  store<f64>(bounds, <f64>f32x4.extract_lane(low, 2), 16);
+  store<f64>(bounds, <f64>f32x4.extract_lane(high, 0), 24);
+  store<f64>(bounds, <f64>f32x4.extract_lane(high, 1), 32);
+  store<f64>(bounds, <f64>f32x4.extract_lane(high, 2), 40);
 }
 
 @inline
