@@ -264,7 +264,10 @@ function compileBatches(
 // the default projection: what traceBatch does, for vertices from batchVertex on until the batch
 // (now `size` long) is full, the vertices end, or a vertex is not finite or off the cube map
 // (left to traceBatch). Returns the batch's new size. No calls: its values stay in registers.
+// Two loops, tracing then the cube-map cells: each iteration's chain of dependent operations is
+// half as long, and the processor overlaps more of them.
 function traceCommon(size: i32, count: i32, xOut: usize, yOut: usize, xRowBytes: usize): i32 {
+  const first = size;
   let record = batchRecord;
   let k = batchVertex;
   let maxR2: f64 = maxRadius2;
@@ -281,19 +284,15 @@ function traceCommon(size: i32, count: i32, xOut: usize, yOut: usize, xRowBytes:
     const nz = load<f32>(record + <usize>load<i32>(slotOffset, 20));
     // Colours from bytes are finite: positions and normals are checked, in one test.
     if (!((x - x) + (y - y) + (z - z) + ((nx - nx) + (ny - ny) + (nz - nz)) == 0)) break;
+    // Vertices this call leaves to traceBatch after all count here too: the largest radius is
+    // the same (and read only when the file compiles).
     const r2 = fma32(z, z, fma32(x, x, y * y));
-    const pd: f32 = <f32>1.0 - sqrt<f32>(r2);
-    const px = fma32(pd, nx, x);
-    const py = fma32(pd, ny, y);
-    const pz = fma32(pd, nz, z);
-    const cell = cellOf(px, py, pz);
-    if (cell < 0) break;
     if (<f64>r2 > maxR2) maxR2 = <f64>r2;
+    const pd: f32 = <f32>1.0 - sqrt<f32>(r2);
     const slot = batch + <usize>size * 24;
-    store<f32>(slot, px);
-    store<f32>(slot, py, 4);
-    store<f32>(slot, pz, 8);
-    store<i32>(slot, cell, 12);
+    store<f32>(slot, fma32(pd, nx, x));
+    store<f32>(slot, fma32(pd, ny, y), 4);
+    store<f32>(slot, fma32(pd, nz, z), 8);
     if (wide) {
       const xp = xOut + <usize>(rows + size) * xRowBytes;
       store<f32>(xp, -nx, 8);
@@ -310,6 +309,20 @@ function traceCommon(size: i32, count: i32, xOut: usize, yOut: usize, xRowBytes:
     record += stride;
     size++;
     k++;
+  }
+  let j = first;
+  for (; j < size; j++) {
+    const slot = batch + <usize>j * 24;
+    const cell = cellOf(load<f32>(slot), load<f32>(slot, 4), load<f32>(slot, 8));
+    if (cell < 0) break;
+    store<i32>(slot, cell, 12);
+  }
+  if (j < size) {
+    // Vertex j is off the cube map: the batch ends before it, and traceBatch takes it (its rows
+    // and those of the vertices after it are written again).
+    k = batchVertex + (j - first);
+    record = batchRecord + <usize>(j - first) * stride;
+    size = j;
   }
   batchRecord = record;
   batchVertex = k;
