@@ -211,6 +211,15 @@ export function compileVertices(
   return code;
 }
 
+// Where stage 1 stands between batches: the next record (fixed records) and vertex number, and
+// the status code of a vertex that stops the file.
+let batchRecord: usize = 0;
+let batchVertex: i32 = 0;
+let batchCode: i32 = S_OK;
+
+// The stages are functions of their own: in one large function V8's optimizing compiler spilled
+// the loops' values to the stack, and recomputed values computed once before the loops (a
+// float32 division) inside them.
 function compileBatches(
   start: usize, stop: usize, count: i32, layout: usize,
   xOut: usize, yOut: usize, id: f32, options: i32,
@@ -219,13 +228,116 @@ function compileBatches(
   if (begun != S_OK) return begun;
 
   const xRowBytes: usize = (options & OPT_INPUTS_5) != 0 ? X_WIDTH_5 << 2 : X_WIDTH_2 << 2;
-  const skipInvalid = (options & OPT_SKIP_INVALID) != 0;
   const tableFloats: i32 = 3 * icosphereCount();
   // The index value float32(3i) * float32(1 / 3n), as the reference's -Ofast build computes it
   // (dataset/format.ts indexValue() is the same formula for the host).
   const recip: f32 = <f32>1.0 / <f32>tableFloats;
-  let record = start;
-  let k: i32 = 0;
+  batchRecord = start;
+  batchVertex = 0;
+
+  // Stage 1 decodes and traces a batch of vertices, writing y rows; stage 2 then reads their
+  // cube-map records and finds their icosphere vertices back to back, so that the cube map's
+  // cache misses overlap.
+  // The common layout in the default projection takes a loop of its own; a vertex it does not
+  // serve (not finite, or off the cube map) goes through the general loop, one at a time.
+  const fast = recordCommon && (options & OPT_PROJECTION_RAY) == 0;
+  while (batchVertex < count) {
+    let size: i32 = 0;
+    while (size < TRACE_BATCH && batchVertex < count) {
+      if (fast) {
+        size = traceCommon(size, count, xOut, yOut, xRowBytes);
+        if (size >= TRACE_BATCH || batchVertex >= count) break;
+      }
+      size = traceBatch(size, fast ? 1 : TRACE_BATCH, count, xOut, yOut, xRowBytes, options);
+      if (size < 0) return batchCode;
+    }
+    cellRecords(size);
+    nearestBatch(size, xOut + <usize>rows * xRowBytes, xRowBytes, id, recip);
+    rows += size;
+  }
+  if (recordFixed) cursor = start + <usize>count * recordStride;
+  errorAt = cursor;
+  return S_OK;
+}
+
+// Stage 1 of the common layout (float32 positions and normals, uchar colours, little-endian) in
+// the default projection: what traceBatch does, for vertices from batchVertex on until the batch
+// (now `size` long) is full, the vertices end, or a vertex is not finite or off the cube map
+// (left to traceBatch). Returns the batch's new size. No calls: its values stay in registers.
+// Two loops, tracing then the cube-map cells: each iteration's chain of dependent operations is
+// half as long, and the processor overlaps more of them.
+function traceCommon(size: i32, count: i32, xOut: usize, yOut: usize, xRowBytes: usize): i32 {
+  const first = size;
+  let record = batchRecord;
+  let k = batchVertex;
+  let maxR2: f64 = maxRadius2;
+  const stride = recordStride;
+  const colourScale: f32 = <f32>UCHAR_COLOR_SCALE;
+  const wide = xRowBytes == X_WIDTH_5 << 2;
+  let yp = yOut + <usize>(rows + size) * 24;
+  while (size < TRACE_BATCH && k < count) {
+    const x = load<f32>(record + <usize>load<i32>(slotOffset));
+    const y = load<f32>(record + <usize>load<i32>(slotOffset, 4));
+    const z = load<f32>(record + <usize>load<i32>(slotOffset, 8));
+    const nx = load<f32>(record + <usize>load<i32>(slotOffset, 12));
+    const ny = load<f32>(record + <usize>load<i32>(slotOffset, 16));
+    const nz = load<f32>(record + <usize>load<i32>(slotOffset, 20));
+    // Colours from bytes are finite: positions and normals are checked, in one test.
+    if (!((x - x) + (y - y) + (z - z) + ((nx - nx) + (ny - ny) + (nz - nz)) == 0)) break;
+    // Vertices this call leaves to traceBatch after all count here too: the largest radius is
+    // the same (and read only when the file compiles).
+    const r2 = fma32(z, z, fma32(x, x, y * y));
+    if (<f64>r2 > maxR2) maxR2 = <f64>r2;
+    const pd: f32 = <f32>1.0 - sqrt<f32>(r2);
+    const slot = batch + <usize>size * 24;
+    store<f32>(slot, fma32(pd, nx, x));
+    store<f32>(slot, fma32(pd, ny, y), 4);
+    store<f32>(slot, fma32(pd, nz, z), 8);
+    if (wide) {
+      const xp = xOut + <usize>(rows + size) * xRowBytes;
+      store<f32>(xp, -nx, 8);
+      store<f32>(xp, -ny, 12);
+      store<f32>(xp, -nz, 16);
+    }
+    store<f32>(yp, x);
+    store<f32>(yp, y, 4);
+    store<f32>(yp, z, 8);
+    store<f32>(yp, <f32>load<u8>(record + <usize>load<i32>(slotOffset, 24)) * colourScale, 12);
+    store<f32>(yp, <f32>load<u8>(record + <usize>load<i32>(slotOffset, 28)) * colourScale, 16);
+    store<f32>(yp, <f32>load<u8>(record + <usize>load<i32>(slotOffset, 32)) * colourScale, 20);
+    yp += 24;
+    record += stride;
+    size++;
+    k++;
+  }
+  let j = first;
+  for (; j < size; j++) {
+    const slot = batch + <usize>j * 24;
+    const cell = cellOf(load<f32>(slot), load<f32>(slot, 4), load<f32>(slot, 8));
+    if (cell < 0) break;
+    store<i32>(slot, cell, 12);
+  }
+  if (j < size) {
+    // Vertex j is off the cube map: the batch ends before it, and traceBatch takes it (its rows
+    // and those of the vertices after it are written again).
+    k = batchVertex + (j - first);
+    record = batchRecord + <usize>(j - first) * stride;
+    size = j;
+  }
+  batchRecord = record;
+  batchVertex = k;
+  maxRadius2 = maxR2;
+  return size;
+}
+
+// Stage 1: decode and trace vertices from batchVertex on, writing their y rows (and the normals
+// of 5-wide x rows) and their traced points and cells to `batch` (now `size` long), until the
+// batch is full, the vertices end, or `steps` vertices are done. Returns the batch's new size,
+// or -1 when a vertex stops the file (batchCode, errorVertex and errorAt say why).
+function traceBatch(size: i32, steps: i32, count: i32, xOut: usize, yOut: usize, xRowBytes: usize, options: i32): i32 {
+  const skipInvalid = (options & OPT_SKIP_INVALID) != 0;
+  let record = batchRecord;
+  let k = batchVertex;
   // The common layout (float32 positions and normals, uchar colours, little-endian, any order)
   // is read straight from the record at offsets held in locals; others go through readVertex.
   const common = recordCommon;
@@ -235,133 +347,136 @@ function compileBatches(
   const colourScale: f32 = <f32>UCHAR_COLOR_SCALE;
   const legacy = (options & OPT_PROJECTION_RAY) == 0;
   const radial = (options & OPT_RADIAL) != 0;
-  let maxR2: f64 = 0;
-
-  // Stage 1 decodes and traces a batch of vertices, writing y rows; stage 2 then reads their
-  // cube-map records and finds their icosphere vertices back to back, so that the cube map's
-  // cache misses overlap.
-  while (k < count) {
-    let size: i32 = 0;
-    while (size < TRACE_BATCH && k < count) {
-      let at = record;
-      let x: f32, y: f32, z: f32, nx: f32, ny: f32, nz: f32, r: f32, g: f32, b: f32;
-      if (common) {
-        x = load<f32>(record + oX); y = load<f32>(record + oY); z = load<f32>(record + oZ);
-        nx = load<f32>(record + oNX); ny = load<f32>(record + oNY); nz = load<f32>(record + oNZ);
-        r = <f32>load<u8>(record + oR) * colourScale;
-        g = <f32>load<u8>(record + oG) * colourScale;
-        b = <f32>load<u8>(record + oB) * colourScale;
-        record += recordStride;
+  let maxR2: f64 = maxRadius2;
+  for (let step = 0; step < steps && size < TRACE_BATCH && k < count; step++) {
+    let at = record;
+    let x: f32, y: f32, z: f32, nx: f32, ny: f32, nz: f32, r: f32, g: f32, b: f32;
+    if (common) {
+      x = load<f32>(record + oX); y = load<f32>(record + oY); z = load<f32>(record + oZ);
+      nx = load<f32>(record + oNX); ny = load<f32>(record + oNY); nz = load<f32>(record + oNZ);
+      r = <f32>load<u8>(record + oR) * colourScale;
+      g = <f32>load<u8>(record + oG) * colourScale;
+      b = <f32>load<u8>(record + oB) * colourScale;
+      record += recordStride;
+    } else {
+      at = readVertex(record, k);
+      if (recordFixed) record += recordStride;
+      if (at == 0) {
+        batchCode = status;
+        maxRadius2 = 0; // as before the stages were functions: not reported for decoding errors
+        return -1;
+      }
+      x = load<f32>(slots + (SLOT_X << 2));
+      y = load<f32>(slots + (SLOT_Y << 2));
+      z = load<f32>(slots + (SLOT_Z << 2));
+      nx = load<f32>(slots + (SLOT_NX << 2));
+      ny = load<f32>(slots + (SLOT_NY << 2));
+      nz = load<f32>(slots + (SLOT_NZ << 2));
+      r = load<f32>(slots + (SLOT_R << 2));
+      g = load<f32>(slots + (SLOT_G << 2));
+      b = load<f32>(slots + (SLOT_B << 2));
+    }
+    let result = S_OK;
+    let px: f32 = 0, py: f32 = 0, pz: f32 = 0;
+    let cell: i32 = -1;
+    if (!(finite3(x, y, z) && finite3(nx, ny, nz) && finite3(r, g, b))) result = S_NONFINITE;
+    else if (legacy) {
+      // The reference's step along the normal, inline (the hot path of the default mode).
+      const r2 = fma32(z, z, fma32(x, x, y * y));
+      if (<f64>r2 > maxR2) maxR2 = <f64>r2;
+      const pd: f32 = <f32>1.0 - sqrt<f32>(r2);
+      px = fma32(pd, nx, x);
+      py = fma32(pd, ny, y);
+      pz = fma32(pd, nz, z);
+    } else {
+      const r2 = <f64>x * <f64>x + <f64>y * <f64>y + <f64>z * <f64>z;
+      if (r2 > maxR2) maxR2 = r2;
+      if (radial) {
+        // No normals: the ray from the centre through the vertex meets the sphere at v / |v|.
+        const length = Math.sqrt(r2);
+        if (length == 0) result = S_ZERO_NORMAL;
+        px = <f32>(<f64>x / length);
+        py = <f32>(<f64>y / length);
+        pz = <f32>(<f64>z / length);
       } else {
-        at = readVertex(record, k);
-        if (recordFixed) record += recordStride;
-        if (at == 0) return status;
-        x = load<f32>(slots + (SLOT_X << 2));
-        y = load<f32>(slots + (SLOT_Y << 2));
-        z = load<f32>(slots + (SLOT_Z << 2));
-        nx = load<f32>(slots + (SLOT_NX << 2));
-        ny = load<f32>(slots + (SLOT_NY << 2));
-        nz = load<f32>(slots + (SLOT_NZ << 2));
-        r = load<f32>(slots + (SLOT_R << 2));
-        g = load<f32>(slots + (SLOT_G << 2));
-        b = load<f32>(slots + (SLOT_B << 2));
+        result = traceTo(x, y, z, nx, ny, nz, options);
+        px = load<f32>(traced);
+        py = load<f32>(traced, 4);
+        pz = load<f32>(traced, 8);
       }
-      let result = S_OK;
-      let px: f32 = 0, py: f32 = 0, pz: f32 = 0;
-      let cell: i32 = -1;
-      if (!(finite3(x, y, z) && finite3(nx, ny, nz) && finite3(r, g, b))) result = S_NONFINITE;
-      else if (legacy) {
-        // The reference's step along the normal, inline (the hot path of the default mode).
-        const r2 = fma32(z, z, fma32(x, x, y * y));
-        if (<f64>r2 > maxR2) maxR2 = <f64>r2;
-        const pd: f32 = <f32>1.0 - sqrt<f32>(r2);
-        px = fma32(pd, nx, x);
-        py = fma32(pd, ny, y);
-        pz = fma32(pd, nz, z);
-      } else {
-        const r2 = <f64>x * <f64>x + <f64>y * <f64>y + <f64>z * <f64>z;
-        if (r2 > maxR2) maxR2 = r2;
-        if (radial) {
-          // No normals: the ray from the centre through the vertex meets the sphere at v / |v|.
-          const length = Math.sqrt(r2);
-          if (length == 0) result = S_ZERO_NORMAL;
-          px = <f32>(<f64>x / length);
-          py = <f32>(<f64>y / length);
-          pz = <f32>(<f64>z / length);
-        } else {
-          result = traceTo(x, y, z, nx, ny, nz, options);
-          px = load<f32>(traced);
-          py = load<f32>(traced, 4);
-          pz = load<f32>(traced, 8);
-        }
+    }
+    if (result == S_OK) {
+      cell = cellOf(px, py, pz);
+      // Points the cube map does not serve take the brute force now, so that a point the
+      // reference gives no row (nothing nearer than 9999) is known before its row is written.
+      // The answer rides in the cell field: -2 - index.
+      if (cell < 0) {
+        const index = nearestBrute(px, py, pz);
+        if (index < 0) result = S_TOO_FAR;
+        else cell = -2 - index;
       }
-      if (result == S_OK) {
-        cell = cellOf(px, py, pz);
-        // Points the cube map does not serve take the brute force now, so that a point the
-        // reference gives no row (nothing nearer than 9999) is known before its row is written.
-        // The answer rides in the cell field: -2 - index.
-        if (cell < 0) {
-          const index = nearestBrute(px, py, pz);
-          if (index < 0) result = S_TOO_FAR;
-          else cell = -2 - index;
-        }
+    }
+    if (result != S_OK) {
+      if (!skipInvalid || result == S_ZERO_NORMAL) {
+        errorVertex = k;
+        errorAt = at;
+        maxRadius2 = maxR2;
+        batchCode = result;
+        return -1;
       }
-      if (result != S_OK) {
-        if (!skipInvalid || result == S_ZERO_NORMAL) {
-          errorVertex = k;
-          errorAt = at;
-          maxRadius2 = maxR2;
-          return result;
-        }
-        if (result == S_NONFINITE) skippedNonfinite++;
-        else if (result == S_TOO_FAR) skippedFar++;
-        else skippedOutside++;
-        k++;
-        continue;
-      }
-      const slot = batch + <usize>size * 24;
-      store<f32>(slot, px);
-      store<f32>(slot, py, 4);
-      store<f32>(slot, pz, 8);
-      store<i32>(slot, cell, 12);
-
-      const row = rows + size;
-      const xp = xOut + <usize>row * xRowBytes;
-      if (xRowBytes == X_WIDTH_5 << 2) {
-        store<f32>(xp, -nx, 8);
-        store<f32>(xp, -ny, 12);
-        store<f32>(xp, -nz, 16);
-      }
-      const yp = yOut + <usize>row * 24;
-      store<f32>(yp, x);
-      store<f32>(yp, y, 4);
-      store<f32>(yp, z, 8);
-      store<f32>(yp, r, 12);
-      store<f32>(yp, g, 16);
-      store<f32>(yp, b, 20);
-      size++;
+      if (result == S_NONFINITE) skippedNonfinite++;
+      else if (result == S_TOO_FAR) skippedFar++;
+      else skippedOutside++;
       k++;
+      continue;
     }
-    // The batch's cell records first, in a loop of nothing else: their cache misses overlap.
-    for (let j: i32 = 0; j < size; j++) {
-      const slot = batch + <usize>j * 24;
-      store<u64>(slot, cellRecord(load<i32>(slot, 12)), 16);
+    const slot = batch + <usize>size * 24;
+    store<f32>(slot, px);
+    store<f32>(slot, py, 4);
+    store<f32>(slot, pz, 8);
+    store<i32>(slot, cell, 12);
+
+    const row = rows + size;
+    const xp = xOut + <usize>row * xRowBytes;
+    if (xRowBytes == X_WIDTH_5 << 2) {
+      store<f32>(xp, -nx, 8);
+      store<f32>(xp, -ny, 12);
+      store<f32>(xp, -nz, 16);
     }
-    for (let j: i32 = 0; j < size; j++) {
-      const slot = batch + <usize>j * 24;
-      const cell = load<i32>(slot, 12);
-      const index = cell < 0 ? -2 - cell : nearestInCell(load<f32>(slot), load<f32>(slot, 4), load<f32>(slot, 8), cell, load<u64>(slot, 16));
-      const xp = xOut + <usize>(rows + j) * xRowBytes;
-      const indexFloat: i32 = 3 * index;
-      store<f32>(xp, id);
-      store<f32>(xp, <f32>indexFloat * recip, 4);
-    }
-    rows += size;
+    const yp = yOut + <usize>row * 24;
+    store<f32>(yp, x);
+    store<f32>(yp, y, 4);
+    store<f32>(yp, z, 8);
+    store<f32>(yp, r, 12);
+    store<f32>(yp, g, 16);
+    store<f32>(yp, b, 20);
+    size++;
+    k++;
   }
-  if (recordFixed) cursor = start + <usize>count * recordStride;
-  errorAt = cursor;
+  batchRecord = record;
+  batchVertex = k;
   maxRadius2 = maxR2;
-  return S_OK;
+  return size;
+}
+
+// The batch's cell records first, in a loop of nothing else: their cache misses overlap.
+function cellRecords(size: i32): void {
+  for (let j: i32 = 0; j < size; j++) {
+    const slot = batch + <usize>j * 24;
+    store<u64>(slot, cellRecord(load<i32>(slot, 12)), 16);
+  }
+}
+
+// Stage 2: the batch's icosphere vertices, written as x rows from xp on.
+function nearestBatch(size: i32, xp: usize, xRowBytes: usize, id: f32, recip: f32): void {
+  for (let j: i32 = 0; j < size; j++, xp += xRowBytes) {
+    const slot = batch + <usize>j * 24;
+    const cell = load<i32>(slot, 12);
+    const index = cell < 0 ? -2 - cell : nearestInCell(load<f32>(slot), load<f32>(slot, 4), load<f32>(slot, 8), cell, load<u64>(slot, 16));
+    const indexFloat: i32 = 3 * index;
+    store<f32>(xp, id);
+    store<f32>(xp, <f32>indexFloat * recip, 4);
+  }
 }
 
 /**
