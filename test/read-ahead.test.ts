@@ -1,6 +1,7 @@
 // Read-ahead (src/compile/read-ahead.ts): a fixed setting reads so many files ahead of the
-// workers; "auto" reads ahead only while the workers' latest telling reads (of files it did not
-// read ahead) are slow, leaving every 8th file to its worker as a probe of the disk.
+// workers; "auto" first reads the first files itself and times those reads, then reads ahead
+// only while the latest telling reads (the workers', of files it did not read ahead) are slow,
+// leaving every 8th file to its worker as a probe of the disk.
 
 import { describe, it, expect, beforeAll, vi } from "vitest";
 import { mkdtempSync, writeFileSync, statSync } from "node:fs";
@@ -12,14 +13,14 @@ import type { InputFile } from "../src/discover.js";
 const SIZE = 1.25 * 2 ** 20; // more than the 1 MiB a read needs to tell anything
 const whole = (_head: Uint8Array, size: number) => size;
 const FAST = 0.5, SLOW = 500; // ms for SIZE bytes: 2.6 GB/s, 2.6 MB/s
-/** Slower than 20 MB/s is "the disk" in these tests: the workers' reads are made up. */
+/** Slower than 20 MB/s is "the disk" in these tests (the files are in memory, just written). */
 const DISK = 20_000;
 
 describe("read-ahead", () => {
   let files: InputFile[];
   beforeAll(() => {
     const dir = mkdtempSync(join(tmpdir(), "headsnet-read-ahead-"));
-    files = Array.from({ length: 20 }, (_, i) => {
+    files = Array.from({ length: 26 }, (_, i) => {
       const path = join(dir, `f${i}.ply`);
       writeFileSync(path, Buffer.alloc(SIZE, i));
       const st = statSync(path);
@@ -30,15 +31,15 @@ describe("read-ahead", () => {
   it("a fixed setting keeps that many files read ahead of the last one handed out, and 0 none", async () => {
     const r = new ReadAhead(files, 0, { files: 3, reads: 2 }, whole);
     expect(r.active).toBe(true);
+    await vi.waitFor(() => expect(r.filesStarted).toBe(3)); // files 0, 1, 2, before any is handed out
     r.handedOut(0);
-    await vi.waitFor(() => expect(r.filesStarted).toBe(3)); // files 1, 2, 3
-    r.handedOut(1); // already read ahead: one more, file 4
-    await vi.waitFor(() => expect(r.filesStarted).toBe(4));
-    r.handedOut(16);
-    await vi.waitFor(() => expect(r.filesStarted).toBe(7)); // and 17, 18, 19: the last
-    // Slow reads change nothing.
-    r.workerRead(16, SIZE, SLOW);
-    expect(r.filesStarted).toBe(7);
+    await vi.waitFor(() => expect(r.filesStarted).toBe(4)); // and 3
+    r.handedOut(1);
+    await vi.waitFor(() => expect(r.filesStarted).toBe(5)); // and 4
+    r.handedOut(22);
+    await vi.waitFor(() => expect(r.filesStarted).toBe(8)); // and 23, 24, 25: the last
+    r.workerRead(22, SIZE, SLOW); // changes nothing
+    expect(r.filesStarted).toBe(8);
     r.stop();
     const none = new ReadAhead(files, 0, { files: 0, reads: 1 }, whole);
     none.handedOut(0);
@@ -47,46 +48,61 @@ describe("read-ahead", () => {
     expect(none.filesStarted).toBe(0);
   });
 
-  it("auto reads ahead while the workers' reads are slow, probes every 8th file, and stops when they are fast", async () => {
+  it("auto reads the first files at once, and goes on reading ahead only if those reads were slow", async () => {
+    const fast = new ReadAhead(files, 0, { auto: { files: 3, reads: 1 } }, whole, DISK);
+    await vi.waitFor(() => expect(fast.filesStarted).toBe(3)); // files 0, 1, 2, before any is handed out
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fast.active).toBe(false); // from memory
+    fast.handedOut(0);
+    fast.handedOut(1);
+    expect(fast.filesStarted).toBe(3);
+    fast.stop();
+    // Every read slower than "the disk": on from the start.
+    const slow = new ReadAhead(files, 5, { auto: { files: 3, reads: 1 } }, whole, Infinity);
+    await vi.waitFor(() => expect(slow.active).toBe(true)); // files 5, 6, 7 (a resumed run starts at 5)
+    slow.handedOut(5);
+    slow.handedOut(6);
+    await vi.waitFor(() => expect(slow.filesStarted).toBe(4)); // and 9 (8 is a probe)
+    slow.stop();
+  });
+
+  it("auto starts when the workers' reads turn slow, probes every 8th file, and stops when the probes are fast", async () => {
     const r = new ReadAhead(files, 0, { auto: { files: 3, reads: 1 } }, whole, DISK);
+    await vi.waitFor(() => expect(r.filesStarted).toBe(3)); // the first files: fast
+    await new Promise((resolve) => setTimeout(resolve, 50));
     expect(r.active).toBe(false);
-    r.handedOut(0);
-    r.handedOut(1);
-    // A fast read, a read too small to tell and one that cannot tell start nothing.
-    r.workerRead(0, SIZE, FAST);
-    r.workerRead(1, 100_000, SLOW);
-    r.workerRead(1, SIZE, undefined);
+    for (let i = 0; i <= 5; i++) r.handedOut(i);
+    // The workers' reads of files read ahead say nothing of the disk; reads too small, or that
+    // cannot tell, neither.
+    r.workerRead(0, SIZE, SLOW);
+    r.workerRead(1, SIZE, SLOW);
+    r.workerRead(2, SIZE, SLOW);
+    r.workerRead(3, 100_000, SLOW);
+    r.workerRead(3, SIZE, undefined);
     expect(r.active).toBe(false);
-    r.handedOut(2);
-    r.workerRead(2, SIZE, SLOW);
-    expect(r.active).toBe(false); // the median of one fast and one slow: the faster
-    r.workerRead(2, SIZE, FAST);
-    r.workerRead(2, SIZE, SLOW);
-    expect(r.active).toBe(false); // two slow of four
-    r.handedOut(3);
     r.workerRead(3, SIZE, SLOW);
-    expect(r.active).toBe(true); // three slow of five
-    await vi.waitFor(() => expect(r.filesStarted).toBe(3)); // files 4, 5, 6
-    // A worker's read of a file read ahead says nothing about the disk: ignored, however fast.
-    r.handedOut(4);
-    r.handedOut(5);
-    r.workerRead(4, SIZE, FAST);
-    r.workerRead(5, SIZE, FAST);
-    expect(r.active).toBe(true);
-    // File 8 is a probe: left to its worker.
+    r.workerRead(4, SIZE, SLOW);
+    expect(r.active).toBe(false); // three fast (its own) and two slow
+    r.workerRead(5, SIZE, SLOW);
+    expect(r.active).toBe(true); // three slow of the latest five
+    await vi.waitFor(() => expect(r.filesStarted).toBe(5)); // files 6, 7 (8 is a probe)
     r.handedOut(6);
-    await vi.waitFor(() => expect(r.filesStarted).toBe(5)); // 7 and 9
-    r.handedOut(9);
-    await vi.waitFor(() => expect(r.filesStarted).toBe(8)); // 10, 11, 12
-    r.workerRead(8, SIZE, FAST); // the probe is fast, but three of the five latest are slow
+    r.handedOut(7);
+    r.workerRead(6, SIZE, FAST); // read ahead: ignored
+    r.workerRead(7, SIZE, FAST);
     expect(r.active).toBe(true);
-    r.handedOut(12);
-    await vi.waitFor(() => expect(r.filesStarted).toBe(11)); // 13, 14, 15
+    r.handedOut(8);
+    await vi.waitFor(() => expect(r.filesStarted).toBe(8)); // 9, 10, 11
+    r.workerRead(8, SIZE, FAST); // the probe: fast, but three of the latest five are slow
+    expect(r.active).toBe(true);
     r.handedOut(16);
-    r.workerRead(16, SIZE, FAST); // the next probe: fast, and now three of five are: it stops
+    r.workerRead(16, SIZE, FAST); // still three slow of five
+    expect(r.active).toBe(true);
+    r.handedOut(24);
+    r.workerRead(24, SIZE, FAST); // now three fast of five: it stops
     expect(r.active).toBe(false);
     const started = r.filesStarted;
-    r.handedOut(18);
+    r.handedOut(25);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(r.filesStarted).toBe(started);
     r.stop();

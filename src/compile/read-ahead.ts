@@ -10,7 +10,9 @@
 // fast the workers read files it did not read ahead: while the latest such reads are slower than
 // memory, it reads ahead, leaving every PROBE_EVERY-th file to its worker, whose read says
 // whether the disk is still what it waits for; once they run at memory speed, it stops. (Its own
-// reads cannot tell: they wait for the main thread's event loop and for a core.)
+// reads cannot tell once the run is under way: they wait for the main thread's event loop and for
+// a core.) It starts by reading the first files itself while the workers boot, when its reads
+// can tell, and the first files are read from the disk while nothing else would read.
 
 import { open } from "node:fs/promises";
 import type { InputFile } from "../discover.js";
@@ -57,6 +59,8 @@ export class ReadAhead {
   /** The last file handed to a worker. */
   private handed = -1;
   private started = 0;
+  /** Auto: the files before this are read at the start, their reads timed. */
+  private readonly primeEnd: number;
 
   /**
    * `setting`: so many files ahead of the last file handed out, so many reads at once; or "auto"
@@ -76,10 +80,14 @@ export class ReadAhead {
       this.whenSlow = setting.auto;
       this.depth = 0;
       this.concurrency = setting.auto.reads;
+      this.primeEnd = Math.min(files.length, first + setting.auto.files);
     } else {
       this.depth = setting.files;
       this.concurrency = setting.reads;
+      this.primeEnd = first;
     }
+    this.limit = this.primeEnd;
+    this.pump();
   }
 
   /** Whether it is reading ahead now (auto turns it on and off). */
@@ -104,7 +112,12 @@ export class ReadAhead {
    * the read went into memory touched for the first time, which costs as much as a slow disk).
    */
   workerRead(index: number, bytes: number, ms: number | undefined): void {
-    if (this.readAhead.delete(index) || !this.whenSlow || ms === undefined || bytes < TELLING_BYTES) return;
+    if (this.readAhead.delete(index)) return;
+    this.observe(bytes, ms);
+  }
+
+  private observe(bytes: number, ms: number | undefined): void {
+    if (!this.whenSlow || ms === undefined || bytes < TELLING_BYTES) return;
     this.rates.push(bytes / Math.max(ms, 1e-3));
     if (this.rates.length > WINDOW) this.rates.shift();
     const median = [...this.rates].sort((a, b) => a - b)[this.rates.length >> 1];
@@ -118,14 +131,15 @@ export class ReadAhead {
 
   private pump(): void {
     this.limit = Math.max(this.limit, Math.min(this.files.length, this.handed + 1 + this.depth));
-    while (!this.stopped && this.depth > 0 && this.reading < this.concurrency && this.next < this.limit) {
+    while (!this.stopped && (this.depth > 0 || this.next < this.primeEnd) && this.reading < this.concurrency && this.next < this.limit) {
       const index = this.next++;
-      if (this.whenSlow && index % PROBE_EVERY === 0) continue; // a probe: its worker reads it
+      const priming = index < this.primeEnd;
+      if (this.whenSlow && !priming && index % PROBE_EVERY === 0) continue; // a probe: its worker reads it
       this.readAhead.add(index);
       this.started++;
       this.reading++;
       const buffer = this.buffers.pop() ?? new Uint8Array(CHUNK_BYTES);
-      this.read(this.files[index], buffer).finally(() => {
+      this.read(this.files[index], buffer, priming).finally(() => {
         this.reading--;
         this.buffers.push(buffer);
         this.pump();
@@ -134,21 +148,27 @@ export class ReadAhead {
   }
 
   /** Read what a worker will read of `file` (into a scratch buffer, for its pages). Errors are the worker's to report. */
-  private async read(file: InputFile, buffer: Uint8Array): Promise<void> {
+  private async read(file: InputFile, buffer: Uint8Array, timed: boolean): Promise<void> {
     let handle;
+    // The body's reads, timed alone (opening and closing cost the same from the disk or memory).
+    let bodyBytes = 0, bodyMs = 0;
     try {
       handle = await open(file.path, "r");
       const { bytesRead } = await handle.read(buffer, 0, Math.min(HEAD_BYTES, buffer.byteLength), 0);
       const end = Math.min(file.size, this.extent(buffer.subarray(0, bytesRead), file.size));
       for (let at = bytesRead; at < end && !this.stopped;) {
+        const t0 = performance.now();
         const { bytesRead: n } = await handle.read(buffer, 0, Math.min(buffer.byteLength, end - at), at);
+        bodyMs += performance.now() - t0;
         if (n === 0) break;
         at += n;
+        bodyBytes += n;
       }
     } catch {
       // The worker reads the file itself, and names what is wrong with it.
     } finally {
       await handle?.close();
     }
+    if (timed) this.observe(bodyBytes, bodyMs);
   }
 }
