@@ -3,9 +3,14 @@
 // directly, but those load build/*.wasm, the CLI tests run the dist/ bundles and the compile
 // pool's workers load dist/src/worker.bundle.cjs. Each step runs its npm script, as `npm run
 // build` would; an output is stale when it is missing or older than the newest of its sources.
+//
+// Then one temporary folder for the whole run, as TMPDIR of the test processes and of every
+// program they start, removed at the end: the tests make hundreds of temporary folders (the
+// package test alone a 340 MB install), which would otherwise pile up in the system's /tmp.
 
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -69,7 +74,7 @@ function staleness(step: Step): string | undefined {
   return undefined;
 }
 
-export default function setup(): void {
+export default function setup(): () => void {
   for (const step of STEPS) {
     const why = staleness(step);
     if (!why) continue;
@@ -82,4 +87,7 @@ export default function setup(): void {
     const still = staleness(step);
     if (still) throw new Error(`npm run ${step.script} ran, but ${still} (in ${relative(process.cwd(), ROOT) || "."})`);
   }
+  const runTmp = mkdtempSync(join(tmpdir(), "headsnet-tests-"));
+  process.env.TMPDIR = runTmp;
+  return () => rmSync(runTmp, { recursive: true, force: true });
 }
