@@ -85,6 +85,12 @@ export async function corpusScale(o: CorpusScaleOptions): Promise<void> {
   const c = await corpus(o);
   const rows = c.files.length * o.vertices;
   log(`corpus: ${c.files.length.toLocaleString("en-US")} files, ${gb(c.bytes)}, ${rows.toLocaleString("en-US")} rows (${gb(rows * 32)} out); memory ${gb(totalmem())}`);
+  // Each run's outputs, before the first run rather than as a full disk halfway through.
+  const outNeed = rows * 32 * 1.05, outHave = freeBytes(o.dir);
+  if (outHave < outNeed) {
+    process.stderr.write(`bench: one run's outputs need ${gb(outNeed)} in ${o.dir}; there are ${gb(outHave)} free\n`);
+    process.exit(1);
+  }
   const out = join(o.dir, "out");
   const list = join(o.dir, "files.txt");
   writeFileSync(list, c.files.join("\n") + "\n");
