@@ -14,7 +14,7 @@ import {
 import { begin, cursor, status, slots, corners, cornerCount, readFace, readAsciiNumber } from "../decode";
 import { addCorner } from "../normals";
 import {
-  fail, ok, setWord, getWord, arenaTop, ensure, commit, setMesh,
+  fail, ok, setWord, getWord, arenaTop, ensure, commit, setMesh, knowBox,
   vertexCount, triangles, triangleCount, vertexAt,
 } from "./state";
 
@@ -209,7 +209,11 @@ export function decodePlainVertices(start: usize, stop: usize, count: i32, layou
   // for NaN or infinity, and a sum with a NaN stays NaN. Colours from bytes are always finite.
   let sums = f32x4.splat(0);
   let sum: f32 = 0;
+  // The box (state.ts), while the rows pass; only worth its meaning when they are finite.
+  let lo = f32x4.splat(0), hi = lo;
   if (packed && count > 1) {
+    lo = v128.load(start + oX);
+    hi = lo;
     const scale = f32x4.splat(<f32>UCHAR_COLOR_SCALE);
     // The last row on its own: its colours' 16-byte store would pass the rows' end.
     for (; k < count - 1; k++, record += stride, row += STAGING_STRIDE) {
@@ -217,6 +221,8 @@ export function decodePlainVertices(start: usize, stop: usize, count: i32, layou
       const low = v128.load(record + oX), high = v128.load(record + oX, 8);
       v128.store(row, low);
       v128.store(row, high, 8);
+      lo = f32x4.pmin(lo, low);
+      hi = f32x4.pmax(hi, low);
       sums = f32x4.add(sums, f32x4.add(f32x4.sub(low, low), f32x4.sub(high, high)));
       // red green blue (and the next byte, unused) as four u32 lanes, to float32, scaled.
       const bytes = i32x4.splat(load<u32>(record + oR));
@@ -264,6 +270,11 @@ export function decodePlainVertices(start: usize, stop: usize, count: i32, layou
   begin(start + <usize>count * stride, stop);
   const finite = sum == 0 && !v128.any_true(f32x4.ne(sums, f32x4.splat(0)));
   setWord(MR_FLAGS, finite ? MF_FINITE : 0);
+  if (packed && count > 1 && finite) {
+    // The last row went the slow way: its x y z nx from its staging row.
+    const last = v128.load(staging + <usize>(count - 1) * STAGING_STRIDE);
+    knowBox(f32x4.pmin(lo, last), f32x4.pmax(hi, last));
+  }
   return S_OK;
 }
 

@@ -38,6 +38,7 @@ let top: usize = 0;
 /** Drop every allocation: the next file starts at the heap base. Also forgets the mesh. */
 export function arenaReset(): void {
   top = (__heap_base + 63) & ~(<usize>63);
+  boxKnown = false;
   vertices = 0;
   vertexCount = 0;
   triangles = 0;
@@ -82,6 +83,36 @@ export function setMesh(v: usize, vCount: i32, t: usize, tCount: i32): void {
   vertexCount = vCount;
   triangles = t;
   triangleCount = tCount;
+}
+
+// The loaded mesh's bounding box, computed once: lanes 0-2 of the rows' float32 minimums, then of
+// their maximums (lane 3 is not the box's). decodePlainVertices finds it as it writes the rows;
+// otherwise meshBox() computes it on first use. Both fold the rows in order with pmin/pmax, so
+// the box is the same either way, zero signs included.
+const box: usize = memory.data(32, 16);
+let boxKnown = false;
+
+/** Record the box found while the rows were written. */
+@inline
+export function knowBox(lo: v128, hi: v128): void {
+  v128.store(box, lo);
+  v128.store(box, hi, 16);
+  boxKnown = true;
+}
+
+/** The address of the box: 16 bytes of minimums, then 16 of maximums. */
+export function meshBox(): usize {
+  if (boxKnown) return box;
+  const n = <usize>vertexCount;
+  // No vertices: an empty box at 0.
+  let lo = n > 0 ? v128.load(vertices) : f32x4.splat(0), hi = lo;
+  for (let i: usize = 1; i < n; i++) {
+    const row = v128.load(vertices + i * STAGING_STRIDE);
+    lo = f32x4.pmin(lo, row);
+    hi = f32x4.pmax(hi, row);
+  }
+  knowBox(lo, hi);
+  return box;
 }
 
 @inline

@@ -11,7 +11,7 @@
 // starts from zero and empty voxels are 0. With `occupancy`, an occupied voxel is 255.
 
 import { STAGING_STRIDE, S_NO_MEMORY, MR_PTR, MR_COUNT } from "../../src/abi";
-import { alloc, fail, ok, setWord, vertices, vertexCount } from "./state";
+import { alloc, fail, ok, setWord, meshBox, vertices, vertexCount } from "./state";
 
 /** C's roundf: halves away from zero. */
 @inline
@@ -44,19 +44,91 @@ function cells4(v: v128, scale: v128, last: v128): v128 {
   return i32x4.sub(f32x4.add(clamped, f32x4.splat(INT_BIAS)), i32x4.splat(reinterpret<i32>(INT_BIAS)));
 }
 
-/** Each vertex's value added to its voxel's sum, and 1 to its count. */
-function accumulate(sums: usize, counts: usize, grid: i32, scale: f32, colorBytes: bool): void {
-  const scales = f32x4.splat(scale), last = f32x4.splat(<f32>(grid - 1));
-  for (let i: i32 = 0; i < vertexCount; i++) {
-    const row = vertices + <usize>i * STAGING_STRIDE;
-    const xyzCells = cells4(v128.load(row), scales, last);
-    const index = (<usize>i32x4.extract_lane(xyzCells, 2) * <usize>grid + <usize>i32x4.extract_lane(xyzCells, 1)) * <usize>grid
-      + <usize>i32x4.extract_lane(xyzCells, 0);
+/** Four staging rows' lanes 0-3 (from `offset`), transposed: lane k of the result is row k's. */
+@inline
+function lanes4(at: usize, offset: usize, lane: i32): v128 {
+  const r0 = v128.load(at + offset), r1 = v128.load(at + STAGING_STRIDE + offset);
+  const r2 = v128.load(at + 2 * STAGING_STRIDE + offset), r3 = v128.load(at + 3 * STAGING_STRIDE + offset);
+  // unpacklo/hi of 32-bit lanes, then of 64-bit halves: the shuffles V8 compiles to one instruction.
+  const lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5);
+  const hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7), hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+  if (lane == 0) return i64x2.shuffle(lo01, lo23, 0, 2);
+  if (lane == 1) return i64x2.shuffle(lo01, lo23, 1, 3);
+  if (lane == 2) return i64x2.shuffle(hi01, hi23, 0, 2);
+  return i64x2.shuffle(hi01, hi23, 1, 3);
+}
+
+/**
+ * One coordinate of four vertices as voxel coordinates: the formula, lane by lane, then roundf
+ * kept within 0 to G - 1, as integers. pmax(0, ·) then pmin(G - 1, ·) clamp as the scalar code
+ * does, NaN (0 · ∞, when 1 / lax overflows) to 0 and ±∞ to the ends; clamping before rounding
+ * gives the same integers (0 and G - 1 round to themselves), and on 0 to G - 1 roundf is trunc
+ * plus 1 when the fraction (exact) is at least a half.
+ * Integers by their bits (INT_BIAS); a comparison's true is -1, hence the subtraction.
+ */
+@inline
+function cellsOf(v: v128, scale: v128, last: v128): v128 {
+  const x = f32x4.pmin(last, f32x4.pmax(f32x4.splat(0), f32x4.mul(f32x4.mul(f32x4.add(f32x4.mul(v, scale), f32x4.splat(1)), f32x4.splat(0.5)), last)));
+  const t = f32x4.trunc(x);
+  const up = f32x4.ge(f32x4.sub(x, t), f32x4.splat(0.5));
+  return i32x4.sub(i32x4.sub(f32x4.add(t, f32x4.splat(INT_BIAS)), i32x4.splat(reinterpret<i32>(INT_BIAS))), up);
+}
+
+/**
+ * A colour channel times 255, as roundf recovers the byte: for colours read as bytes it lies
+ * within 1e-4 of an integer (byte · float32(1/255) · 255), so the nearest integer (INT_BIAS added
+ * and taken away) is roundf's.
+ */
+@inline
+function colorByte(v: v128): v128 {
+  return f32x4.sub(f32x4.add(f32x4.mul(v, f32x4.splat(255)), f32x4.splat(INT_BIAS)), f32x4.splat(INT_BIAS));
+}
+
+/**
+ * Each vertex's voxel index and value, into `cells` (u32) and `values` (f32): four vertices at a
+ * time, their rows transposed so that each lane is a vertex. No vertex depends on another here;
+ * the sums, which do, come after (addValues). The parameters come through memory (`params`: the
+ * scale, then G - 1 as a float): see renderFront in raster.ts for why.
+ */
+function cellValues(cells: usize, values: usize, grid: i32, params: usize, colorBytes: bool): void {
+  const scale = v128.load32_splat(params), last = v128.load32_splat(params, 4);
+  const G = i32x4.splat(grid);
+  const n = <usize>vertexCount & ~3;
+  for (let i: usize = 0; i < n; i += 4) {
+    const row = vertices + i * STAGING_STRIDE;
+    const x = cellsOf(lanes4(row, 0, 0), scale, last);
+    const y = cellsOf(lanes4(row, 0, 1), scale, last);
+    const z = cellsOf(lanes4(row, 0, 2), scale, last);
+    v128.store(cells + (i << 2), i32x4.add(i32x4.mul(i32x4.add(i32x4.mul(z, G), y), G), x));
+    // Lanes 1-3 of the row from byte 20 are r g b.
+    const r0 = lanes4(row, 20, 1), g0 = lanes4(row, 20, 2), b0 = lanes4(row, 20, 3);
+    let r = colorByte(r0), g = colorByte(g0), b = colorByte(b0);
+    if (!colorBytes) {
+      r = f32x4.mul(r0, f32x4.splat(255));
+      g = f32x4.mul(g0, f32x4.splat(255));
+      b = f32x4.mul(b0, f32x4.splat(255));
+    }
+    v128.store(values + (i << 2), f32x4.div(f32x4.add(f32x4.add(r, g), b), f32x4.splat(765)));
+  }
+  // The last vertices one at a time, with the same arithmetic.
+  for (let i = n; i < <usize>vertexCount; i++) {
+    const row = vertices + i * STAGING_STRIDE;
+    const xyz = cells4(v128.load(row), v128.load32_splat(params), v128.load32_splat(params, 4));
+    store<u32>(cells + (i << 2), (<u32>i32x4.extract_lane(xyz, 2) * <u32>grid + <u32>i32x4.extract_lane(xyz, 1)) * <u32>grid
+      + <u32>i32x4.extract_lane(xyz, 0));
     let rgb = f32x4.mul(v128.load(row, 20), f32x4.splat(255));
     if (colorBytes) rgb = roundf4(rgb);
-    const value = (f32x4.extract_lane(rgb, 1) + f32x4.extract_lane(rgb, 2) + f32x4.extract_lane(rgb, 3)) / <f32>765;
-    store<f32>(sums + (index << 2), load<f32>(sums + (index << 2)) + value);
-    store<u32>(counts + (index << 2), load<u32>(counts + (index << 2)) + 1);
+    store<f32>(values + (i << 2), (f32x4.extract_lane(rgb, 1) + f32x4.extract_lane(rgb, 2) + f32x4.extract_lane(rgb, 3)) / <f32>765);
+  }
+}
+
+/** The sums and counts, in vertex order (each voxel's float32 sum in the order of its vertices). */
+function addValues(cells: usize, values: usize, sums: usize, counts: usize): void {
+  const n = <usize>vertexCount;
+  for (let i: usize = 0; i < n; i++) {
+    const at = <usize>load<u32>(cells + (i << 2)) << 2;
+    store<f32>(sums + at, load<f32>(sums + at) + load<f32>(values + (i << 2)));
+    store<u32>(counts + at, load<u32>(counts + at) + 1);
   }
 }
 
@@ -70,16 +142,17 @@ export function voxelize(grid: i32, occupancy: bool, colorBytes: bool): i32 {
   if (sums == 0 || counts == 0 || out == 0) return fail(S_NO_MEMORY, 0, 0);
   memory.fill(sums, 0, cells * 4);
   memory.fill(counts, 0, cells * 4);
-  // Four lanes at a time: a row's x y z nx (nx masked off), and nz r g b for the colour.
-  let laxes = f32x4.splat(0);
-  const xyz = i32x4(-1, -1, -1, 0);
-  for (let i: i32 = 0; i < vertexCount; i++) {
-    laxes = f32x4.pmax(laxes, v128.and(f32x4.abs(v128.load(vertices + <usize>i * STAGING_STRIDE)), xyz));
-  }
+  // The largest |x|, |y|, |z|: the box's ends (lanes 0-2) have them.
+  const box = meshBox();
+  const laxes = f32x4.pmax(f32x4.abs(v128.load(box)), f32x4.abs(v128.load(box, 16)));
   const lax = max<f32>(f32x4.extract_lane(laxes, 0), max<f32>(f32x4.extract_lane(laxes, 1), f32x4.extract_lane(laxes, 2)));
   // Through memory, so that TurboFan does not redo the division in every iteration of the loop.
   store<f32>(out, lax > 0 ? <f32>1 / lax : 0);
-  accumulate(sums, counts, grid, load<f32>(out), colorBytes);
+  store<f32>(out, <f32>(grid - 1), 4);
+  const cellAt = alloc(<usize>vertexCount * 4), valueAt = alloc(<usize>vertexCount * 4);
+  if (cellAt == 0 || valueAt == 0) return fail(S_NO_MEMORY, 0, 0);
+  cellValues(cellAt, valueAt, grid, out, colorBytes);
+  addValues(cellAt, valueAt, sums, counts);
   let occupied: i32 = 0;
   for (let k: usize = 0; k < cells; k++) {
     const n = load<u32>(counts + (k << 2));
