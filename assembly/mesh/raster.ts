@@ -276,9 +276,11 @@ function shadeDrawnVertices(nearest: usize, pixels: usize, marks: usize, normals
     const e10 = <f64>load<f32>(pb) - ax, e11 = <f64>load<f32>(pb, 4) - ay, e12 = <f64>load<f32>(pb, 8) - az;
     const e20 = <f64>load<f32>(pc) - ax, e21 = <f64>load<f32>(pc, 4) - ay, e22 = <f64>load<f32>(pc, 8) - az;
     const nx = e11 * e22 - e12 * e21, ny = e12 * e20 - e10 * e22, nz = e10 * e21 - e11 * e20;
-    if (ma) addNormal(normals + a * 12, nx, ny, nz);
-    if (mb) addNormal(normals + b * 12, nx, ny, nz);
-    if (mc) addNormal(normals + c * 12, nx, ny, nz);
+    // Unmarked corners get sums too, never read: no branches, and one cross product (with a
+    // branch per corner TurboFan computed it in each).
+    addNormal(normals + a * 12, nx, ny, nz);
+    addNormal(normals + b * 12, nx, ny, nz);
+    addNormal(normals + c * 12, nx, ny, nz);
   }
 
   const lx = load<f64>(frame, 72), ly = load<f64>(frame, 80), lz = load<f64>(frame, 88);
