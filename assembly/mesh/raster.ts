@@ -178,16 +178,17 @@ function centredProjections(view: usize, frame: usize, screen: usize): f64 {
   const c0 = load<f64>(view + V_CENTRE), c1 = load<f64>(view + V_CENTRE, 8), c2 = load<f64>(view + V_CENTRE, 16);
   const px = v128.load(view + V_RIGHT_UP), py = v128.load(view + V_RIGHT_UP, 16), pz = v128.load(view + V_RIGHT_UP, 32);
   const fx = load<f64>(frame, 48), fy = load<f64>(frame, 56), fz = load<f64>(frame, 64);
-  let r2: f64 = 0;
+  let r2 = f64x2.splat(0);
   for (let i: usize = 0; i < n; i++) {
     const row = vertices + i * STAGING_STRIDE, s = screen + i * 24;
     const x = <f64>load<f32>(row) - c0, y = <f64>load<f32>(row, 4) - c1, z = <f64>load<f32>(row, 8) - c2;
-    const d2 = x * x + y * y + z * z;
-    r2 = select<f64>(d2, r2, d2 > r2); // finite: JavaScript's `d2 < Infinity` holds
+    // pmax is `d2 > r2 ? d2 : r2` in one instruction (a select became a branch); finite, so
+    // JavaScript's `d2 < Infinity` holds.
+    r2 = f64x2.pmax(r2, f64x2.splat(x * x + y * y + z * z));
     v128.store(s, f64x2.add(f64x2.add(f64x2.mul(f64x2.splat(x), px), f64x2.mul(f64x2.splat(y), py)), f64x2.mul(f64x2.splat(z), pz)));
     store<f64>(s, x * fx + y * fy + z * fz, 16);
   }
-  return r2;
+  return f64x2.extract_lane(r2, 0);
 }
 
 /** Screen x and y from the projections (in place), and each vertex's pixel spans. */
