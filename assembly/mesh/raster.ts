@@ -60,28 +60,30 @@ function weight(bx: f64, by: f64, cx: f64, cy: f64, px: f64, py: f64, area: f64)
 const ROUNDING: f64 = 6755399441055744.0;
 
 /**
- * A vertex's pixel spans, four int16: the first column and row whose pixel centres are at or
- * after it, ceil(v - 0.5) kept within 0 to W (or H), then the last column and row at or before
- * it, negated: -(floor(v - 0.5) kept within -1 to W - 1). The JavaScript renderer clamps
- * ceil(min over the corners - 0.5) and floor(max - 0.5); subtracting, ceil, floor and clamps to
- * integers are monotonic, so the min over the corners' spans gives its numbers and a triangle is
- * skipped exactly when it skips it. x and y are two lanes; ceil and floor come from the nearest
- * integer (ROUNDING) and a comparison, which V8 does faster than f64.ceil, f64.floor and
- * float-to-int conversions. Exact for finite coordinates (finishMesh rejects non-finite
- * vertices), which the first clamp keeps small.
+ * A vertex's pixel spans, four int16: the first column whose pixel centres are at or after it,
+ * ceil(x - 0.5) kept within 0 to W, then the last column at or before it, negated:
+ * -(floor(x - 0.5) kept within -1 to W - 1); then the same for the rows (y, H). The JavaScript
+ * renderer clamps ceil(min over the corners - 0.5) and floor(max - 0.5); subtracting, ceil,
+ * floor and clamps to integers are monotonic, so the min over the corners' spans gives its
+ * numbers and a triangle is skipped exactly when it skips it. x and y are two lanes; ceil and
+ * floor come from the nearest integer (ROUNDING) and a comparison, which V8 does faster than
+ * f64.ceil, f64.floor and float-to-int conversions. Exact for finite coordinates (finishMesh
+ * rejects non-finite vertices), which the first clamp keeps small. The constants come in as
+ * arguments loaded from memory: as constants, TurboFan built each one again in every iteration.
  */
 @inline
-function pixelSpans(xy: v128, limits: v128, firstMax: v128, lastMax: v128): u64 {
-  const v = f64x2.pmax(f64x2.splat(-2), f64x2.pmin(limits, f64x2.sub(xy, f64x2.splat(0.5))));
-  const rounded = f64x2.add(v, f64x2.splat(ROUNDING));
-  const nearest = f64x2.sub(rounded, f64x2.splat(ROUNDING));
+function pixelSpans(xy: v128, limits: v128, firstMax: v128, lastMax: v128, half: v128, minus2: v128, rounding: v128): u64 {
+  const v = f64x2.pmax(minus2, f64x2.pmin(limits, f64x2.sub(xy, half)));
+  const rounded = f64x2.add(v, rounding);
+  const nearest = f64x2.sub(rounded, rounding);
   // A comparison's true is -1: the low 32 bits of each lane become ceil and floor.
   const ceil = i64x2.sub(rounded, f64x2.gt(v, nearest));
   const floor = i64x2.add(rounded, f64x2.lt(v, nearest));
   const first = i32x4.min_s(firstMax, i32x4.max_s(i32x4.splat(0), ceil));
   const last = i32x4.max_s(i32x4.splat(-1), i32x4.min_s(lastMax, floor));
-  const lanes = i8x16.shuffle(first, i32x4.neg(last), 0, 1, 8, 9, 16, 17, 24, 25, 0, 1, 8, 9, 16, 17, 24, 25);
-  return i64x2.extract_lane(lanes, 0);
+  // int32 lanes 0 and 2 (x and y): first in the low half, -last in the high half.
+  const both = v128.or(first, i32x4.shl(i32x4.neg(last), 16));
+  return i64x2.extract_lane(i8x16.shuffle(both, both, 0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11), 0);
 }
 
 /**
@@ -121,6 +123,9 @@ export function renderFront(size: i32, ss: i32, bgR: f64, bgG: f64, bgB: f64, fr
   v128.store(view + V_LIMITS, f64x2(fW + 1, fH + 1));
   v128.store(view + V_FIRST_MAX, i32x4(W, 0, H, 0));
   v128.store(view + V_LAST_MAX, i32x4(W - 1, 0, H - 1, 0));
+  v128.store(view + V_HALF, f64x2.splat(0.5));
+  v128.store(view + V_MINUS2, f64x2.splat(-2));
+  v128.store(view + V_ROUNDING, f64x2.splat(ROUNDING));
   screenSpans(view, screen, spans);
   drawDepths(screen, spans, depth, nearest, weights, W);
   shadeDrawnVertices(nearest, pixels, marks, normals, shaded, frame);
@@ -137,7 +142,10 @@ const V_LIMITS = 64; // f64x2 (W + 1, H + 1)
 const V_FIRST_MAX = 80; // i32x4 (W, 0, H, 0)
 const V_LAST_MAX = 96; // i32x4 (W - 1, 0, H - 1, 0)
 const V_RIGHT_UP = 112; // 3 f64x2: (right.x, up.x), (right.y, up.y), (right.z, up.z)
-const VIEW_BYTES: usize = 160;
+const V_HALF = 160; // f64x2 (0.5, 0.5)
+const V_MINUS2 = 176; // f64x2 (-2, -2)
+const V_ROUNDING = 192; // f64x2 (ROUNDING, ROUNDING)
+const VIEW_BYTES: usize = 208;
 
 function clearPixels(depth: usize, nearest: usize, pixels: usize): void {
   for (let p: usize = 0; p < pixels; p++) {
@@ -196,11 +204,12 @@ function screenSpans(view: usize, screen: usize, spans: usize): void {
   const n = <usize>vertexCount;
   const origin = v128.load(view + V_ORIGIN), scales = v128.load(view + V_SCALES);
   const limits = v128.load(view + V_LIMITS), firstMax = v128.load(view + V_FIRST_MAX), lastMax = v128.load(view + V_LAST_MAX);
+  const half = v128.load(view + V_HALF), minus2 = v128.load(view + V_MINUS2), rounding = v128.load(view + V_ROUNDING);
   for (let i: usize = 0; i < n; i++) {
     const s = screen + i * 24;
     const xy = f64x2.add(origin, f64x2.mul(scales, v128.load(s)));
     v128.store(s, xy);
-    store<u64>(spans + (i << 3), pixelSpans(xy, limits, firstMax, lastMax));
+    store<u64>(spans + (i << 3), pixelSpans(xy, limits, firstMax, lastMax, half, minus2, rounding));
   }
 }
 
@@ -211,11 +220,13 @@ function drawDepths(screen: usize, spans: usize, depth: usize, nearest: usize, w
     const tri = triangles + t * 12;
     const a = <usize>load<u32>(tri), b = <usize>load<u32>(tri, 4), c = <usize>load<u32>(tri, 8);
     // The pixels whose centres lie in the triangle's box, from its corners' spans: lanes 0 1 the
-    // first column and row, lanes 2 3 the last ones negated. Most of a head's triangles cover
-    // one pixel centre or none, and end here.
+    // first column and the last one negated, lanes 2 3 the same for the rows. Most of a head's
+    // triangles cover one pixel centre or none, and end here (lanes 1 and 3 get first - last).
     const box = i16x8.min_s(i16x8.min_s(v128.load64_zero(spans + (a << 3)), v128.load64_zero(spans + (b << 3))), v128.load64_zero(spans + (c << 3)));
-    const empty = i16x8.gt_s(i16x8.add(box, i8x16.shuffle(box, box, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7)), i16x8.splat(0));
-    if (i16x8.bitmask(empty) & 3) continue;
+    const empty = i16x8.gt_s(i16x8.add(box, i32x4.shl(box, 16)), i16x8.splat(0));
+    // As an integer register: a vector kept to the end of the loop body went to the stack.
+    const bits = i64x2.extract_lane(box, 0);
+    if (i16x8.bitmask(empty) & 0b1010) continue;
     const sa = screen + a * 24, sb = screen + b * 24, sc = screen + c * 24;
     const ax = load<f64>(sa), ay = load<f64>(sa, 8);
     const bx = load<f64>(sb), by = load<f64>(sb, 8);
@@ -223,8 +234,8 @@ function drawDepths(screen: usize, spans: usize, depth: usize, nearest: usize, w
     const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
     if (!(Math.abs(area) > 1e-12)) continue;
     const az = load<f64>(sa, 16), bz = load<f64>(sb, 16), cz = load<f64>(sc, 16);
-    const ix0 = <i32>i16x8.extract_lane_s(box, 0), iy0 = <i32>i16x8.extract_lane_s(box, 1);
-    const ix1 = -<i32>i16x8.extract_lane_s(box, 2), iy1 = -<i32>i16x8.extract_lane_s(box, 3);
+    const ix0 = <i32><i16>bits, ix1 = -<i32><i16>(bits >> 16);
+    const iy0 = <i32><i16>(bits >> 32), iy1 = -<i32><i16>(bits >> 48);
     for (let y = iy0; y <= iy1; y++) {
       const py = <f64>y + 0.5;
       for (let x = ix0; x <= ix1; x++) {
