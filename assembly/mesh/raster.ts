@@ -44,9 +44,9 @@ function clamp01(v: f64): f64 {
 
 /** normals[i] += (x, y, z) as a Float32Array adds: a float64 sum, stored as float32. */
 @inline
-function addNormal(at: usize, x: f64, y: f64, z: f64): void {
-  store<f32>(at, <f32>(<f64>load<f32>(at) + x));
-  store<f32>(at, <f32>(<f64>load<f32>(at, 4) + y), 4);
+function addNormal(at: usize, xy: v128, z: f64): void {
+  // x and y as two lanes: float32 to float64 and back are exact and rounding as the scalar ones.
+  v128.store64_lane(at, f32x4.demote_f64x2_zero(f64x2.add(f64x2.promote_low_f32x4(v128.load64_zero(at)), xy)), 0);
   store<f32>(at, <f32>(<f64>load<f32>(at, 8) + z), 8);
 }
 
@@ -290,9 +290,10 @@ function shadeDrawnVertices(nearest: usize, pixels: usize, marks: usize, normals
     const nx = e11 * e22 - e12 * e21, ny = e12 * e20 - e10 * e22, nz = e10 * e21 - e11 * e20;
     // Unmarked corners get sums too, never read: no branches, and one cross product (with a
     // branch per corner TurboFan computed it in each).
-    addNormal(normals + a * 12, nx, ny, nz);
-    addNormal(normals + b * 12, nx, ny, nz);
-    addNormal(normals + c * 12, nx, ny, nz);
+    const nxy = f64x2(nx, ny);
+    addNormal(normals + a * 12, nxy, nz);
+    addNormal(normals + b * 12, nxy, nz);
+    addNormal(normals + c * 12, nxy, nz);
   }
 
   const lx = load<f64>(frame, 72), ly = load<f64>(frame, 80), lz = load<f64>(frame, 88);
