@@ -226,7 +226,7 @@ function drawDepths(screen: usize, spans: usize, depth: usize, nearest: usize, w
     const empty = i16x8.gt_s(i16x8.add(box, i32x4.shl(box, 16)), i16x8.splat(0));
     // As an integer register: a vector kept to the end of the loop body went to the stack.
     const bits = i64x2.extract_lane(box, 0);
-    if (i16x8.bitmask(empty) & 0b1010) continue;
+    if (i8x16.bitmask(empty) & 0b01000100) continue; // bytes 2 and 6: int16 lanes 1 and 3
     const sa = screen + a * 24, sb = screen + b * 24, sc = screen + c * 24;
     const ax = load<f64>(sa), ay = load<f64>(sa, 8);
     const bx = load<f64>(sb), by = load<f64>(sb, 8);
@@ -236,14 +236,18 @@ function drawDepths(screen: usize, spans: usize, depth: usize, nearest: usize, w
     const az = load<f64>(sa, 16), bz = load<f64>(sb, 16), cz = load<f64>(sc, 16);
     const ix0 = <i32><i16>bits, ix1 = -<i32><i16>(bits >> 16);
     const iy0 = <i32><i16>(bits >> 32), iy1 = -<i32><i16>(bits >> 48);
+    // The weights of a and b as two lanes, each lane the scalar arithmetic of weight():
+    // ((bx - px)(cy - py) - (by - py)(cx - px)) / area and ((cx - px)(ay - py) - (cy - py)(ax - px)) / area.
+    const x1 = f64x2(bx, cx), y1 = f64x2(cy, ay), y2 = f64x2(by, cy), x2 = f64x2(cx, ax);
+    const areas = f64x2.splat(area);
     for (let y = iy0; y <= iy1; y++) {
-      const py = <f64>y + 0.5;
+      const py = f64x2.splat(<f64>y + 0.5);
+      const dy1 = f64x2.sub(y1, py), dy2 = f64x2.sub(y2, py);
       for (let x = ix0; x <= ix1; x++) {
-        const px = <f64>x + 0.5;
-        const w0 = weight(bx, by, cx, cy, px, py, area);
-        if (w0 < 0) continue;
-        const w1 = weight(cx, cy, ax, ay, px, py, area);
-        if (w1 < 0) continue;
+        const px = f64x2.splat(<f64>x + 0.5);
+        const w = f64x2.div(f64x2.sub(f64x2.mul(f64x2.sub(x1, px), dy1), f64x2.mul(dy2, f64x2.sub(x2, px))), areas);
+        const w0 = f64x2.extract_lane(w, 0), w1 = f64x2.extract_lane(w, 1);
+        if (w0 < 0 || w1 < 0) continue;
         const w2 = 1 - w0 - w1;
         if (w2 < 0) continue;
         const z = w0 * az + w1 * bz + w2 * cz;
@@ -252,9 +256,7 @@ function drawDepths(screen: usize, spans: usize, depth: usize, nearest: usize, w
         if (z >= <f64>load<f32>(d)) continue;
         store<f32>(d, <f32>z);
         store<i32>(nearest + (p << 2), <i32>t);
-        const q = weights + (p << 4);
-        store<f64>(q, w0);
-        store<f64>(q, w1, 8);
+        v128.store(weights + (p << 4), w);
       }
     }
   }
