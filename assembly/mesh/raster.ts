@@ -104,11 +104,11 @@ export function renderFront(size: i32, ss: i32, bgR: f64, bgG: f64, bgB: f64, fr
   const nearest = alloc(pixels * 4), weights = alloc(pixels * 16);
   // Per vertex: float64 screen x, y and depth, and its pixel spans (see pixelSpans).
   const screen = alloc(n * 24), spans = alloc(n * 8);
-  const normals = alloc(n * 12), marks = alloc(n);
+  const normals = alloc(n * 12), marks = alloc(n), drawn = alloc(n * 4 + 4);
   const shaded = alloc(n * 12);
   const view = alloc(VIEW_BYTES);
   const out = alloc(<usize>size * <usize>size * (rgb ? 3 : 1));
-  if (depth == 0 || nearest == 0 || weights == 0 || screen == 0 || spans == 0 || normals == 0 || marks == 0 || shaded == 0 || view == 0 || out == 0) return fail(S_NO_MEMORY, 0, 0);
+  if (depth == 0 || nearest == 0 || weights == 0 || screen == 0 || spans == 0 || normals == 0 || marks == 0 || drawn == 0 || shaded == 0 || view == 0 || out == 0) return fail(S_NO_MEMORY, 0, 0);
 
   clearPixels(depth, nearest, pixels);
   boxCentre(view);
@@ -128,7 +128,7 @@ export function renderFront(size: i32, ss: i32, bgR: f64, bgG: f64, bgB: f64, fr
   v128.store(view + V_ROUNDING, f64x2.splat(ROUNDING));
   screenSpans(view, screen, spans);
   drawDepths(screen, spans, depth, nearest, weights, W);
-  shadeDrawnVertices(nearest, pixels, marks, normals, shaded, frame);
+  shadeDrawnVertices(nearest, pixels, marks, drawn, normals, shaded, frame);
   resolve(nearest, weights, shaded, size, ss, bgR, bgG, bgB, rgb, out);
   setWord(MR_PTR, <i32>out);
   return ok();
@@ -267,17 +267,30 @@ function drawDepths(screen: usize, spans: usize, depth: usize, nearest: usize, w
  * their area-weighted normals, summed in float32 as a Float32Array sums them, triangle by
  * triangle, then the Lambert factor times the colour.
  */
-function shadeDrawnVertices(nearest: usize, pixels: usize, marks: usize, normals: usize, shaded: usize, frame: usize): void {
+function shadeDrawnVertices(nearest: usize, pixels: usize, marks: usize, drawn: usize, normals: usize, shaded: usize, frame: usize): void {
   const n = <usize>vertexCount, tris = <usize>triangleCount;
   memory.fill(marks, 0, n);
+  // The marked vertices are listed for shadeVertices: as they are marked when there are few
+  // pixels for the vertices (listing them from the marks would scan all vertices), else in
+  // vertex order (in memory order, the many vertices of a large picture shade faster).
+  const few = pixels * 3 < n;
+  let count: usize = 0;
   for (let p: usize = 0; p < pixels; p++) {
     const t = load<i32>(nearest + (p << 2));
     if (t < 0) continue;
     const tri = triangles + <usize>t * 12;
-    store<u8>(marks + <usize>load<u32>(tri), 1);
-    store<u8>(marks + <usize>load<u32>(tri, 4), 1);
-    store<u8>(marks + <usize>load<u32>(tri, 8), 1);
+    const a = <usize>load<u32>(tri), b = <usize>load<u32>(tri, 4), c = <usize>load<u32>(tri, 8);
+    if (few) {
+      count = markVertex(marks, drawn, count, a);
+      count = markVertex(marks, drawn, count, b);
+      count = markVertex(marks, drawn, count, c);
+    } else {
+      store<u8>(marks + a, 1);
+      store<u8>(marks + b, 1);
+      store<u8>(marks + c, 1);
+    }
   }
+  if (!few) count = markedVertices(marks, drawn);
 
   memory.fill(normals, 0, n * 12);
   for (let t: usize = 0; t < tris; t++) {
@@ -298,19 +311,60 @@ function shadeDrawnVertices(nearest: usize, pixels: usize, marks: usize, normals
     addNormal(normals + c * 12, nxy, nz);
   }
 
-  const lx = load<f64>(frame, 72), ly = load<f64>(frame, 80), lz = load<f64>(frame, 88);
+  shadeVertices(drawn, count, normals, shaded, frame);
+}
+
+/** Marks vertex v, and lists it in `drawn` the first time; returns the new count. */
+@inline
+function markVertex(marks: usize, drawn: usize, count: usize, v: usize): usize {
+  const seen = <usize>load<u8>(marks + v);
+  store<u8>(marks + v, 1);
+  store<u32>(drawn + (count << 2), <u32>v);
+  return count + 1 - seen;
+}
+
+/** The marked vertices, in order, into `drawn`; returns how many (no branch: the count advances by the mark). */
+function markedVertices(marks: usize, drawn: usize): usize {
+  const n = <usize>vertexCount;
+  let count: usize = 0;
   for (let i: usize = 0; i < n; i++) {
-    if (!load<u8>(marks + i)) continue;
-    const at = normals + i * 12, row = vertices + i * STAGING_STRIDE, s = shaded + i * 12;
-    const nx = <f64>load<f32>(at), ny = <f64>load<f32>(at, 4), nz = <f64>load<f32>(at, 8);
-    let len = Math.sqrt(nx * nx + ny * ny + nz * nz);
-    if (!(len != 0)) len = 1; // `|| 1`: 0 and NaN
-    const lambert = Math.abs((nx * lx + ny * ly + nz * lz) / len);
-    const k = 0.3 + 0.7 * lambert;
-    store<f32>(s, <f32>(clamp01(<f64>load<f32>(row, 24)) * k));
-    store<f32>(s, <f32>(clamp01(<f64>load<f32>(row, 28)) * k), 4);
-    store<f32>(s, <f32>(clamp01(<f64>load<f32>(row, 32)) * k), 8);
+    store<u32>(drawn + (count << 2), <u32>i);
+    count += <usize>load<u8>(marks + i);
   }
+  return count;
+}
+
+/**
+ * The Lambert factor times the colour, for the `count` vertices listed in `drawn`: two vertices
+ * as two lanes (their square roots and divisions at once), each lane the scalar arithmetic.
+ */
+function shadeVertices(drawn: usize, count: usize, normals: usize, shaded: usize, frame: usize): void {
+  const lx = f64x2.splat(load<f64>(frame, 72)), ly = f64x2.splat(load<f64>(frame, 80)), lz = f64x2.splat(load<f64>(frame, 88));
+  if (count == 0) return;
+  store<u32>(drawn + (count << 2), load<u32>(drawn + ((count - 1) << 2))); // an odd count's pair: the last again
+  for (let k: usize = 0; k < count; k += 2) {
+    const i = <usize>load<u32>(drawn + (k << 2)), j = <usize>load<u32>(drawn + (k << 2), 4);
+    const ai = normals + i * 12, aj = normals + j * 12;
+    const nx = f64x2(<f64>load<f32>(ai), <f64>load<f32>(aj));
+    const ny = f64x2(<f64>load<f32>(ai, 4), <f64>load<f32>(aj, 4));
+    const nz = f64x2(<f64>load<f32>(ai, 8), <f64>load<f32>(aj, 8));
+    let len = f64x2.sqrt(f64x2.add(f64x2.add(f64x2.mul(nx, nx), f64x2.mul(ny, ny)), f64x2.mul(nz, nz)));
+    // `|| 1` for 0 (a NaN length stays NaN, as before: its dot product is NaN either way).
+    len = v128.bitselect(len, f64x2.splat(1), f64x2.ne(len, f64x2.splat(0)));
+    const dot = f64x2.add(f64x2.add(f64x2.mul(nx, lx), f64x2.mul(ny, ly)), f64x2.mul(nz, lz));
+    const k2 = f64x2.add(f64x2.splat(0.3), f64x2.mul(f64x2.splat(0.7), f64x2.abs(f64x2.div(dot, len))));
+    shadeVertex(i, f64x2.extract_lane(k2, 0), shaded);
+    shadeVertex(j, f64x2.extract_lane(k2, 1), shaded);
+  }
+}
+
+/** shaded[i] = the clamped colour × k, float32. */
+@inline
+function shadeVertex(i: usize, k: f64, shaded: usize): void {
+  const row = vertices + i * STAGING_STRIDE, s = shaded + i * 12;
+  store<f32>(s, <f32>(clamp01(<f64>load<f32>(row, 24)) * k));
+  store<f32>(s, <f32>(clamp01(<f64>load<f32>(row, 28)) * k), 4);
+  store<f32>(s, <f32>(clamp01(<f64>load<f32>(row, 32)) * k), 8);
 }
 
 /** Each ss × ss block's mean (summed row by row, as downsample() sums), then the bytes. */
