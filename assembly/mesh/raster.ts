@@ -161,12 +161,23 @@ function clearPixels(depth: usize, nearest: usize, pixels: usize): void {
  */
 function boxCentre(view: usize): void {
   const n = <usize>vertexCount;
-  let lo = v128.load(vertices), hi = lo;
-  for (let i: usize = 1; i < n; i++) {
+  // Two rows a step into two minimums and maximums (one chain waited on each min and max).
+  let lo = v128.load(vertices), hi = lo, lo2 = lo, hi2 = lo;
+  let i: usize = 1;
+  for (; i + 1 < n; i += 2) {
+    const row = v128.load(vertices + i * STAGING_STRIDE), row2 = v128.load(vertices + i * STAGING_STRIDE, STAGING_STRIDE);
+    lo = f32x4.pmin(lo, row);
+    hi = f32x4.pmax(hi, row);
+    lo2 = f32x4.pmin(lo2, row2);
+    hi2 = f32x4.pmax(hi2, row2);
+  }
+  if (i < n) {
     const row = v128.load(vertices + i * STAGING_STRIDE);
     lo = f32x4.pmin(lo, row);
     hi = f32x4.pmax(hi, row);
   }
+  lo = f32x4.pmin(lo, lo2);
+  hi = f32x4.pmax(hi, hi2);
   store<f64>(view + V_CENTRE, (<f64>f32x4.extract_lane(lo, 0) + <f64>f32x4.extract_lane(hi, 0)) / 2);
   store<f64>(view + V_CENTRE, (<f64>f32x4.extract_lane(lo, 1) + <f64>f32x4.extract_lane(hi, 1)) / 2, 8);
   store<f64>(view + V_CENTRE, (<f64>f32x4.extract_lane(lo, 2) + <f64>f32x4.extract_lane(hi, 2)) / 2, 16);
