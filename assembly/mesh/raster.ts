@@ -148,10 +148,11 @@ const V_ROUNDING = 192; // f64x2 (ROUNDING, ROUNDING)
 const VIEW_BYTES: usize = 208;
 
 function clearPixels(depth: usize, nearest: usize, pixels: usize): void {
-  for (let p: usize = 0; p < pixels; p++) {
-    store<f32>(depth + (p << 2), Infinity);
-    store<i32>(nearest + (p << 2), -1);
-  }
+  memory.fill(nearest, 0xff, pixels << 2); // -1
+  const far = f32x4.splat(Infinity);
+  let p: usize = 0;
+  for (; p + 4 <= pixels; p += 4) v128.store(depth + (p << 2), far);
+  for (; p < pixels; p++) store<f32>(depth + (p << 2), Infinity);
 }
 
 /**
