@@ -44,9 +44,9 @@ function clamp01(v: f64): f64 {
 
 /** normals[i] += (x, y, z) as a Float32Array adds: a float64 sum, stored as float32. */
 @inline
-function addNormal(at: usize, x: f64, y: f64, z: f64): void {
-  store<f32>(at, <f32>(<f64>load<f32>(at) + x));
-  store<f32>(at, <f32>(<f64>load<f32>(at, 4) + y), 4);
+function addNormal(at: usize, xy: v128, z: f64): void {
+  // x and y as two lanes: float32 to float64 and back are exact and rounding as the scalar ones.
+  v128.store64_lane(at, f32x4.demote_f64x2_zero(f64x2.add(f64x2.promote_low_f32x4(v128.load64_zero(at)), xy)), 0);
   store<f32>(at, <f32>(<f64>load<f32>(at, 8) + z), 8);
 }
 
@@ -60,28 +60,30 @@ function weight(bx: f64, by: f64, cx: f64, cy: f64, px: f64, py: f64, area: f64)
 const ROUNDING: f64 = 6755399441055744.0;
 
 /**
- * A vertex's pixel spans, four int16: the first column and row whose pixel centres are at or
- * after it, ceil(v - 0.5) kept within 0 to W (or H), then the last column and row at or before
- * it, negated: -(floor(v - 0.5) kept within -1 to W - 1). The JavaScript renderer clamps
- * ceil(min over the corners - 0.5) and floor(max - 0.5); subtracting, ceil, floor and clamps to
- * integers are monotonic, so the min over the corners' spans gives its numbers and a triangle is
- * skipped exactly when it skips it. x and y are two lanes; ceil and floor come from the nearest
- * integer (ROUNDING) and a comparison, which V8 does faster than f64.ceil, f64.floor and
- * float-to-int conversions. Exact for finite coordinates (finishMesh rejects non-finite
- * vertices), which the first clamp keeps small.
+ * A vertex's pixel spans, four int16: the first column whose pixel centres are at or after it,
+ * ceil(x - 0.5) kept within 0 to W, then the last column at or before it, negated:
+ * -(floor(x - 0.5) kept within -1 to W - 1); then the same for the rows (y, H). The JavaScript
+ * renderer clamps ceil(min over the corners - 0.5) and floor(max - 0.5); subtracting, ceil,
+ * floor and clamps to integers are monotonic, so the min over the corners' spans gives its
+ * numbers and a triangle is skipped exactly when it skips it. x and y are two lanes; ceil and
+ * floor come from the nearest integer (ROUNDING) and a comparison, which V8 does faster than
+ * f64.ceil, f64.floor and float-to-int conversions. Exact for finite coordinates (finishMesh
+ * rejects non-finite vertices), which the first clamp keeps small. The constants come in as
+ * arguments loaded from memory: as constants, TurboFan built each one again in every iteration.
  */
 @inline
-function pixelSpans(xy: v128, limits: v128, firstMax: v128, lastMax: v128): u64 {
-  const v = f64x2.pmax(f64x2.splat(-2), f64x2.pmin(limits, f64x2.sub(xy, f64x2.splat(0.5))));
-  const rounded = f64x2.add(v, f64x2.splat(ROUNDING));
-  const nearest = f64x2.sub(rounded, f64x2.splat(ROUNDING));
+function pixelSpans(xy: v128, limits: v128, firstMax: v128, lastMax: v128, half: v128, minus2: v128, rounding: v128): u64 {
+  const v = f64x2.pmax(minus2, f64x2.pmin(limits, f64x2.sub(xy, half)));
+  const rounded = f64x2.add(v, rounding);
+  const nearest = f64x2.sub(rounded, rounding);
   // A comparison's true is -1: the low 32 bits of each lane become ceil and floor.
   const ceil = i64x2.sub(rounded, f64x2.gt(v, nearest));
   const floor = i64x2.add(rounded, f64x2.lt(v, nearest));
   const first = i32x4.min_s(firstMax, i32x4.max_s(i32x4.splat(0), ceil));
   const last = i32x4.max_s(i32x4.splat(-1), i32x4.min_s(lastMax, floor));
-  const lanes = i8x16.shuffle(first, i32x4.neg(last), 0, 1, 8, 9, 16, 17, 24, 25, 0, 1, 8, 9, 16, 17, 24, 25);
-  return i64x2.extract_lane(lanes, 0);
+  // int32 lanes 0 and 2 (x and y): first in the low half, -last in the high half.
+  const both = v128.or(first, i32x4.shl(i32x4.neg(last), 16));
+  return i64x2.extract_lane(i8x16.shuffle(both, both, 0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11), 0);
 }
 
 /**
@@ -102,11 +104,11 @@ export function renderFront(size: i32, ss: i32, bgR: f64, bgG: f64, bgB: f64, fr
   const nearest = alloc(pixels * 4), weights = alloc(pixels * 16);
   // Per vertex: float64 screen x, y and depth, and its pixel spans (see pixelSpans).
   const screen = alloc(n * 24), spans = alloc(n * 8);
-  const normals = alloc(n * 12), marks = alloc(n);
+  const normals = alloc(n * 12), marks = alloc(n), drawn = alloc(n * 4 + 4);
   const shaded = alloc(n * 12);
   const view = alloc(VIEW_BYTES);
   const out = alloc(<usize>size * <usize>size * (rgb ? 3 : 1));
-  if (depth == 0 || nearest == 0 || weights == 0 || screen == 0 || spans == 0 || normals == 0 || marks == 0 || shaded == 0 || view == 0 || out == 0) return fail(S_NO_MEMORY, 0, 0);
+  if (depth == 0 || nearest == 0 || weights == 0 || screen == 0 || spans == 0 || normals == 0 || marks == 0 || drawn == 0 || shaded == 0 || view == 0 || out == 0) return fail(S_NO_MEMORY, 0, 0);
 
   clearPixels(depth, nearest, pixels);
   boxCentre(view);
@@ -121,9 +123,12 @@ export function renderFront(size: i32, ss: i32, bgR: f64, bgG: f64, bgB: f64, fr
   v128.store(view + V_LIMITS, f64x2(fW + 1, fH + 1));
   v128.store(view + V_FIRST_MAX, i32x4(W, 0, H, 0));
   v128.store(view + V_LAST_MAX, i32x4(W - 1, 0, H - 1, 0));
+  v128.store(view + V_HALF, f64x2.splat(0.5));
+  v128.store(view + V_MINUS2, f64x2.splat(-2));
+  v128.store(view + V_ROUNDING, f64x2.splat(ROUNDING));
   screenSpans(view, screen, spans);
   drawDepths(screen, spans, depth, nearest, weights, W);
-  shadeDrawnVertices(nearest, pixels, marks, normals, shaded, frame);
+  shadeDrawnVertices(nearest, pixels, marks, drawn, normals, shaded, frame);
   resolve(nearest, weights, shaded, size, ss, bgR, bgG, bgB, rgb, out);
   setWord(MR_PTR, <i32>out);
   return ok();
@@ -137,13 +142,17 @@ const V_LIMITS = 64; // f64x2 (W + 1, H + 1)
 const V_FIRST_MAX = 80; // i32x4 (W, 0, H, 0)
 const V_LAST_MAX = 96; // i32x4 (W - 1, 0, H - 1, 0)
 const V_RIGHT_UP = 112; // 3 f64x2: (right.x, up.x), (right.y, up.y), (right.z, up.z)
-const VIEW_BYTES: usize = 160;
+const V_HALF = 160; // f64x2 (0.5, 0.5)
+const V_MINUS2 = 176; // f64x2 (-2, -2)
+const V_ROUNDING = 192; // f64x2 (ROUNDING, ROUNDING)
+const VIEW_BYTES: usize = 208;
 
 function clearPixels(depth: usize, nearest: usize, pixels: usize): void {
-  for (let p: usize = 0; p < pixels; p++) {
-    store<f32>(depth + (p << 2), Infinity);
-    store<i32>(nearest + (p << 2), -1);
-  }
+  memory.fill(nearest, 0xff, pixels << 2); // -1
+  const far = f32x4.splat(Infinity);
+  let p: usize = 0;
+  for (; p + 4 <= pixels; p += 4) v128.store(depth + (p << 2), far);
+  for (; p < pixels; p++) store<f32>(depth + (p << 2), Infinity);
 }
 
 /**
@@ -153,12 +162,23 @@ function clearPixels(depth: usize, nearest: usize, pixels: usize): void {
  */
 function boxCentre(view: usize): void {
   const n = <usize>vertexCount;
-  let lo = v128.load(vertices), hi = lo;
-  for (let i: usize = 1; i < n; i++) {
+  // Two rows a step into two minimums and maximums (one chain waited on each min and max).
+  let lo = v128.load(vertices), hi = lo, lo2 = lo, hi2 = lo;
+  let i: usize = 1;
+  for (; i + 1 < n; i += 2) {
+    const row = v128.load(vertices + i * STAGING_STRIDE), row2 = v128.load(vertices + i * STAGING_STRIDE, STAGING_STRIDE);
+    lo = f32x4.pmin(lo, row);
+    hi = f32x4.pmax(hi, row);
+    lo2 = f32x4.pmin(lo2, row2);
+    hi2 = f32x4.pmax(hi2, row2);
+  }
+  if (i < n) {
     const row = v128.load(vertices + i * STAGING_STRIDE);
     lo = f32x4.pmin(lo, row);
     hi = f32x4.pmax(hi, row);
   }
+  lo = f32x4.pmin(lo, lo2);
+  hi = f32x4.pmax(hi, hi2);
   store<f64>(view + V_CENTRE, (<f64>f32x4.extract_lane(lo, 0) + <f64>f32x4.extract_lane(hi, 0)) / 2);
   store<f64>(view + V_CENTRE, (<f64>f32x4.extract_lane(lo, 1) + <f64>f32x4.extract_lane(hi, 1)) / 2, 8);
   store<f64>(view + V_CENTRE, (<f64>f32x4.extract_lane(lo, 2) + <f64>f32x4.extract_lane(hi, 2)) / 2, 16);
@@ -178,16 +198,17 @@ function centredProjections(view: usize, frame: usize, screen: usize): f64 {
   const c0 = load<f64>(view + V_CENTRE), c1 = load<f64>(view + V_CENTRE, 8), c2 = load<f64>(view + V_CENTRE, 16);
   const px = v128.load(view + V_RIGHT_UP), py = v128.load(view + V_RIGHT_UP, 16), pz = v128.load(view + V_RIGHT_UP, 32);
   const fx = load<f64>(frame, 48), fy = load<f64>(frame, 56), fz = load<f64>(frame, 64);
-  let r2: f64 = 0;
+  let r2 = f64x2.splat(0);
   for (let i: usize = 0; i < n; i++) {
     const row = vertices + i * STAGING_STRIDE, s = screen + i * 24;
     const x = <f64>load<f32>(row) - c0, y = <f64>load<f32>(row, 4) - c1, z = <f64>load<f32>(row, 8) - c2;
-    const d2 = x * x + y * y + z * z;
-    r2 = select<f64>(d2, r2, d2 > r2); // finite: JavaScript's `d2 < Infinity` holds
+    // pmax is `d2 > r2 ? d2 : r2` in one instruction (a select became a branch); finite, so
+    // JavaScript's `d2 < Infinity` holds.
+    r2 = f64x2.pmax(r2, f64x2.splat(x * x + y * y + z * z));
     v128.store(s, f64x2.add(f64x2.add(f64x2.mul(f64x2.splat(x), px), f64x2.mul(f64x2.splat(y), py)), f64x2.mul(f64x2.splat(z), pz)));
     store<f64>(s, x * fx + y * fy + z * fz, 16);
   }
-  return r2;
+  return f64x2.extract_lane(r2, 0);
 }
 
 /** Screen x and y from the projections (in place), and each vertex's pixel spans. */
@@ -195,11 +216,12 @@ function screenSpans(view: usize, screen: usize, spans: usize): void {
   const n = <usize>vertexCount;
   const origin = v128.load(view + V_ORIGIN), scales = v128.load(view + V_SCALES);
   const limits = v128.load(view + V_LIMITS), firstMax = v128.load(view + V_FIRST_MAX), lastMax = v128.load(view + V_LAST_MAX);
+  const half = v128.load(view + V_HALF), minus2 = v128.load(view + V_MINUS2), rounding = v128.load(view + V_ROUNDING);
   for (let i: usize = 0; i < n; i++) {
     const s = screen + i * 24;
     const xy = f64x2.add(origin, f64x2.mul(scales, v128.load(s)));
     v128.store(s, xy);
-    store<u64>(spans + (i << 3), pixelSpans(xy, limits, firstMax, lastMax));
+    store<u64>(spans + (i << 3), pixelSpans(xy, limits, firstMax, lastMax, half, minus2, rounding));
   }
 }
 
@@ -210,11 +232,13 @@ function drawDepths(screen: usize, spans: usize, depth: usize, nearest: usize, w
     const tri = triangles + t * 12;
     const a = <usize>load<u32>(tri), b = <usize>load<u32>(tri, 4), c = <usize>load<u32>(tri, 8);
     // The pixels whose centres lie in the triangle's box, from its corners' spans: lanes 0 1 the
-    // first column and row, lanes 2 3 the last ones negated. Most of a head's triangles cover
-    // one pixel centre or none, and end here.
+    // first column and the last one negated, lanes 2 3 the same for the rows. Most of a head's
+    // triangles cover one pixel centre or none, and end here (lanes 1 and 3 get first - last).
     const box = i16x8.min_s(i16x8.min_s(v128.load64_zero(spans + (a << 3)), v128.load64_zero(spans + (b << 3))), v128.load64_zero(spans + (c << 3)));
-    const empty = i16x8.gt_s(i16x8.add(box, i8x16.shuffle(box, box, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7, 4, 5, 6, 7)), i16x8.splat(0));
-    if (i16x8.bitmask(empty) & 3) continue;
+    const empty = i16x8.gt_s(i16x8.add(box, i32x4.shl(box, 16)), i16x8.splat(0));
+    // As an integer register: a vector kept to the end of the loop body went to the stack.
+    const bits = i64x2.extract_lane(box, 0);
+    if (i8x16.bitmask(empty) & 0b01000100) continue; // bytes 2 and 6: int16 lanes 1 and 3
     const sa = screen + a * 24, sb = screen + b * 24, sc = screen + c * 24;
     const ax = load<f64>(sa), ay = load<f64>(sa, 8);
     const bx = load<f64>(sb), by = load<f64>(sb, 8);
@@ -222,16 +246,20 @@ function drawDepths(screen: usize, spans: usize, depth: usize, nearest: usize, w
     const area = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
     if (!(Math.abs(area) > 1e-12)) continue;
     const az = load<f64>(sa, 16), bz = load<f64>(sb, 16), cz = load<f64>(sc, 16);
-    const ix0 = <i32>i16x8.extract_lane_s(box, 0), iy0 = <i32>i16x8.extract_lane_s(box, 1);
-    const ix1 = -<i32>i16x8.extract_lane_s(box, 2), iy1 = -<i32>i16x8.extract_lane_s(box, 3);
+    const ix0 = <i32><i16>bits, ix1 = -<i32><i16>(bits >> 16);
+    const iy0 = <i32><i16>(bits >> 32), iy1 = -<i32><i16>(bits >> 48);
+    // The weights of a and b as two lanes, each lane the scalar arithmetic of weight():
+    // ((bx - px)(cy - py) - (by - py)(cx - px)) / area and ((cx - px)(ay - py) - (cy - py)(ax - px)) / area.
+    const x1 = f64x2(bx, cx), y1 = f64x2(cy, ay), y2 = f64x2(by, cy), x2 = f64x2(cx, ax);
+    const areas = f64x2.splat(area);
     for (let y = iy0; y <= iy1; y++) {
-      const py = <f64>y + 0.5;
+      const py = f64x2.splat(<f64>y + 0.5);
+      const dy1 = f64x2.sub(y1, py), dy2 = f64x2.sub(y2, py);
       for (let x = ix0; x <= ix1; x++) {
-        const px = <f64>x + 0.5;
-        const w0 = weight(bx, by, cx, cy, px, py, area);
-        if (w0 < 0) continue;
-        const w1 = weight(cx, cy, ax, ay, px, py, area);
-        if (w1 < 0) continue;
+        const px = f64x2.splat(<f64>x + 0.5);
+        const w = f64x2.div(f64x2.sub(f64x2.mul(f64x2.sub(x1, px), dy1), f64x2.mul(dy2, f64x2.sub(x2, px))), areas);
+        const w0 = f64x2.extract_lane(w, 0), w1 = f64x2.extract_lane(w, 1);
+        if (w0 < 0 || w1 < 0) continue;
         const w2 = 1 - w0 - w1;
         if (w2 < 0) continue;
         const z = w0 * az + w1 * bz + w2 * cz;
@@ -240,9 +268,7 @@ function drawDepths(screen: usize, spans: usize, depth: usize, nearest: usize, w
         if (z >= <f64>load<f32>(d)) continue;
         store<f32>(d, <f32>z);
         store<i32>(nearest + (p << 2), <i32>t);
-        const q = weights + (p << 4);
-        store<f64>(q, w0);
-        store<f64>(q, w1, 8);
+        v128.store(weights + (p << 4), w);
       }
     }
   }
@@ -253,17 +279,30 @@ function drawDepths(screen: usize, spans: usize, depth: usize, nearest: usize, w
  * their area-weighted normals, summed in float32 as a Float32Array sums them, triangle by
  * triangle, then the Lambert factor times the colour.
  */
-function shadeDrawnVertices(nearest: usize, pixels: usize, marks: usize, normals: usize, shaded: usize, frame: usize): void {
+function shadeDrawnVertices(nearest: usize, pixels: usize, marks: usize, drawn: usize, normals: usize, shaded: usize, frame: usize): void {
   const n = <usize>vertexCount, tris = <usize>triangleCount;
   memory.fill(marks, 0, n);
+  // The marked vertices are listed for shadeVertices: as they are marked when there are few
+  // pixels for the vertices (listing them from the marks would scan all vertices), else in
+  // vertex order (in memory order, the many vertices of a large picture shade faster).
+  const few = pixels * 3 < n;
+  let count: usize = 0;
   for (let p: usize = 0; p < pixels; p++) {
     const t = load<i32>(nearest + (p << 2));
     if (t < 0) continue;
     const tri = triangles + <usize>t * 12;
-    store<u8>(marks + <usize>load<u32>(tri), 1);
-    store<u8>(marks + <usize>load<u32>(tri, 4), 1);
-    store<u8>(marks + <usize>load<u32>(tri, 8), 1);
+    const a = <usize>load<u32>(tri), b = <usize>load<u32>(tri, 4), c = <usize>load<u32>(tri, 8);
+    if (few) {
+      count = markVertex(marks, drawn, count, a);
+      count = markVertex(marks, drawn, count, b);
+      count = markVertex(marks, drawn, count, c);
+    } else {
+      store<u8>(marks + a, 1);
+      store<u8>(marks + b, 1);
+      store<u8>(marks + c, 1);
+    }
   }
+  if (!few) count = markedVertices(marks, drawn);
 
   memory.fill(normals, 0, n * 12);
   for (let t: usize = 0; t < tris; t++) {
@@ -276,24 +315,68 @@ function shadeDrawnVertices(nearest: usize, pixels: usize, marks: usize, normals
     const e10 = <f64>load<f32>(pb) - ax, e11 = <f64>load<f32>(pb, 4) - ay, e12 = <f64>load<f32>(pb, 8) - az;
     const e20 = <f64>load<f32>(pc) - ax, e21 = <f64>load<f32>(pc, 4) - ay, e22 = <f64>load<f32>(pc, 8) - az;
     const nx = e11 * e22 - e12 * e21, ny = e12 * e20 - e10 * e22, nz = e10 * e21 - e11 * e20;
-    if (ma) addNormal(normals + a * 12, nx, ny, nz);
-    if (mb) addNormal(normals + b * 12, nx, ny, nz);
-    if (mc) addNormal(normals + c * 12, nx, ny, nz);
+    // Unmarked corners get sums too, never read: no branches, and one cross product (with a
+    // branch per corner TurboFan computed it in each).
+    const nxy = f64x2(nx, ny);
+    addNormal(normals + a * 12, nxy, nz);
+    addNormal(normals + b * 12, nxy, nz);
+    addNormal(normals + c * 12, nxy, nz);
   }
 
-  const lx = load<f64>(frame, 72), ly = load<f64>(frame, 80), lz = load<f64>(frame, 88);
+  shadeVertices(drawn, count, normals, shaded, frame);
+}
+
+/** Marks vertex v, and lists it in `drawn` the first time; returns the new count. */
+@inline
+function markVertex(marks: usize, drawn: usize, count: usize, v: usize): usize {
+  const seen = <usize>load<u8>(marks + v);
+  store<u8>(marks + v, 1);
+  store<u32>(drawn + (count << 2), <u32>v);
+  return count + 1 - seen;
+}
+
+/** The marked vertices, in order, into `drawn`; returns how many (no branch: the count advances by the mark). */
+function markedVertices(marks: usize, drawn: usize): usize {
+  const n = <usize>vertexCount;
+  let count: usize = 0;
   for (let i: usize = 0; i < n; i++) {
-    if (!load<u8>(marks + i)) continue;
-    const at = normals + i * 12, row = vertices + i * STAGING_STRIDE, s = shaded + i * 12;
-    const nx = <f64>load<f32>(at), ny = <f64>load<f32>(at, 4), nz = <f64>load<f32>(at, 8);
-    let len = Math.sqrt(nx * nx + ny * ny + nz * nz);
-    if (!(len != 0)) len = 1; // `|| 1`: 0 and NaN
-    const lambert = Math.abs((nx * lx + ny * ly + nz * lz) / len);
-    const k = 0.3 + 0.7 * lambert;
-    store<f32>(s, <f32>(clamp01(<f64>load<f32>(row, 24)) * k));
-    store<f32>(s, <f32>(clamp01(<f64>load<f32>(row, 28)) * k), 4);
-    store<f32>(s, <f32>(clamp01(<f64>load<f32>(row, 32)) * k), 8);
+    store<u32>(drawn + (count << 2), <u32>i);
+    count += <usize>load<u8>(marks + i);
   }
+  return count;
+}
+
+/**
+ * The Lambert factor times the colour, for the `count` vertices listed in `drawn`: two vertices
+ * as two lanes (their square roots and divisions at once), each lane the scalar arithmetic.
+ */
+function shadeVertices(drawn: usize, count: usize, normals: usize, shaded: usize, frame: usize): void {
+  const lx = f64x2.splat(load<f64>(frame, 72)), ly = f64x2.splat(load<f64>(frame, 80)), lz = f64x2.splat(load<f64>(frame, 88));
+  if (count == 0) return;
+  store<u32>(drawn + (count << 2), load<u32>(drawn + ((count - 1) << 2))); // an odd count's pair: the last again
+  for (let k: usize = 0; k < count; k += 2) {
+    const i = <usize>load<u32>(drawn + (k << 2)), j = <usize>load<u32>(drawn + (k << 2), 4);
+    const ai = normals + i * 12, aj = normals + j * 12;
+    const nx = f64x2(<f64>load<f32>(ai), <f64>load<f32>(aj));
+    const ny = f64x2(<f64>load<f32>(ai, 4), <f64>load<f32>(aj, 4));
+    const nz = f64x2(<f64>load<f32>(ai, 8), <f64>load<f32>(aj, 8));
+    let len = f64x2.sqrt(f64x2.add(f64x2.add(f64x2.mul(nx, nx), f64x2.mul(ny, ny)), f64x2.mul(nz, nz)));
+    // `|| 1` for 0 (a NaN length stays NaN, as before: its dot product is NaN either way).
+    len = v128.bitselect(len, f64x2.splat(1), f64x2.ne(len, f64x2.splat(0)));
+    const dot = f64x2.add(f64x2.add(f64x2.mul(nx, lx), f64x2.mul(ny, ly)), f64x2.mul(nz, lz));
+    const k2 = f64x2.add(f64x2.splat(0.3), f64x2.mul(f64x2.splat(0.7), f64x2.abs(f64x2.div(dot, len))));
+    shadeVertex(i, f64x2.extract_lane(k2, 0), shaded);
+    shadeVertex(j, f64x2.extract_lane(k2, 1), shaded);
+  }
+}
+
+/** shaded[i] = the clamped colour × k, float32. */
+@inline
+function shadeVertex(i: usize, k: f64, shaded: usize): void {
+  const row = vertices + i * STAGING_STRIDE, s = shaded + i * 12;
+  store<f32>(s, <f32>(clamp01(<f64>load<f32>(row, 24)) * k));
+  store<f32>(s, <f32>(clamp01(<f64>load<f32>(row, 28)) * k), 4);
+  store<f32>(s, <f32>(clamp01(<f64>load<f32>(row, 32)) * k), 8);
 }
 
 /** Each ss × ss block's mean (summed row by row, as downsample() sums), then the bytes. */
