@@ -27,7 +27,7 @@
 // (dropped with the next file); the image's bytes go to MR_PTR.
 
 import { STAGING_STRIDE, S_NO_MEMORY, MR_PTR } from "../../src/abi";
-import { alloc, fail, ok, setWord, vertices, vertexCount, triangles, triangleCount } from "./state";
+import { alloc, fail, ok, setWord, meshBox, vertices, vertexCount, triangles, triangleCount } from "./state";
 
 /** A Uint8Array store of an integral number: NaN and ±∞ are 0, others modulo 256. */
 @inline
@@ -161,24 +161,9 @@ function clearPixels(depth: usize, nearest: usize, pixels: usize): void {
  * only the sign of a zero could differ, which no byte depends on.
  */
 function boxCentre(view: usize): void {
-  const n = <usize>vertexCount;
-  // Two rows a step into two minimums and maximums (one chain waited on each min and max).
-  let lo = v128.load(vertices), hi = lo, lo2 = lo, hi2 = lo;
-  let i: usize = 1;
-  for (; i + 1 < n; i += 2) {
-    const row = v128.load(vertices + i * STAGING_STRIDE), row2 = v128.load(vertices + i * STAGING_STRIDE, STAGING_STRIDE);
-    lo = f32x4.pmin(lo, row);
-    hi = f32x4.pmax(hi, row);
-    lo2 = f32x4.pmin(lo2, row2);
-    hi2 = f32x4.pmax(hi2, row2);
-  }
-  if (i < n) {
-    const row = v128.load(vertices + i * STAGING_STRIDE);
-    lo = f32x4.pmin(lo, row);
-    hi = f32x4.pmax(hi, row);
-  }
-  lo = f32x4.pmin(lo, lo2);
-  hi = f32x4.pmax(hi, hi2);
+  // The mesh's box (state.ts): found once per mesh, most often while its rows were decoded.
+  const box = meshBox();
+  const lo = v128.load(box), hi = v128.load(box, 16);
   store<f64>(view + V_CENTRE, (<f64>f32x4.extract_lane(lo, 0) + <f64>f32x4.extract_lane(hi, 0)) / 2);
   store<f64>(view + V_CENTRE, (<f64>f32x4.extract_lane(lo, 1) + <f64>f32x4.extract_lane(hi, 1)) / 2, 8);
   store<f64>(view + V_CENTRE, (<f64>f32x4.extract_lane(lo, 2) + <f64>f32x4.extract_lane(hi, 2)) / 2, 16);
