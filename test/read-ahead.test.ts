@@ -4,7 +4,8 @@
 // leaving every 8th file to its worker as a probe of the disk.
 
 import { describe, it, expect, beforeAll, vi } from "vitest";
-import { mkdtempSync, writeFileSync, statSync } from "node:fs";
+import { mkdtempSync, writeFileSync, statSync, openSync, writeSync, fsyncSync, closeSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ReadAhead } from "../src/compile/read-ahead.js";
@@ -106,5 +107,37 @@ describe("read-ahead", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(r.filesStarted).toBe(started);
     r.stop();
+  });
+
+  it("brings whole files into the page cache, touching their pages from a thread, and parts of files by reading them", async () => {
+    // Files on the disk, not in memory: written, synced, then dropped from the page cache
+    // (dd's nocache: posix_fadvise DONTNEED); fincore counts the pages in memory.
+    const dir = mkdtempSync(join(tmpdir(), "headsnet-read-ahead-cache-"));
+    const BYTES = 3 * 2 ** 20 + 5000; // not a whole number of pages
+    const onDisk: InputFile[] = Array.from({ length: 4 }, (_, i) => {
+      const path = join(dir, `d${i}.ply`);
+      const fd = openSync(path, "w");
+      writeSync(fd, Buffer.alloc(BYTES, i + 1));
+      fsyncSync(fd);
+      closeSync(fd);
+      execFileSync("dd", [`if=${path}`, "iflag=nocache", "count=0", "status=none"]);
+      return { path, rel: `d${i}.ply`, label: path, size: BYTES, mtimeMs: 0 };
+    });
+    const resident = (f: InputFile) => Number(execFileSync("fincore", ["--bytes", "--noheadings", "--output", "RES", f.path], { encoding: "utf8" }).trim());
+    for (const f of onDisk) expect(resident(f)).toBe(0);
+    // A missing file among them: its worker reports it; read-ahead goes on.
+    const missing = { ...onDisk[0], path: join(dir, "missing.ply"), rel: "missing.ply" };
+    const files = [onDisk[0], missing, onDisk[1], onDisk[2], onDisk[3]];
+    // The first three whole; the fourth only to its first megabyte (as a HeadsNet worker reads
+    // a file's vertices and not its faces); a fixed setting, so no file is a probe.
+    const extent = (head: Uint8Array, size: number) => (head[0] === 4 ? Math.min(size, 2 ** 20) : size);
+    const r = new ReadAhead(files, 0, { files: 5, reads: 2 }, extent);
+    await vi.waitFor(() => expect(r.filesDone).toBe(5), { timeout: 30_000 });
+    r.stop();
+    const pages = (bytes: number) => Math.ceil(bytes / 4096) * 4096; // fincore counts whole pages
+    for (const f of onDisk.slice(0, 3)) expect(resident(f)).toBe(pages(BYTES));
+    // The part a worker reads is in (the kernel's own read-ahead may read on past it).
+    expect(resident(onDisk[3])).toBeGreaterThanOrEqual(2 ** 20);
+    rmSync(dir, { recursive: true });
   });
 });
