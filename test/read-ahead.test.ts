@@ -109,7 +109,7 @@ describe("read-ahead", () => {
     r.stop();
   });
 
-  it("brings whole files into the page cache, touching their pages from a thread, and parts of files by reading them", async () => {
+  it("brings files from the disk into the page cache: whole files, or the part a worker reads", async () => {
     // Files on the disk, not in memory: written, synced, then dropped from the page cache
     // (dd's nocache: posix_fadvise DONTNEED); fincore counts the pages in memory.
     const dir = mkdtempSync(join(tmpdir(), "headsnet-read-ahead-cache-"));

@@ -2,12 +2,10 @@
 // so without this the disk idles while a file is in the kernel, and at most one read per worker
 // is ever in flight. This reads the next files (the bytes a worker will read of each) into the
 // page cache, a bounded number ahead of the files handed to workers, so that a worker finds its
-// file in memory. Whole files are brought in by touching their pages from threads of their own
-// (Toucher, below), parts of files and the first files by copying them into a scratch buffer.
-// Memory stays bounded: a scratch buffer per copy in flight, and the files read ahead (a few,
-// whatever the corpus) in the page cache, where the kernel may drop them.
+// file in memory. Memory stays bounded: one scratch buffer per read in flight, and the files read
+// ahead (a few, whatever the corpus) in the page cache, where the kernel may drop them.
 //
-// With the files already in the page cache it only costs CPU and competes with the workers,
+// With the files already in the page cache it only costs a copy and competes with the workers,
 // and nothing tells a run beforehand where its files are. So by default ("auto") it goes by how
 // fast the workers read files it did not read ahead: while the latest such reads are slower than
 // memory, it reads ahead, leaving every PROBE_EVERY-th file to its worker, whose read says
@@ -17,15 +15,13 @@
 // can tell, and the first files are read from the disk while nothing else would read.
 
 import { open } from "node:fs/promises";
-import { Worker } from "node:worker_threads";
 import type { InputFile } from "../discover.js";
 
 /** How many bytes of a file, given its first bytes and size, a worker reads. */
 export type ReadExtent = (head: Uint8Array, size: number) => number;
 
 const HEAD_BYTES = 65536;
-/** The priming reads' scratch buffer, at most. */
-const PRIMING_CHUNK_BYTES = 4 << 20;
+const CHUNK_BYTES = 4 << 20;
 
 /** Reads slower than this (bytes a millisecond: 1.5 GB/s) come from the disk; from the page cache a worker reads a file at several GB/s. */
 const DISK_BYTES_PER_MS = 1.5e6;
@@ -40,65 +36,6 @@ const WINDOW = 5;
 /** Auto, while reading ahead: every this many files one is left to its worker, to keep measuring the disk. */
 const PROBE_EVERY = 8;
 
-/**
- * A whole file is brought into the page cache by a thread that reads one byte of each page, in
- * order, synchronously: the kernel sees a sequential read and reads ahead in large requests, and
- * nothing is copied. On this project's test machine, 300 cold heads took 1.5 s and 0.45 s of
- * system time this way, against 2.8 s and 1.4 s copied into a scratch buffer; CPU is what the
- * workers need. (Skipping pages defeats the kernel's read-ahead: a page in four left most of the
- * files unread.)
- */
-const TOUCHER = `
-const { parentPort } = require("node:worker_threads");
-const { openSync, readSync, closeSync } = require("node:fs");
-const byte = Buffer.alloc(1);
-parentPort.on("message", ({ id, path, from, to }) => {
-  try {
-    const fd = openSync(path, "r");
-    try {
-      for (let at = from; at < to; at = (at | 4095) + 1) readSync(fd, byte, 0, 1, at);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    // The worker reads the file itself, and names what is wrong with it.
-  }
-  parentPort.postMessage(id);
-});
-`;
-
-/** A page-touching thread: touch(path, from, to) resolves once those bytes are in the page cache. */
-class Toucher {
-  private readonly worker = new Worker(TOUCHER, { eval: true });
-  private readonly waiting = new Map<number, () => void>();
-  private nextId = 0;
-
-  constructor() {
-    this.worker.unref();
-    this.worker.on("message", (id: number) => {
-      this.waiting.get(id)?.();
-      this.waiting.delete(id);
-    });
-    // A thread that cannot run leaves the reads to the workers.
-    this.worker.on("error", () => this.release());
-  }
-
-  touch(path: string, from: number, to: number): Promise<void> {
-    const id = this.nextId++;
-    return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
-      this.worker.postMessage({ id, path, from, to });
-    });
-  }
-
-  /** End the thread; touches still waiting resolve. */
-  release(): void {
-    for (const resolve of this.waiting.values()) resolve();
-    this.waiting.clear();
-    void this.worker.terminate();
-  }
-}
-
 /** Read-ahead settings: files ahead of the workers, reads at once. */
 export interface ReadAheadSetting {
   files: number;
@@ -110,9 +47,7 @@ export class ReadAhead {
   private limit: number;
   private reading = 0;
   private stopped = false;
-  /** One page-touching thread per read at once, made when first needed. */
-  private touchers: Toucher[] = [];
-  private nextToucher = 0;
+  private readonly buffers: Uint8Array[] = [];
   /** Auto: the setting to use while reads come from the disk (else undefined: fixed). */
   private readonly whenSlow?: ReadAheadSetting;
   private depth: number;
@@ -198,8 +133,6 @@ export class ReadAhead {
 
   stop(): void {
     this.stopped = true;
-    for (const t of this.touchers) t.release();
-    this.touchers = [];
   }
 
   private pump(): void {
@@ -211,55 +144,38 @@ export class ReadAhead {
       this.readAhead.add(index);
       this.started++;
       this.reading++;
-      this.read(this.files[index], priming).finally(() => {
+      const buffer = this.buffers.pop() ?? new Uint8Array(CHUNK_BYTES);
+      this.read(this.files[index], buffer, priming).finally(() => {
         this.reading--;
         this.done++;
+        this.buffers.push(buffer);
         this.pump();
       });
     }
   }
 
-  /** Bring what a worker will read of `file` into the page cache. Errors are the worker's to report. */
-  private async read(file: InputFile, priming: boolean): Promise<void> {
-    let end = 0, from = 0, copy = false;
+  /** Read what a worker will read of `file` (into a scratch buffer, for its pages). Errors are the worker's to report. */
+  private async read(file: InputFile, buffer: Uint8Array, timed: boolean): Promise<void> {
+    let handle;
     // The body's reads, timed alone (opening and closing cost the same from the disk or memory).
     let bodyBytes = 0, bodyMs = 0;
-    let handle;
     try {
       handle = await open(file.path, "r");
-      // The first bytes (a copy: they are few), which say how far a worker reads.
-      const head = new Uint8Array(HEAD_BYTES);
-      const { bytesRead } = await handle.read(head, 0, HEAD_BYTES, 0);
-      from = bytesRead;
-      end = Math.min(file.size, this.extent(head.subarray(0, bytesRead), file.size));
-      // Copied (into a scratch buffer) here: the first files, read while the workers boot (a thread
-      // for them would compete with the workers' start, and a run from memory needs none), and
-      // parts of files (HeadsNet's workers read the vertices only), which measured faster copied:
-      // 200 cold heads took 1.82-1.86 s so and 1.97-2.21 s touched.
-      copy = priming || end < file.size;
-      if (copy) {
-        const scratch = new Uint8Array(Math.min(PRIMING_CHUNK_BYTES, Math.max(0, end - from)));
-        for (let at = from; at < end && !this.stopped;) {
-          const t0 = performance.now();
-          const { bytesRead: n } = await handle.read(scratch, 0, Math.min(scratch.byteLength, end - at), at);
-          bodyMs += performance.now() - t0;
-          if (n === 0) break;
-          at += n;
-          bodyBytes += n;
-        }
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(HEAD_BYTES, buffer.byteLength), 0);
+      const end = Math.min(file.size, this.extent(buffer.subarray(0, bytesRead), file.size));
+      for (let at = bytesRead; at < end && !this.stopped;) {
+        const t0 = performance.now();
+        const { bytesRead: n } = await handle.read(buffer, 0, Math.min(buffer.byteLength, end - at), at);
+        bodyMs += performance.now() - t0;
+        if (n === 0) break;
+        at += n;
+        bodyBytes += n;
       }
     } catch {
-      return;
+      // The worker reads the file itself, and names what is wrong with it.
     } finally {
       await handle?.close();
     }
-    if (copy) {
-      if (priming) this.observe(bodyBytes, bodyMs);
-      return;
-    }
-    if (this.stopped || from >= end) return;
-    const k = this.nextToucher++ % this.concurrency;
-    this.touchers[k] ??= new Toucher();
-    await this.touchers[k].touch(file.path, from, end);
+    if (timed) this.observe(bodyBytes, bodyMs);
   }
 }
