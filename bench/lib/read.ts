@@ -1,6 +1,7 @@
 // Reading a whole input file the way the I/O floors do: one large read into a reused buffer.
 
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { open } from "node:fs/promises";
 
 /** Read all of `path` into `buffer` (grown to at least `minBytes` and the file's size); returns the buffer in use. */
 export function readWhole<B extends Buffer>(path: string, buffer: B, minBytes = 0): B {
@@ -18,4 +19,26 @@ export function readWhole<B extends Buffer>(path: string, buffer: B, minBytes = 
   } finally {
     closeSync(fd);
   }
+}
+
+/** Read every file once with `readers` reads at once (whole files, a reused buffer per reader). */
+export async function readAllAtOnce(files: string[], readers: number): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: readers }, async () => {
+    let buf = Buffer.allocUnsafeSlow(8 << 20);
+    while (next < files.length) {
+      const handle = await open(files[next++], "r");
+      try {
+        const { size } = await handle.stat();
+        if (buf.length < size) buf = Buffer.allocUnsafeSlow(size);
+        for (let at = 0; at < size;) {
+          const { bytesRead } = await handle.read(buf, at, size - at, at);
+          if (bytesRead === 0) break;
+          at += bytesRead;
+        }
+      } finally {
+        await handle.close();
+      }
+    }
+  }));
 }
