@@ -109,6 +109,36 @@ describe("read-ahead", () => {
     r.stop();
   });
 
+  it("auto measures the page cache's speed in the same run: reads as fast as it are not the disk's, however slow", async () => {
+    // Every read is slower than the fixed threshold here (a busy machine copies out of its page
+    // cache at 1.2-1.5 GB/s); what tells the disk is a read three times slower than the workers'
+    // reads of files read ahead before they started them.
+    const MEMORY = 5, DISK_MS = 50; // ms for SIZE bytes
+    const later = () => performance.timeOrigin + performance.now() + 60_000; // started after the read-ahead
+    const r = new ReadAhead(files, 0, { auto: { files: 3, reads: 1 } }, whole, Infinity);
+    await vi.waitFor(() => expect(r.filesDone).toBe(3)); // files 0, 1, 2
+    expect(r.active).toBe(true); // nothing to compare with yet: the threshold alone
+    for (let i = 0; i <= 8; i++) r.handedOut(i);
+    // A file read ahead that the worker started before the read-ahead finished says nothing.
+    r.workerRead(0, SIZE, DISK_MS * 10, 0);
+    r.workerRead(1, SIZE, MEMORY, later());
+    r.workerRead(2, SIZE, MEMORY, later());
+    await vi.waitFor(() => expect(r.filesDone).toBeGreaterThanOrEqual(5)); // 3 and 4 (read ahead; 8 is a probe)
+    r.workerRead(3, SIZE, MEMORY, later());
+    // The workers' own reads, as fast as the page cache's: it stops, though all are "slow".
+    r.workerRead(8, SIZE, MEMORY * 1.2);
+    r.workerRead(9, SIZE, MEMORY * 0.9);
+    r.workerRead(10, SIZE, MEMORY);
+    expect(r.active).toBe(false);
+    // Then the disk, ten times slower than the page cache: on once most of the latest five are.
+    r.workerRead(11, SIZE, DISK_MS);
+    r.workerRead(12, SIZE, DISK_MS);
+    expect(r.active).toBe(false);
+    r.workerRead(13, SIZE, DISK_MS);
+    expect(r.active).toBe(true);
+    r.stop();
+  });
+
   it("brings files from the disk into the page cache: whole files, or the part a worker reads", async () => {
     // Files on the disk, not in memory: written, synced, then dropped from the page cache
     // (dd's nocache: posix_fadvise DONTNEED); fincore counts the pages in memory.

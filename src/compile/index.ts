@@ -135,7 +135,8 @@ async function run(
   const dispatcher = new Dispatcher(pool, records, first, 2 * workers,
     (r) => ({ path: r.input.path, label: r.input.label, key: r.input.rel, id: r.id, target: plan.task(r.input.rel) }),
     (r) => {
-      readAhead.workerRead(r.index, r.result?.ok ? r.result.bytesRead : 0, r.result?.ok ? r.result.readMs : undefined);
+      if (r.result?.ok) readAhead.workerRead(r.index, r.result.bytesRead, r.result.readMs, r.result.startedAt);
+      else readAhead.workerRead(r.index, 0, undefined);
       committer.arrived(r);
     },
     (r) => readAhead.handedOut(r.index));

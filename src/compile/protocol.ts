@@ -63,6 +63,11 @@ export interface FileStats {
    * memory; undefined when it cannot tell (the read went into memory touched for the first time).
    */
   readMs?: number;
+  /**
+   * When the worker started the file (ms since the epoch: performance.timeOrigin + now()), by
+   * which read-ahead.ts tells whether a file it read ahead was in memory by then.
+   */
+  startedAt: number;
   normals: "file" | "computed" | "none";
   /** Vertices without a row (see CompiledFile.skipped). */
   skipped: SkippedVertices;

@@ -13,6 +13,12 @@
 // reads cannot tell once the run is under way: they wait for the main thread's event loop and for
 // a core.) It starts by reading the first files itself while the workers boot, when its reads
 // can tell, and the first files are read from the disk while nothing else would read.
+//
+// "Memory speed" is measured in the same run: the workers' reads of files that were read ahead
+// before the worker started them come from the page cache, under the run's own load. A read is
+// the disk's when it is both slower than DISK_BYTES_PER_MS and MEMORY_OVER_DISK times slower than
+// those (until there are a few of them, the first alone decides). A fixed threshold alone took a
+// busy machine's page cache, copied at 1.2-1.5 GB/s, for a disk, and read ahead in warm runs.
 
 import { open } from "node:fs/promises";
 import type { InputFile } from "../discover.js";
@@ -25,6 +31,10 @@ const CHUNK_BYTES = 4 << 20;
 
 /** Reads slower than this (bytes a millisecond: 1.5 GB/s) come from the disk; from the page cache a worker reads a file at several GB/s. */
 const DISK_BYTES_PER_MS = 1.5e6;
+/** A disk's read is at least this many times slower than a read from the page cache in the same run. */
+const MEMORY_OVER_DISK = 3;
+/** The page cache's speed counts once this many reads of it are known. */
+const MEMORY_READS = 3;
 /** Reads smaller than this say little about where a file came from (they are mostly system calls). */
 const TELLING_BYTES = 1 << 20;
 /**
@@ -54,8 +64,13 @@ export class ReadAhead {
   private readonly concurrency: number;
   /** Files this has read or started reading ahead (their workers' reads say nothing of the disk). */
   private readonly readAhead = new Set<number>();
-  /** Bytes per millisecond of the latest telling reads. */
+  /** Bytes per millisecond of the latest telling reads: the workers', and its own first ones. */
   private readonly rates: number[] = [];
+  private readonly primingRates: number[] = [];
+  /** Bytes per millisecond of the workers' latest reads of files in the page cache (read ahead in time). */
+  private readonly memoryRates: number[] = [];
+  /** When each file read ahead was in the page cache (ms since the epoch), by index. */
+  private readonly readyAt = new Map<number, number>();
   /** The last file handed to a worker. */
   private handed = -1;
   private started = 0;
@@ -117,17 +132,29 @@ export class ReadAhead {
    * A worker read `bytes` of file `index` in `ms` milliseconds (undefined: it cannot tell, e.g.
    * the read went into memory touched for the first time, which costs as much as a slow disk).
    */
-  workerRead(index: number, bytes: number, ms: number | undefined): void {
-    if (this.readAhead.delete(index)) return;
-    this.observe(bytes, ms);
+  workerRead(index: number, bytes: number, ms: number | undefined, startedAt?: number): void {
+    const ready = this.readyAt.get(index);
+
+    this.readyAt.delete(index);
+    if (this.readAhead.delete(index)) {
+      // Read ahead and in memory before the worker started it: a read of the page cache.
+      if (ready !== undefined && startedAt !== undefined && ready <= startedAt) this.observe(this.memoryRates, bytes, ms);
+      return;
+    }
+    this.observe(this.rates, bytes, ms);
   }
 
-  private observe(bytes: number, ms: number | undefined): void {
+  private observe(rates: number[], bytes: number, ms: number | undefined): void {
     if (!this.whenSlow || ms === undefined || bytes < TELLING_BYTES) return;
-    this.rates.push(bytes / Math.max(ms, 1e-3));
-    if (this.rates.length > WINDOW) this.rates.shift();
-    const median = [...this.rates].sort((a, b) => a - b)[this.rates.length >> 1];
-    this.depth = median < this.diskBytesPerMs ? this.whenSlow.files : 0;
+    rates.push(bytes / Math.max(ms, 1e-3));
+    if (rates.length > WINDOW) rates.shift();
+    // Its own first reads count until the workers' reads are a few (they are copies into a buffer
+    // of its own, slower than a worker's read of the same file in memory).
+    const telling = this.rates.length >= MEMORY_READS ? this.rates : [...this.primingRates, ...this.rates].slice(-WINDOW);
+    if (telling.length === 0) return;
+    const read = median(telling);
+    const memory = this.memoryRates.length >= MEMORY_READS ? median(this.memoryRates) : Infinity;
+    this.depth = read < this.diskBytesPerMs && read * MEMORY_OVER_DISK < memory ? this.whenSlow.files : 0;
     this.pump();
   }
 
@@ -148,6 +175,7 @@ export class ReadAhead {
       this.read(this.files[index], buffer, priming).finally(() => {
         this.reading--;
         this.done++;
+        this.readyAt.set(index, performance.timeOrigin + performance.now());
         this.buffers.push(buffer);
         this.pump();
       });
@@ -176,6 +204,10 @@ export class ReadAhead {
     } finally {
       await handle?.close();
     }
-    if (timed) this.observe(bodyBytes, bodyMs);
+    if (timed) this.observe(this.primingRates, bodyBytes, bodyMs);
   }
+}
+
+function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[values.length >> 1];
 }
