@@ -1,21 +1,17 @@
 // Read-ahead (src/compile/read-ahead.ts): a fixed setting reads so many files ahead of the
-// workers; "auto" first reads the first files itself and times those reads, then reads ahead
-// only while the latest telling reads (the workers', of files it did not read ahead) are slow,
-// leaving every 8th file to its worker as a probe of the disk.
+// workers; "auto" reads ahead only the files that are not in the page cache, which it tells by
+// the time one-byte reads of two of their pages take.
 
 import { describe, it, expect, beforeAll, vi } from "vitest";
-import { mkdtempSync, writeFileSync, statSync, openSync, writeSync, fsyncSync, closeSync, rmSync } from "node:fs";
+import { mkdtempSync, writeFileSync, statSync, openSync, writeSync, fsyncSync, closeSync, rmSync, readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ReadAhead } from "../src/compile/read-ahead.js";
+import { ReadAhead, pagesInMemory } from "../src/compile/read-ahead.js";
 import type { InputFile } from "../src/discover.js";
 
-const SIZE = 1.25 * 2 ** 20; // more than the 1 MiB a read needs to tell anything
+const SIZE = 1.25 * 2 ** 20;
 const whole = (_head: Uint8Array, size: number) => size;
-const FAST = 0.5, SLOW = 500; // ms for SIZE bytes: 2.6 GB/s, 2.6 MB/s
-/** Slower than 20 MB/s is "the disk" in these tests (the files are in memory, just written). */
-const DISK = 20_000;
 
 describe("read-ahead", () => {
   let files: InputFile[];
@@ -39,104 +35,80 @@ describe("read-ahead", () => {
     await vi.waitFor(() => expect(r.filesStarted).toBe(5)); // and 4
     r.handedOut(22);
     await vi.waitFor(() => expect(r.filesStarted).toBe(8)); // and 23, 24, 25: the last
-    r.workerRead(22, SIZE, SLOW); // changes nothing
-    expect(r.filesStarted).toBe(8);
     r.stop();
     const none = new ReadAhead(files, 0, { files: 0, reads: 1 }, whole);
     none.handedOut(0);
-    none.workerRead(0, SIZE, SLOW);
     expect(none.active).toBe(false);
     expect(none.filesStarted).toBe(0);
   });
 
-  it("auto reads the first files at once, and goes on reading ahead only if those reads were slow", async () => {
-    const fast = new ReadAhead(files, 0, { auto: { files: 3, reads: 1 } }, whole, DISK);
-    await vi.waitFor(() => expect(fast.filesStarted).toBe(3)); // files 0, 1, 2, before any is handed out
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(fast.active).toBe(false); // from memory
-    fast.handedOut(0);
-    fast.handedOut(1);
-    expect(fast.filesStarted).toBe(3);
-    fast.stop();
-    // Every read slower than "the disk": on from the start.
-    const slow = new ReadAhead(files, 5, { auto: { files: 3, reads: 1 } }, whole, Infinity);
-    await vi.waitFor(() => expect(slow.active).toBe(true)); // files 5, 6, 7 (a resumed run starts at 5)
-    slow.handedOut(5);
-    slow.handedOut(6);
-    await vi.waitFor(() => expect(slow.filesStarted).toBe(4)); // and 9 (8 is a probe)
-    slow.stop();
-  });
-
-  it("auto starts when the workers' reads turn slow, probes every 8th file, and stops when the probes are fast", async () => {
-    const r = new ReadAhead(files, 0, { auto: { files: 3, reads: 1 } }, whole, DISK);
-    await vi.waitFor(() => expect(r.filesStarted).toBe(3)); // the first files: fast
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  it("auto reads ahead only the files that are not in memory, as many ahead as a fixed setting would", async () => {
+    const cold = new Set([3, 4, 9, 20]);
+    const asked: number[] = [];
+    const r = new ReadAhead(files, 0, { auto: { files: 3, reads: 2 } }, whole, (f) => {
+      const i = files.indexOf(f);
+      asked.push(i);
+      return !cold.has(i);
+    });
+    expect(asked).toEqual([0, 1, 2]); // the first files, before any is handed out: all in memory
     expect(r.active).toBe(false);
-    for (let i = 0; i <= 5; i++) r.handedOut(i);
-    // The workers' reads of files read ahead say nothing of the disk; reads too small, or that
-    // cannot tell, neither.
-    r.workerRead(0, SIZE, SLOW);
-    r.workerRead(1, SIZE, SLOW);
-    r.workerRead(2, SIZE, SLOW);
-    r.workerRead(3, 100_000, SLOW);
-    r.workerRead(3, SIZE, undefined);
+    expect(r.filesStarted).toBe(0);
+    r.handedOut(0);
+    r.handedOut(1);
+    expect(r.active).toBe(true); // 4 was not in memory
+    r.handedOut(2);
+    await vi.waitFor(() => expect(r.filesDone).toBe(2)); // 3 and 4, not 5
+    expect(asked).toEqual([0, 1, 2, 3, 4, 5]);
     expect(r.active).toBe(false);
-    r.workerRead(3, SIZE, SLOW);
-    r.workerRead(4, SIZE, SLOW);
-    expect(r.active).toBe(false); // three fast (its own) and two slow
-    r.workerRead(5, SIZE, SLOW);
-    expect(r.active).toBe(true); // three slow of the latest five
-    await vi.waitFor(() => expect(r.filesStarted).toBe(5)); // files 6, 7 (8 is a probe)
-    r.handedOut(6);
-    r.handedOut(7);
-    r.workerRead(6, SIZE, FAST); // read ahead: ignored
-    r.workerRead(7, SIZE, FAST);
-    expect(r.active).toBe(true);
-    r.handedOut(8);
-    await vi.waitFor(() => expect(r.filesStarted).toBe(8)); // 9, 10, 11
-    r.workerRead(8, SIZE, FAST); // the probe: fast, but three of the latest five are slow
-    expect(r.active).toBe(true);
-    r.handedOut(16);
-    r.workerRead(16, SIZE, FAST); // still three slow of five
-    expect(r.active).toBe(true);
-    r.handedOut(24);
-    r.workerRead(24, SIZE, FAST); // now three fast of five: it stops
-    expect(r.active).toBe(false);
-    const started = r.filesStarted;
-    r.handedOut(25);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(r.filesStarted).toBe(started);
+    r.handedOut(8); // 6, 7 and 8 went to workers unasked
+    await vi.waitFor(() => expect(r.filesDone).toBe(3)); // 9
+    expect(asked).toEqual([0, 1, 2, 3, 4, 5, 9, 10, 11]);
+    r.handedOut(19);
+    await vi.waitFor(() => expect(r.filesDone).toBe(4)); // 20, of 20, 21, 22
+    expect(asked).toEqual([0, 1, 2, 3, 4, 5, 9, 10, 11, 20, 21, 22]);
+    expect(r.filesStarted).toBe(4);
     r.stop();
   });
 
-  it("auto measures the page cache's speed in the same run: reads as fast as it are not the disk's, however slow", async () => {
-    // Every read is slower than the fixed threshold here (a busy machine copies out of its page
-    // cache at 1.2-1.5 GB/s); what tells the disk is a read three times slower than the workers'
-    // reads of files read ahead before they started them.
-    const MEMORY = 5, DISK_MS = 50; // ms for SIZE bytes
-    const later = () => performance.timeOrigin + performance.now() + 60_000; // started after the read-ahead
-    const r = new ReadAhead(files, 0, { auto: { files: 3, reads: 1 } }, whole, Infinity);
-    await vi.waitFor(() => expect(r.filesDone).toBe(3)); // files 0, 1, 2
-    expect(r.active).toBe(true); // nothing to compare with yet: the threshold alone
-    for (let i = 0; i <= 8; i++) r.handedOut(i);
-    // A file read ahead that the worker started before the read-ahead finished says nothing.
-    r.workerRead(0, SIZE, DISK_MS * 10, 0);
-    r.workerRead(1, SIZE, MEMORY, later());
-    r.workerRead(2, SIZE, MEMORY, later());
-    await vi.waitFor(() => expect(r.filesDone).toBeGreaterThanOrEqual(5)); // 3 and 4 (read ahead; 8 is a probe)
-    r.workerRead(3, SIZE, MEMORY, later());
-    // The workers' own reads, as fast as the page cache's: it stops, though all are "slow".
-    r.workerRead(8, SIZE, MEMORY * 1.2);
-    r.workerRead(9, SIZE, MEMORY * 0.9);
-    r.workerRead(10, SIZE, MEMORY);
-    expect(r.active).toBe(false);
-    // Then the disk, ten times slower than the page cache: on once most of the latest five are.
-    r.workerRead(11, SIZE, DISK_MS);
-    r.workerRead(12, SIZE, DISK_MS);
-    expect(r.active).toBe(false);
-    r.workerRead(13, SIZE, DISK_MS);
-    expect(r.active).toBe(true);
+  it("auto, once four files in a row were not in memory, asks only every eighth file, and reads the rest ahead", async () => {
+    const asked: number[] = [];
+    const warmFrom = 16;
+    const r = new ReadAhead(files, 0, { auto: { files: 2, reads: 1 } }, whole, (f) => {
+      const i = files.indexOf(f);
+      asked.push(i);
+      return i >= warmFrom;
+    });
+    for (let i = 0; i < files.length; i++) {
+      await vi.waitFor(() => expect(r.filesDone).toBe(r.filesStarted));
+      r.handedOut(i);
+    }
+    await vi.waitFor(() => expect(r.filesDone).toBe(r.filesStarted));
+    // 0-3 asked (cold), then only 8 and 16 until one is in memory: 16 is, so 17 on are asked again.
+    expect(asked).toEqual([0, 1, 2, 3, 8, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
+    expect(r.filesStarted).toBe(16); // 0-15, whether asked or not
     r.stop();
+  });
+
+  it("tells pages in the page cache from pages on the disk by the time one byte takes", () => {
+    // Files on the disk, not in memory: written, synced, then dropped from the page cache (dd's
+    // nocache: posix_fadvise DONTNEED); the disk's latency is tens of microseconds or more.
+    const dir = mkdtempSync(join(tmpdir(), "headsnet-read-ahead-probe-"));
+    const paths = Array.from({ length: 8 }, (_, i) => {
+      const path = join(dir, `p${i}.ply`);
+      const fd = openSync(path, "w");
+      writeSync(fd, Buffer.alloc(2 ** 20, i + 1));
+      fsyncSync(fd);
+      closeSync(fd);
+      return path;
+    });
+    for (const p of paths) execFileSync("dd", [`if=${p}`, "iflag=nocache", "count=0", "status=none"]);
+    // Most of them: a busy machine may hold a reader long enough for one to look slow.
+    expect(paths.filter((p) => !pagesInMemory(p)).length).toBeGreaterThanOrEqual(6);
+    for (const p of paths) readFileSync(p);
+    expect(paths.filter((p) => pagesInMemory(p)).length).toBeGreaterThanOrEqual(6);
+    // A file that cannot be read counts as in memory: its worker reports it.
+    expect(pagesInMemory(join(dir, "missing.ply"))).toBe(true);
+    rmSync(dir, { recursive: true });
   });
 
   it("brings files from the disk into the page cache: whole files, or the part a worker reads", async () => {

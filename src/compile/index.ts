@@ -134,11 +134,7 @@ async function run(
     : { files: options.readAhead, reads }, plan.readExtent);
   const dispatcher = new Dispatcher(pool, records, first, 2 * workers,
     (r) => ({ path: r.input.path, label: r.input.label, key: r.input.rel, id: r.id, target: plan.task(r.input.rel) }),
-    (r) => {
-      if (r.result?.ok) readAhead.workerRead(r.index, r.result.bytesRead, r.result.readMs, r.result.startedAt);
-      else readAhead.workerRead(r.index, 0, undefined);
-      committer.arrived(r);
-    },
+    (r) => committer.arrived(r),
     (r) => readAhead.handedOut(r.index));
   const out = writer;
   let filesDone = first;

@@ -59,15 +59,10 @@ export interface FileStats {
   vertices: number;
   bytesRead: number;
   /**
-   * Milliseconds the worker spent reading the file, by which read-ahead.ts tells the disk from
-   * memory; undefined when it cannot tell (the read went into memory touched for the first time).
+   * Milliseconds the worker spent reading the file; undefined when the read went into memory
+   * touched for the first time (which costs as much as the read).
    */
   readMs?: number;
-  /**
-   * When the worker started the file (ms since the epoch: performance.timeOrigin + now()), by
-   * which read-ahead.ts tells whether a file it read ahead was in memory by then.
-   */
-  startedAt: number;
   normals: "file" | "computed" | "none";
   /** Vertices without a row (see CompiledFile.skipped). */
   skipped: SkippedVertices;

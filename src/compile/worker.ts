@@ -66,14 +66,10 @@ function freeRegion(s: WorkerState): number {
   }
 }
 
-/** Now, comparable across threads: ms since the epoch. */
-const now = () => performance.timeOrigin + performance.now();
-
 function compileHeadsnet(s: WorkerState, task: FileTask, target: Extract<TargetTask, { kind: "headsnet" }>): FileResult {
   const k = headsnetKernel(s, target.setup);
   const r = freeRegion(s);
   k.useRegion(r);
-  const startedAt = now();
   const size = k.loadFile(task.path, task.label, target.options);
   const readMs = k.lastReadMs;
   const out = k.run(size, task.label, task.id, target.options);
@@ -83,7 +79,7 @@ function compileHeadsnet(s: WorkerState, task: FileTask, target: Extract<TargetT
   // of such meshes grows one region, not all of them (wasm memory never shrinks).
   if (memory.byteLength > LARGE_MEMORY) s.reuse = r;
   return {
-    ok: true, rows: out.rows, vertices: out.vertices, bytesRead: out.bytesRead, readMs, startedAt,
+    ok: true, rows: out.rows, vertices: out.vertices, bytesRead: out.bytesRead, readMs,
     normals: out.normals, skipped: out.skipped, warnings: out.warnings,
     out: {
       held: s.held, region: r,
@@ -94,13 +90,12 @@ function compileHeadsnet(s: WorkerState, task: FileTask, target: Extract<TargetT
 
 /** A mesh target: its rows come back as fresh arrays, one per output file of the target. */
 function compileMesh(task: FileTask, target: Extract<TargetTask, { kind: "mesh" }>): FileResult {
-  const startedAt = now();
   const r = compileMeshTarget(task.path, target.target, { ...target.options, key: task.key, label: task.label });
   // One row per mesh for voxels and images; one per sample for the samplers.
   const rows = target.target === "voxels" || target.target === "images" ? 1 : r.counts.rows;
   const part = (a: Uint8Array) => ({ memory: a.buffer as ArrayBuffer, at: a.byteOffset, bytes: a.byteLength });
   return {
-    ok: true, rows, vertices: r.mesh.vertices, bytesRead: r.mesh.bytes, readMs: r.mesh.readMs, startedAt, normals: r.mesh.normals,
+    ok: true, rows, vertices: r.mesh.vertices, bytesRead: r.mesh.bytes, readMs: r.mesh.readMs, normals: r.mesh.normals,
     skipped: { nonfinite: 0, outsideSphere: 0, tooFar: 0, transparent: 0 }, warnings: [],
     out: { region: 0, parts: target.target === "voxels" ? [part(r.x), part(r.y)] : [part(r.y)] },
   };
