@@ -167,13 +167,6 @@ export class Kernel {
   private readonly freed: { at: number; size: number }[] = [];
   private top: number;
   private region = 0;
-  /** Memory below this address has held a file read before. */
-  private touched = 0;
-  /**
-   * Milliseconds the last loadFile spent reading; undefined when that says nothing of where the
-   * file came from (it was read into memory touched for the first time, which is slow too).
-   */
-  lastReadMs?: number;
 
   /** `cells`: kernelCells() of the hash, when the caller has them (the compile workers do). */
   constructor(icosphere: Icosphere, options: { build?: WasmBuild; hash?: SpatialHash; cells?: KernelCells } = {}) {
@@ -322,8 +315,6 @@ export class Kernel {
    * a fixed size, the faces after them are not read.
    */
   loadFile(path: string, label: string, options: KernelOptions = {}): number {
-    const t0 = performance.now();
-    this.lastReadMs = undefined;
     let fd: number;
     try {
       fd = openSync(path, "r");
@@ -362,12 +353,7 @@ export class Kernel {
           }
         }
       }
-      const bytes = loaded < needed ? readTo(loaded, needed) : loaded;
-      // First touches of memory are as slow as a disk: such a read says nothing of the disk.
-      const end = this.dataPtr + bytes;
-      if (end <= this.touched) this.lastReadMs = performance.now() - t0;
-      this.touched = Math.max(this.touched, end);
-      return bytes;
+      return loaded < needed ? readTo(loaded, needed) : loaded;
     } catch (e) {
       if (e instanceof HeadsnetError) throw e;
       throw errors.read(label, (e as Error).message);

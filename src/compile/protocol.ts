@@ -58,11 +58,6 @@ export interface FileStats {
   rows: number;
   vertices: number;
   bytesRead: number;
-  /**
-   * Milliseconds the worker spent reading the file; undefined when the read went into memory
-   * touched for the first time (which costs as much as the read).
-   */
-  readMs?: number;
   normals: "file" | "computed" | "none";
   /** Vertices without a row (see CompiledFile.skipped). */
   skipped: SkippedVertices;

@@ -71,7 +71,6 @@ function compileHeadsnet(s: WorkerState, task: FileTask, target: Extract<TargetT
   const r = freeRegion(s);
   k.useRegion(r);
   const size = k.loadFile(task.path, task.label, target.options);
-  const readMs = k.lastReadMs;
   const out = k.run(size, task.label, task.id, target.options);
   Atomics.store(s.held, r, 1);
   const memory = out.x.buffer as SharedArrayBuffer;
@@ -79,7 +78,7 @@ function compileHeadsnet(s: WorkerState, task: FileTask, target: Extract<TargetT
   // of such meshes grows one region, not all of them (wasm memory never shrinks).
   if (memory.byteLength > LARGE_MEMORY) s.reuse = r;
   return {
-    ok: true, rows: out.rows, vertices: out.vertices, bytesRead: out.bytesRead, readMs,
+    ok: true, rows: out.rows, vertices: out.vertices, bytesRead: out.bytesRead,
     normals: out.normals, skipped: out.skipped, warnings: out.warnings,
     out: {
       held: s.held, region: r,
@@ -95,7 +94,7 @@ function compileMesh(task: FileTask, target: Extract<TargetTask, { kind: "mesh" 
   const rows = target.target === "voxels" || target.target === "images" ? 1 : r.counts.rows;
   const part = (a: Uint8Array) => ({ memory: a.buffer as ArrayBuffer, at: a.byteOffset, bytes: a.byteLength });
   return {
-    ok: true, rows, vertices: r.mesh.vertices, bytesRead: r.mesh.bytes, readMs: r.mesh.readMs, normals: r.mesh.normals,
+    ok: true, rows, vertices: r.mesh.vertices, bytesRead: r.mesh.bytes, normals: r.mesh.normals,
     skipped: { nonfinite: 0, outsideSphere: 0, tooFar: 0, transparent: 0 }, warnings: [],
     out: { region: 0, parts: target.target === "voxels" ? [part(r.x), part(r.y)] : [part(r.y)] },
   };

@@ -47,11 +47,6 @@ export interface MeshInfo {
   colorBytes: boolean;
   /** A default colour was used for a file without colours. */
   defaultColor: boolean;
-  /**
-   * Milliseconds spent reading the file; undefined when that says nothing of where the file came
-   * from (bytes from memory, or read into memory touched for the first time, which is slow too).
-   */
-  readMs?: number;
 }
 
 export interface SurfaceOptions {
@@ -134,8 +129,6 @@ export class MeshKernel {
   private surfaceRowsAt = 0;
   private surfaceRowsBytes = 0;
   private drawsBuilt = false;
-  /** Memory below this address has held a file read before (first touches of memory are slow). */
-  private touched = 0;
   /** Where the loaded mesh's vertices (staging rows) and triangles are. */
   private vertexAt = 0;
   private triangleAt = 0;
@@ -197,7 +190,6 @@ export class MeshKernel {
       throw errors.read(label, (e as Error).message);
     }
     let size: number, base: number;
-    const t0 = performance.now();
     try {
       size = fstatSync(fd).size;
       base = this.alloc(size + 1, label);
@@ -215,10 +207,7 @@ export class MeshKernel {
     } finally {
       closeSync(fd);
     }
-    const readMs = base + size <= this.touched ? performance.now() - t0 : undefined;
-    this.touched = Math.max(this.touched, base + size);
-    this.mesh = { ...this.loadPlaced(base, size, label, options.format ?? formatOf(path), options), readMs };
-    return this.mesh;
+    return this.loadPlaced(base, size, label, options.format ?? formatOf(path), options);
   }
 
   /** The same as loadFile, from bytes in memory. */
