@@ -2,10 +2,11 @@
 
 import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PACKAGE_ROOT } from "../src/package.js";
 import { BLENDER_TABLE, BLENDER_SHA256, goldenDir, expectGoldenDataset } from "./reference.js";
 
 const GOLDEN_DIR = goldenDir();
@@ -92,5 +93,28 @@ describe("headsnet CLI", () => {
     const c = headsnet("compile", dir, "-o", join(dir, "out"), "--quiet");
     expect(c.code).toBe(0);
     expect(c.stdout).toBe("");
+  }, TIMEOUT);
+
+  it("lists no directory but its inputs, its output and its own package's, wherever it is run from", () => {
+    // The bundled yargs once looked for a package.json from the current directory up to /, listing
+    // each directory on the way at every start: slow from a folder of many files, and none of its business.
+    const root = tmp("cwd");
+    const corpus = join(root, "corpus"), cwd = join(root, "a", "b");
+    mkdirSync(cwd, { recursive: true });
+    expect(headsnet("synth", "-o", corpus, "--count", "2", "--vertices", "600", "--quiet").code).toBe(0);
+    const hook = fileURLToPath(new URL("./fixtures/list-dirs-hook.mjs", import.meta.url));
+    const listedBy = (...args: string[]) => {
+      const log = join(root, "dirs.json");
+      const r = spawnSync(process.execPath, ["--import", hook, BIN, ...args], { cwd, encoding: "utf8", env: { ...process.env, HEADSNET_TEST_DIRS_LOG: log } });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(readFileSync(log, "utf8")) as string[];
+    };
+    const out = join(root, "out");
+    const within = (dir: string, top: string) => dir === top || dir.startsWith(top + "/");
+    const own = (dir: string) => within(dir, corpus) || within(dir, out) || (dir + "/").startsWith(PACKAGE_ROOT);
+    expect(listedBy("--version").filter((d) => !own(d))).toEqual([]);
+    const compiled = listedBy("compile", "../../corpus", "-o", out, "--quiet", "-j1");
+    expect(compiled).toContain(corpus); // the hook sees the listing of the inputs
+    expect(compiled.filter((d) => !own(d))).toEqual([]);
   }, TIMEOUT);
 });
