@@ -3,17 +3,18 @@
 // memory free waits for a release.
 
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import compileFileTask from "../src/compile/worker.js";
+import compileFileTask, { COMPUTE_NICENESS } from "../src/compile/worker.js";
 import { releaseRows, type FileResult, type KernelSetup, type RowsMessage } from "../src/compile/protocol.js";
 import { createPool } from "../src/pool.js";
 import { synthCorpus } from "../src/synth.js";
 import { generateIcosphere } from "../src/icosphere.js";
 import { buildSpatialHash, kernelCells } from "../src/spatial-hash.js";
 import { Kernel } from "../src/kernel.js";
+import { compile } from "../src/compile/index.js";
 import { bytesOf, expectSameBytes } from "./bytes.js";
 
 /** Files a worker's kernel holds rows of at once (README: "holds three files' rows at once"). */
@@ -126,5 +127,31 @@ describe("compile worker", () => {
     expectSameBytes(third(), expectedRows(s0), "region 2's rows once region 1 grew");
     expectSameBytes(grownToo(), expectedRows(b1), "region 1's big file");
     expect(() => kernel.useRegion(4)).toThrow(/no kernel region 4/);
+  });
+
+  it("compiles at a lower priority than the threads that read and write: the pool's threads, not the main thread (Linux)", async () => {
+    // Each thread's niceness, field 19 of /proc/self/task/TID/stat (the fields after the name).
+    const niceness = () => new Map(readdirSync("/proc/self/task").map((tid) =>
+      [Number(tid), Number(readFileSync(`/proc/self/task/${tid}/stat`, "utf8").split(") ")[1].split(" ")[16])]));
+    const before = niceness();
+    expect(before.get(process.pid)).toBe(0);
+    expect([...before.values()].filter((n) => n === COMPUTE_NICENESS)).toEqual([]);
+    const dir = mkdtempSync(join(tmpdir(), "headsnet-niceness-"));
+    await synthCorpus({ out: join(dir, "heads"), count: 4, vertices: 1200, seed: 8 });
+    const during: Map<number, number>[] = [];
+    const { error } = await compile({ inputs: [join(dir, "heads")], out: join(dir, "out"), workers: 2, build: "debug", onProgress: () => during.push(niceness()) });
+    expect(error).toBeUndefined();
+    expect(during.length).toBeGreaterThan(0);
+    // A thread lowers itself when it starts, and the second may start after the first file is done.
+    const lowered = new Set<number>();
+    for (const threads of during) {
+      expect(threads.get(process.pid)).toBe(0);
+      for (const [tid, n] of threads) {
+        expect([0, COMPUTE_NICENESS]).toContain(n); // Node's own threads (libuv's pool, V8's) keep the default
+        if (n === COMPUTE_NICENESS) lowered.add(tid);
+      }
+    }
+    expect(lowered.size).toBeGreaterThanOrEqual(1);
+    expect(lowered.size).toBeLessThanOrEqual(2);
   });
 });

@@ -40,10 +40,11 @@ export type { CompileResult, CompileSummary } from "./finalize.js";
 const CHECKPOINT_MS = 2000;
 /**
  * Read-ahead (read-ahead.ts) by default: on while the files come from the disk, this many files
- * per worker ahead, two reads at once (bench/results/targets-cold.md).
+ * per worker ahead, three reads at once (bench/results/targets-cold.md; three beat two by 7-9% in
+ * cold voxels runs, docs/mesh-targets.md).
  */
 const READ_AHEAD_FILES_PER_WORKER = 2;
-const READ_AHEAD_READS = 2;
+const READ_AHEAD_READS = 3;
 /** Bytes written between background flushes (dataset/writer.ts flushInBackground). */
 const FLUSH_BYTES = 24 * 2 ** 20;
 

@@ -63,7 +63,7 @@ export interface CompileOptions {
   /** Bytes written between background flushes to disk (default 24 MiB). */
   flushBytes?: number;
   /**
-   * Files read ahead of the workers into the page cache, `readAheadReads` at once (default 2).
+   * Files read ahead of the workers into the page cache, `readAheadReads` at once (default 3).
    * Default "auto": two files per worker while the files come from the disk, none while they come
    * from memory (src/compile/read-ahead.ts); 0 never.
    */

@@ -5,6 +5,9 @@
 // thread of its own). One kernel, not one per region: its tables stay warm in the cache.
 // Failures come back as data, so the run goes on.
 
+import { readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
+import { isMainThread } from "node:worker_threads";
 import { Kernel } from "../kernel.js";
 import { HeadsnetError, errors } from "../errors.js";
 import type { FileResult, FileTask, KernelSetup, TargetTask } from "./protocol.js";
@@ -26,6 +29,29 @@ interface WorkerState {
 }
 
 let state: WorkerState | undefined;
+
+/**
+ * The compute threads' niceness (Linux; 0 is the default, 19 the lowest priority). Kernels keep
+ * every core busy, and a thread that reads or writes for the run (the main thread, libuv's pool)
+ * then waited for a core before it issued its next read: under a cold voxels compile the disk read
+ * at 810 MB/s, against 1,020 for a process that only reads. At a lower priority the kernels yield
+ * to those threads, which need a core only briefly, and lose nothing when they are alone.
+ */
+export const COMPUTE_NICENESS = 10;
+
+/** Lower this thread's priority to COMPUTE_NICENESS. Where threads have no id to set it by (no /proc), nothing changes. */
+export function yieldToIoThreads(): void {
+  try {
+    // Linux's setpriority() takes a thread id for one thread; /proc/thread-self names this one's.
+    const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, COMPUTE_NICENESS);
+  } catch {
+    // Not Linux, or not allowed: the run is as correct, only its reads may wait for a core.
+  }
+}
+
+// Only as a pool's thread: a process that imports this module (a test) keeps its priority.
+if (!isMainThread) yieldToIoThreads();
 
 function workerState(): WorkerState {
   state ??= { held: new Int32Array(new SharedArrayBuffer(4 * (REGIONS + 1))), nextRegion: 0, reuse: -1 };
