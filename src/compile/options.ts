@@ -63,8 +63,8 @@ export interface CompileOptions {
   /** Bytes written between background flushes to disk (default 24 MiB). */
   flushBytes?: number;
   /**
-   * Files read ahead of the workers into the page cache, `readAheadReads` at once (default 3).
-   * Default "auto": two files per worker while the files come from the disk, none while they come
+   * Files read ahead of the workers into the page cache, `readAheadReads` at once (default 4).
+   * Default "auto": four files per worker while the files come from the disk, none while they come
    * from memory (src/compile/read-ahead.ts); 0 never.
    */
   readAhead?: number | "auto";
