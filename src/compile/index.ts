@@ -110,30 +110,35 @@ async function run(
   const tally: RunTally = { files: files.length, models: [], failed: [], warnings: [], bytesRead: 0, workers, started, shard };
 
   // Open the run: the interrupted one to resume, or a new one.
-  let writer: DatasetWriter | undefined;
-  let first = 0;
   const journal = options.resume ? await readJournal(options.out) : undefined;
   if (journal && journal.key !== key) throw errors.resumeMismatch(options.out);
   if (journal?.publishing) return finishPublishing(options.out, tally);
-  if (journal) {
-    writer = await DatasetWriter.resume(options.out, format, plan.streams, journal);
-    if (!writer) throw errors.resumeDamaged(options.out);
-    first = journal.filesDone;
-    tally.models.push(...journal.models);
-    tally.failed.push(...journal.failed);
-    tally.resumedFrom = { files: first, rows: journal.rows };
-  } else {
-    checkOverwrite(options, plan);
-    writer = await DatasetWriter.create(options.out, format, plan.streams);
+  if (!journal) checkOverwrite(options, plan);
+  const first = journal?.filesDone ?? 0;
+  // The disk starts on the first files while the output is set up.
+  const reads = options.readAheadReads ?? READ_AHEAD_READS;
+  const readAhead = new ReadAhead(files, first, options.readAhead === undefined || options.readAhead === "auto"
+    ? { auto: { files: READ_AHEAD_FILES_PER_WORKER * workers, reads } }
+    : { files: options.readAhead, reads }, plan.readExtent);
+  let writer: DatasetWriter | undefined;
+  try {
+    if (journal) {
+      writer = await DatasetWriter.resume(options.out, format, plan.streams, journal);
+      if (!writer) throw errors.resumeDamaged(options.out);
+      tally.models.push(...journal.models);
+      tally.failed.push(...journal.failed);
+      tally.resumedFrom = { files: first, rows: journal.rows };
+    } else {
+      writer = await DatasetWriter.create(options.out, format, plan.streams);
+    }
+  } catch (e) {
+    readAhead.stop();
+    throw e;
   }
 
   options.onStart?.({ files: files.length, resumedFrom: tally.resumedFrom });
   const records = files.map((f, i) => new FileRecord(i, f, ids[i]));
   const committer = new InOrderCommitter(writer, records, first);
-  const reads = options.readAheadReads ?? READ_AHEAD_READS;
-  const readAhead = new ReadAhead(files, first, options.readAhead === undefined || options.readAhead === "auto"
-    ? { auto: { files: READ_AHEAD_FILES_PER_WORKER * workers, reads } }
-    : { files: options.readAhead, reads }, plan.readExtent);
   const dispatcher = new Dispatcher(pool, records, first, 2 * workers,
     (r) => ({ path: r.input.path, label: r.input.label, key: r.input.rel, id: r.id, target: plan.task(r.input.rel) }),
     (r) => committer.arrived(r),
