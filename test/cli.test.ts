@@ -117,4 +117,15 @@ describe("headsnet CLI", () => {
     expect(compiled).toContain(corpus); // the hook sees the listing of the inputs
     expect(compiled.filter((d) => !own(d))).toEqual([]);
   }, TIMEOUT);
+
+  it("help text is laid out to 100 columns, text with non-ASCII characters (measured lazily, see rolldown.config.mjs) included", () => {
+    const r = headsnet("compile", "--help");
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split("\n");
+    expect(Math.max(...lines.map((l) => [...l].length))).toBe(100);
+    // The --json option's second line holds "…": its type and default are right-aligned like every other's.
+    const ellipsis = lines.filter((l) => l.includes("…}") && l.endsWith("[boolean] [default: false]"));
+    expect(ellipsis).toHaveLength(1);
+    expect([...ellipsis[0]].length).toBe(100);
+  }, TIMEOUT);
 });
