@@ -223,6 +223,8 @@ export async function main(argv: string[], io: Io & { stdoutIsTerminal?: boolean
             // For measuring the read-ahead (bench/corpus-scale.ts): files ahead (or auto), and reads at once.
             readAhead: !process.env.HEADSNET_READAHEAD || process.env.HEADSNET_READAHEAD === "auto" ? undefined : Number(process.env.HEADSNET_READAHEAD),
             readAheadReads: process.env.HEADSNET_READAHEAD_READS ? Number(process.env.HEADSNET_READAHEAD_READS) : undefined,
+            // The same, for the page cache: auto, use or bypass (CompileOptions.pageCache).
+            pageCache: (process.env.HEADSNET_PAGE_CACHE || undefined) as "auto" | "use" | "bypass" | undefined,
             onStart: (s) => {
               if (s.resumedFrom && !args.quiet && !args.json) {
                 io.err(`headsnet: resuming the interrupted run: ${fmtInt(s.resumedFrom.files)} of ${plural(s.files, "file")} (${plural(s.resumedFrom.rows, "row")}) already done\n`);

@@ -1,7 +1,7 @@
 // The compile pipeline: workers, ordering, ids, outputs, manifest, verify.
 
 import { describe, it, expect, beforeAll, vi } from "vitest";
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync, copyFileSync, truncateSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync, copyFileSync, truncateSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
@@ -67,6 +67,41 @@ describe("compile", () => {
       expect(Buffer.from(x.buffer, model.firstRow * 8, model.rows * 8).equals(Buffer.from(alone.x.buffer))).toBe(true);
       expect(Buffer.from(y.buffer, model.firstRow * 24, model.rows * 24).equals(Buffer.from(alone.y.buffer))).toBe(true);
     }
+  }, TIMEOUT);
+
+  // A corpus larger than memory is read around the page cache (pageCache "auto" does so then;
+  // "bypass" here): read-ahead reads the files with O_DIRECT and hands their bytes to the workers.
+  // The outputs and a bad file's error are the same; the files stay out of the page cache, which
+  // shows that no worker read them itself. fincore counts a file's pages in memory.
+  it.each(["headsnet", "voxels"] as const)("files read around the page cache and handed to the workers give the same bytes and errors (%s)", async (target) => {
+    const dir = tmp("page-cache");
+    await synthCorpus({ out: dir, count: 6, vertices: 20_000, seed: 3 });
+    const good = readFileSync(join(dir, "head_00000.ply"));
+    writeFileSync(join(dir, "head_00002.ply"), good.subarray(0, Math.floor(good.length / 3))); // truncated in its vertices
+    const plys = readdirSync(dir).filter((n) => n.endsWith(".ply")).map((n) => join(dir, n));
+    const dropAll = () => {
+      spawnSync("sync");
+      for (const p of plys) spawnSync("dd", [`if=${p}`, "iflag=nocache", "count=0", "status=none"]);
+    };
+    const residentShare = (p: string) => Number(spawnSync("fincore", ["--bytes", "--noheadings", "--output", "RES", p], { encoding: "utf8" }).stdout.trim()) / statSync(p).size;
+    const compileWith = async (pageCache: "use" | "bypass") => {
+      dropAll();
+      for (const p of plys) expect(residentShare(p)).toBe(0);
+      const out = tmp(`page-cache-${pageCache}`);
+      const result = await compile({ build: "debug", inputs: [dir], out, workers: 2, target, pageCache, readAhead: 4 });
+      return { out, result, resident: plys.map(residentShare) };
+    };
+    const use = await compileWith("use");
+    const bypass = await compileWith("bypass");
+    // Read through the page cache, every file is there afterwards; read around it, none is.
+    for (const share of use.resident) expect(share).toBeGreaterThan(0.5);
+    for (const share of bypass.resident) expect(share).toBe(0);
+    for (const name of ["train_x.dat", "train_y.dat", "manifest.json"]) {
+      expect(read(bypass.out, name).equals(read(use.out, name))).toBe(true);
+    }
+    expect(bypass.result.summary!.failed).toEqual(use.result.summary!.failed);
+    expect(use.result.summary!.failed.map((f) => f.path)).toEqual(["head_00002.ply"]);
+    expect(use.result.summary!.failed[0].message).toContain("head_00002.ply");
   }, TIMEOUT);
 
   it("ids are a pure function of the seed and the path under the input: adding a file changes no other id", async () => {
@@ -210,6 +245,9 @@ print(json.dumps({"rows": int(x.shape[0]), "same": bool((x == lx).all() and (y =
   it("missing inputs and bad options are errors, not exceptions", async () => {
     expect((await compile({ inputs: ["/no/such/dir"], out: tmp("x") })).error?.message).toBe("/no/such/dir: no such file or directory (pass existing .ply files or directories)");
     expect((await compile({ inputs: [corpus], out: tmp("x"), workers: 0 })).error?.code).toBe("E_USAGE");
+    const pageCache = (await compile({ inputs: [corpus], out: tmp("x"), pageCache: "never" as "use" })).error;
+    expect(pageCache?.code).toBe("E_USAGE");
+    expect(pageCache?.message).toContain("never");
     expect((await compile({ inputs: [corpus], out: tmp("x"), icosphere: "/no/table.f32" })).error?.code).toBe("E_ICOSPHERE");
   });
 });

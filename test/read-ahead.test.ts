@@ -7,7 +7,8 @@ import { mkdtempSync, writeFileSync, statSync, openSync, writeSync, fsyncSync, c
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ReadAhead, pagesInMemory } from "../src/compile/read-ahead.js";
+import { open } from "node:fs/promises";
+import { ReadAhead, pagesInMemory, type HandedBytes } from "../src/compile/read-ahead.js";
 import type { InputFile } from "../src/discover.js";
 
 const SIZE = 1.25 * 2 ** 20;
@@ -142,4 +143,93 @@ describe("read-ahead", () => {
     expect(resident(onDisk[3])).toBeGreaterThanOrEqual(2 ** 20);
     rmSync(dir, { recursive: true });
   });
+
+  /** Files on the disk, not in memory: random bytes, written, synced, dropped from the page cache. */
+  function filesOnDisk(name: string, sizes: number[]): InputFile[] {
+    const dir = mkdtempSync(join(tmpdir(), `headsnet-read-ahead-${name}-`));
+    return sizes.map((size, i) => {
+      const path = join(dir, `h${i}.ply`);
+      const bytes = Buffer.alloc(size);
+      for (let k = 0; k < size; k++) bytes[k] = (k * 2654435761 + i * 97) >>> 23;
+      const fd = openSync(path, "w");
+      writeSync(fd, bytes);
+      fsyncSync(fd);
+      closeSync(fd);
+      execFileSync("dd", [`if=${path}`, "iflag=nocache", "count=0", "status=none"]);
+      return { path, rel: `h${i}.ply`, label: path, size, mtimeMs: 0 };
+    });
+  }
+  const resident = (f: InputFile) => Number(execFileSync("fincore", ["--bytes", "--noheadings", "--output", "RES", f.path], { encoding: "utf8" }).trim());
+  const handed = (b: HandedBytes) => Buffer.from(new Uint8Array(b.memory, b.at, b.bytes));
+
+  it("handover: reads cold files around the page cache into slots, the bytes a worker reads, no more slots than files ahead", async () => {
+    // Sizes off the page grid; the third file's worker reads only its first 300,000 bytes.
+    const files = filesOnDisk("handover", [1_000_003, 777_777, 900_000, 4096, 1_048_576, 123_457]);
+    const extent = (_head: Uint8Array, size: number) => (size === 900_000 ? 300_000 : size);
+    for (const f of files) expect(resident(f)).toBe(0);
+    const r = new ReadAhead(files, 0, { files: 3, reads: 2 }, extent, undefined, { slotBytes: 1_048_576 });
+    await vi.waitFor(() => expect(r.filesDone).toBe(3), { timeout: 30_000 });
+    expect(r.filesHandedOver).toBe(3);
+    expect(r.freeSlots).toBe(0);
+    // Handed out and taken, not yet released: no slot for file 3, so it is not read ahead.
+    const got: HandedBytes[] = [];
+    for (let i = 0; i < 3; i++) {
+      r.handedOut(i);
+      got.push((await r.take(i)!)!);
+    }
+    await new Promise((done) => setTimeout(done, 200));
+    expect(r.filesStarted).toBe(3);
+    // O_DIRECT left nothing of them in the page cache (checked before reading them to compare).
+    for (let i = 0; i < 3; i++) expect(resident(files[i])).toBe(0);
+    expect(handed(got[0])).toEqual(readFileSync(files[0].path));
+    expect(handed(got[1])).toEqual(readFileSync(files[1].path));
+    expect(got[2].bytes).toBe(300_000);
+    expect(handed(got[2])).toEqual(readFileSync(files[2].path).subarray(0, 300_000));
+    r.release(0);
+    await vi.waitFor(() => expect(r.filesDone).toBe(4), { timeout: 30_000 }); // file 3 in the freed slot
+    expect(r.take(2)).toBeUndefined(); // taken once
+    for (let i = 3; i < files.length; i++) {
+      r.handedOut(i);
+      const b = (await r.take(i)!)!;
+      expect(resident(files[i])).toBe(0);
+      expect(handed(b)).toEqual(readFileSync(files[i].path));
+      r.release(i);
+    }
+    r.release(1);
+    r.release(2);
+    expect(r.freeSlots).toBe(3);
+    r.stop();
+  });
+
+  it("handover: plain reads where O_DIRECT is refused; a file that cannot be read, or is larger than a slot, is left to its worker", async () => {
+    const files = filesOnDisk("handover-fallback", [500_000, 70_000, 2_000_000, 300_001]);
+    const missing = { ...files[1], path: join(files[1].path, "..", "missing.ply") };
+    const list = [files[0], missing, files[2], files[3]];
+    const opened: boolean[] = [];
+    const noDirect = async (path: string, direct: boolean) => {
+      opened.push(direct);
+      if (direct) throw Object.assign(new Error("EINVAL: invalid argument"), { code: "EINVAL" });
+      return open(path, "r");
+    };
+    const r = new ReadAhead(list, 0, { files: 4, reads: 1 }, whole, undefined, { slotBytes: 1_000_000, open: noDirect });
+    await vi.waitFor(() => expect(r.filesDone).toBe(4), { timeout: 30_000 });
+    // Refused once, then plain reads only; the 2 MB file went into the page cache as before.
+    expect(opened[0]).toBe(true);
+    expect(opened.slice(1).every((d) => !d)).toBe(true);
+    expect(r.filesHandedOver).toBe(3);
+    r.handedOut(0);
+    expect(handed((await r.take(0)!)!)).toEqual(readFileSync(files[0].path));
+    r.handedOut(1);
+    expect(await r.take(1)!).toBeUndefined(); // missing: its worker names it
+    r.handedOut(2);
+    expect(r.take(2)).toBeUndefined(); // too large for a slot: read ahead into the page cache
+    expect(resident(files[2])).toBeGreaterThan(0.9 * 2_000_000);
+    r.handedOut(3);
+    expect(handed((await r.take(3)!)!)).toEqual(readFileSync(files[3].path));
+    r.release(0);
+    r.release(3);
+    expect(r.freeSlots).toBe(4);
+    r.stop();
+  });
 });
+

@@ -19,7 +19,8 @@ export class Dispatcher {
     private readonly records: FileRecord[],
     first: number,
     private readonly limit: number,
-    private readonly taskOf: (record: FileRecord) => FileTask,
+    /** A file's task; a promise when it waits for something first (its bytes, read ahead). */
+    private readonly taskOf: (record: FileRecord) => FileTask | Promise<FileTask>,
     private readonly onResult: (record: FileRecord) => void,
     private readonly onSubmit: (record: FileRecord) => void = () => {},
   ) {
@@ -47,7 +48,8 @@ export class Dispatcher {
   private submit(record: FileRecord): void {
     this.inFlight++;
     this.onSubmit(record);
-    const run = this.pool.run(this.taskOf(record)) as Promise<FileResult>;
+    const task = this.taskOf(record);
+    const run = (task instanceof Promise ? task.then((t) => this.pool.run(t)) : this.pool.run(task)) as Promise<FileResult>;
     this.running.push(run.catch(() => undefined));
     run
       .catch((e: Error): FileResult => ({ ok: false, error: errors.worker(record.input.label, e.message).toJSON() }))

@@ -69,6 +69,12 @@ export interface CompileOptions {
    */
   readAhead?: number | "auto";
   readAheadReads?: number;
+  /**
+   * How files that are not in memory are read: "use" the page cache; "bypass" it, read ahead with
+   * O_DIRECT and handed to the workers; "auto" (default) bypasses it when the files are more than
+   * the memory available, so that they could not stay in it anyway (src/compile/read-ahead.ts).
+   */
+  pageCache?: "auto" | "use" | "bypass";
   /** Called once the run is open, before any file is compiled: how many files, and what a resumed run had done. */
   onStart?: (start: { files: number; resumedFrom?: { files: number; rows: number } }) => void;
   /** Called after each file is written. */
@@ -144,6 +150,7 @@ export function validateCompileOptions(options: CompileOptions): void {
   oneOf("normalize", options.normalize, ["none", "fit"]);
   oneOf("onNonfinite", options.onNonfinite, ["fail", "skip"]);
   oneOf("ids", options.ids, ID_MODES);
+  oneOf("pageCache", options.pageCache, ["auto", "use", "bypass"]);
   if (seed !== undefined && !Number.isSafeInteger(seed)) throw usageError(`${opt("seed")} must be an integer, got ${seed}`);
   validatePlyOptions(options);
   if (options.shard) checkShard(options.shard);

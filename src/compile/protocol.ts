@@ -28,6 +28,8 @@ export interface FileTask {
   key: string;
   id: number;
   target: TargetTask;
+  /** The file's bytes, read ahead into shared memory (the worker copies them and reads nothing). */
+  bytes?: { memory: SharedArrayBuffer; at: number; bytes: number };
 }
 
 /**

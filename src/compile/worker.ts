@@ -92,11 +92,16 @@ function freeRegion(s: WorkerState): number {
   }
 }
 
+/** The bytes read ahead for this file (the main thread's shared memory). */
+function handedBytes(b: NonNullable<FileTask["bytes"]>): Uint8Array {
+  return new Uint8Array(b.memory, b.at, b.bytes);
+}
+
 function compileHeadsnet(s: WorkerState, task: FileTask, target: Extract<TargetTask, { kind: "headsnet" }>): FileResult {
   const k = headsnetKernel(s, target.setup);
   const r = freeRegion(s);
   k.useRegion(r);
-  const size = k.loadFile(task.path, task.label, target.options);
+  const size = task.bytes ? k.load(handedBytes(task.bytes)) : k.loadFile(task.path, task.label, target.options);
   const out = k.run(size, task.label, task.id, target.options);
   Atomics.store(s.held, r, 1);
   const memory = out.x.buffer as SharedArrayBuffer;
@@ -115,7 +120,8 @@ function compileHeadsnet(s: WorkerState, task: FileTask, target: Extract<TargetT
 
 /** A mesh target: its rows come back as fresh arrays, one per output file of the target. */
 function compileMesh(task: FileTask, target: Extract<TargetTask, { kind: "mesh" }>): FileResult {
-  const r = compileMeshTarget(task.path, target.target, { ...target.options, key: task.key, label: task.label });
+  const bytes = task.bytes ? handedBytes(task.bytes) : undefined;
+  const r = compileMeshTarget(task.path, target.target, { ...target.options, key: task.key, label: task.label, bytes });
   // One row per mesh for voxels and images; one per sample for the samplers.
   const rows = target.target === "voxels" || target.target === "images" ? 1 : r.counts.rows;
   const part = (a: Uint8Array) => ({ memory: a.buffer as ArrayBuffer, at: a.byteOffset, bytes: a.byteLength });

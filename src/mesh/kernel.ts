@@ -210,12 +210,13 @@ export class MeshKernel {
     return this.loadPlaced(base, size, label, options.format ?? formatOf(path), options);
   }
 
-  /** The same as loadFile, from bytes in memory. */
-  loadBytes(data: Uint8Array, file: string, options: LoadOptions = {}): MeshInfo {
+  /** The same as loadFile, from bytes in memory; `file` gives the format, `label` (default `file`) names it in errors. */
+  loadBytes(data: Uint8Array, file: string, options: LoadOptions & { label?: string } = {}): MeshInfo {
+    const label = options.label ?? file;
     this.reset();
-    const base = this.alloc(data.byteLength + 1, file);
+    const base = this.alloc(data.byteLength + 1, label);
     this.bytes(base, data.byteLength).set(data);
-    return this.loadPlaced(base, data.byteLength, file, options.format ?? formatOf(file), options);
+    return this.loadPlaced(base, data.byteLength, label, options.format ?? formatOf(file), options);
   }
 
   private loadPlaced(base: number, size: number, file: string, format: MeshFormat, options: LoadOptions): MeshInfo {

@@ -28,6 +28,8 @@ export interface MeshTargetOptions extends LoadOptions {
   label?: string;
   /** Random stream key (default: the path). */
   key?: string;
+  /** The file's bytes, already in memory (read ahead by the compile): `path` is not read. */
+  bytes?: Uint8Array;
   /** Run seed (default 0). */
   seed?: number;
   /** voxels: cells per side (32). */
@@ -94,7 +96,8 @@ export function compileMeshTarget(path: string, target: MeshTarget, options: Mes
   const picture = options.pictures && target === "voxels"
     ? pictureToGray(readPicture(pictureFor(options.pictures.candidates, label, options.pictures.dir), label), options.imageSize ?? 32)
     : undefined;
-  const mesh = k.loadFile(path, { label: options.label, format: options.format, normals: options.normals, defaultColor: options.defaultColor });
+  const load = { label: options.label, format: options.format, normals: options.normals, defaultColor: options.defaultColor };
+  const mesh = options.bytes ? k.loadBytes(options.bytes, path, load) : k.loadFile(path, load);
   const key = options.key ?? path;
   const seed = options.seed ?? 0;
   const samples = options.samples ?? 100_000;
