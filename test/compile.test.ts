@@ -76,9 +76,12 @@ describe("compile", () => {
   it.each(["headsnet", "voxels"] as const)("files read around the page cache and handed to the workers give the same bytes and errors (%s)", async (target) => {
     const dir = tmp("page-cache");
     await synthCorpus({ out: dir, count: 6, vertices: 20_000, seed: 3 });
+    // And one smaller than a worker's first read (64 KB): a worker reads at least that much.
+    await synthCorpus({ out: join(dir, "small"), count: 1, vertices: 400, seed: 4 });
     const good = readFileSync(join(dir, "head_00000.ply"));
     writeFileSync(join(dir, "head_00002.ply"), good.subarray(0, Math.floor(good.length / 3))); // truncated in its vertices
-    const plys = readdirSync(dir).filter((n) => n.endsWith(".ply")).map((n) => join(dir, n));
+    const plys = [...readdirSync(dir).filter((n) => n.endsWith(".ply")).map((n) => join(dir, n)), join(dir, "small", "head_00000.ply")];
+    expect(statSync(plys[6]).size).toBeLessThan(65536);
     const dropAll = () => {
       spawnSync("sync");
       for (const p of plys) spawnSync("dd", [`if=${p}`, "iflag=nocache", "count=0", "status=none"]);
@@ -100,6 +103,7 @@ describe("compile", () => {
       expect(read(bypass.out, name).equals(read(use.out, name))).toBe(true);
     }
     expect(bypass.result.summary!.failed).toEqual(use.result.summary!.failed);
+    expect(bypass.result.summary!.bytesRead).toBe(use.result.summary!.bytesRead);
     expect(use.result.summary!.failed.map((f) => f.path)).toEqual(["head_00002.ply"]);
     expect(use.result.summary!.failed[0].message).toContain("head_00002.ply");
   }, TIMEOUT);

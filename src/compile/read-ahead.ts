@@ -267,7 +267,8 @@ export class ReadAhead {
         // O_DIRECT reads whole pages into page-aligned memory at page-aligned offsets: the head
         // and each read are whole pages (the file's end reads short).
         const { bytesRead: head } = await handle.read(view, 0, Math.min(HEAD_BYTES, view.byteLength), 0);
-        const end = Math.min(size, this.extent(view.subarray(0, head), size));
+        // At least the head, as a worker reads it (Kernel.loadFile), even where the extent is shorter.
+        const end = Math.max(head, Math.min(size, this.extent(view.subarray(0, head), size)));
         if (end > view.byteLength) return undefined; // it grew: its worker reads it
         let done = head;
         while (done < end && !this.stopped) {
