@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { open } from "node:fs/promises";
-import { ReadAhead, pagesInMemory, type HandedBytes } from "../src/compile/read-ahead.js";
+import { ReadAhead, pagesInMemory, handoverSetting, type HandedBytes } from "../src/compile/read-ahead.js";
 import type { InputFile } from "../src/discover.js";
 
 const SIZE = 1.25 * 2 ** 20;
@@ -230,6 +230,17 @@ describe("read-ahead", () => {
     r.release(3);
     expect(r.freeSlots).toBe(4);
     r.stop();
+  });
+
+  it("handover is chosen when the files are more than the memory available (auto), always (bypass) or never (use)", () => {
+    const sized = (sizes: number[]) => sizes.map((size, i) => ({ path: `/c/h${i}.ply`, rel: `h${i}.ply`, label: `h${i}.ply`, size, mtimeMs: 0 }));
+    const corpus = sized([5e6, 7e6, 6e6]); // 18 MB, the largest 7 MB
+    expect(handoverSetting(corpus, "auto", 18e6)).toBeUndefined(); // fits: stays in the page cache
+    expect(handoverSetting(corpus, "auto", 17e6)).toEqual({ slotBytes: 7e6 });
+    expect(handoverSetting(corpus, "use", 1)).toBeUndefined();
+    expect(handoverSetting(corpus, "bypass", 1e12)).toEqual({ slotBytes: 7e6 });
+    // Slots of at most 32 MiB: larger files are read ahead into the page cache.
+    expect(handoverSetting(sized([5e6, 100e6]), "bypass")).toEqual({ slotBytes: 32 * 2 ** 20 });
   });
 });
 

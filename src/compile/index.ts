@@ -11,7 +11,6 @@
 // journal.ts holds what --resume needs; dataset/writer.ts the staged files.
 
 import { existsSync, statSync } from "node:fs";
-import { freemem } from "node:os";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -31,7 +30,7 @@ import { planTarget, inputPattern, type TargetPlan } from "./targets.js";
 import { FileRecord } from "./files.js";
 import { Dispatcher } from "./dispatch.js";
 import { InOrderCommitter } from "./commit.js";
-import { ReadAhead, type HandoverSetting } from "./read-ahead.js";
+import { ReadAhead, handoverSetting } from "./read-ahead.js";
 import type { FileTask } from "./protocol.js";
 import { finalize, summarize, type CompileResult, type RunTally } from "./finalize.js";
 
@@ -45,12 +44,10 @@ const CHECKPOINT_MS = 2000;
  * per worker ahead, four reads at once. Cold 200-head voxels runs (docs/mesh-targets.md): 2 files
  * and 2 reads 1.49 s, 2 and 3 1.30 s, 4 and 4 1.11 s, more no better than noise; the disk then
  * reads as fast as for a process that only reads. Memory: a 4 MB buffer per read, and when the
- * files are handed over (handoverSetting) a slot per file ahead, as large as the largest file.
+ * files are handed over (read-ahead.ts, handoverSetting) a slot per file ahead.
  */
 const READ_AHEAD_FILES_PER_WORKER = 4;
 const READ_AHEAD_READS = 4;
-/** Handover slots (read-ahead.ts) hold files up to this size; larger ones are read ahead into the page cache. */
-const SLOT_MAX_BYTES = 32 * 2 ** 20;
 /** Bytes written between background flushes (dataset/writer.ts flushInBackground). */
 const FLUSH_BYTES = 24 * 2 ** 20;
 
@@ -181,17 +178,6 @@ async function run(
     readAhead.stop();
     options.signal?.removeEventListener("abort", onAbort);
   }
-}
-
-/**
- * Whether read-ahead hands files' bytes to the workers, read around the page cache
- * (read-ahead.ts): "auto" when the files still to read are more than the memory available, so that
- * they could not stay in the page cache anyway; "bypass" always; "use" never.
- */
-function handoverSetting(files: InputFile[], pageCache: CompileOptions["pageCache"] = "auto"): HandoverSetting | undefined {
-  const bytes = files.reduce((n, f) => n + f.size, 0);
-  if (pageCache === "use" || (pageCache === "auto" && bytes <= freemem())) return undefined;
-  return { slotBytes: Math.min(SLOT_MAX_BYTES, files.reduce((n, f) => Math.max(n, f.size), 0)) };
 }
 
 /**

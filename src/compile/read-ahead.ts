@@ -27,6 +27,7 @@
 
 import { open, type FileHandle } from "node:fs/promises";
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { freemem } from "node:os";
 import type { InputFile } from "../discover.js";
 
 /** How many bytes of a file, given its first bytes and size, a worker reads. */
@@ -67,6 +68,21 @@ export interface HandedBytes {
   memory: SharedArrayBuffer;
   at: number;
   bytes: number;
+}
+
+/** Handover slots hold files up to this size; larger ones are read ahead into the page cache. */
+const SLOT_MAX_BYTES = 32 * 2 ** 20;
+
+/**
+ * Whether read-ahead hands the files' bytes to the workers, read around the page cache: "auto"
+ * when the files still to read are more than the memory available (they could not stay in the
+ * page cache anyway), "bypass" always, "use" never. The slots hold the largest file, up to
+ * SLOT_MAX_BYTES.
+ */
+export function handoverSetting(files: readonly InputFile[], pageCache: "auto" | "use" | "bypass" = "auto", available = freemem()): HandoverSetting | undefined {
+  const bytes = files.reduce((n, f) => n + f.size, 0);
+  if (pageCache === "use" || (pageCache === "auto" && bytes <= available)) return undefined;
+  return { slotBytes: Math.min(SLOT_MAX_BYTES, files.reduce((n, f) => Math.max(n, f.size), 0)) };
 }
 
 const openFile = (path: string, direct: boolean) => open(path, direct ? constants.O_RDONLY | constants.O_DIRECT : constants.O_RDONLY);
