@@ -10,6 +10,13 @@ import type { FileResult, FileTask } from "./protocol.js";
 export class Dispatcher {
   private next: number;
   private inFlight = 0;
+  /**
+   * Settles once the last task submitted has been handed to the pool. Tasks go to the pool in file
+   * order even when one waits for its bytes: a worker whose rows all wait to be written waits for
+   * the main thread, which writes in file order, so an earlier file's task queued behind it would
+   * never run (a 6,748-head run stopped there after 1,000 files).
+   */
+  private lastSubmitted: Promise<unknown> = Promise.resolve();
   private stopped = false;
   /** Every task submitted, settled or not (a run waits for them all before closing its files). */
   readonly running: Promise<unknown>[] = [];
@@ -49,7 +56,10 @@ export class Dispatcher {
     this.inFlight++;
     this.onSubmit(record);
     const task = this.taskOf(record);
-    const run = (task instanceof Promise ? task.then((t) => this.pool.run(t)) : this.pool.run(task)) as Promise<FileResult>;
+    // An object around the run, so that `submitted` settles when the task is handed over, not done.
+    const submitted = Promise.all([task, this.lastSubmitted]).then(([t]) => ({ run: this.pool.run(t) as Promise<FileResult> }));
+    this.lastSubmitted = submitted.catch(() => undefined);
+    const run = submitted.then((s) => s.run);
     this.running.push(run.catch(() => undefined));
     run
       .catch((e: Error): FileResult => ({ ok: false, error: errors.worker(record.input.label, e.message).toJSON() }))
